@@ -1,0 +1,103 @@
+#include "kernels/fuzzy.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace prospector::kernels {
+
+namespace {
+
+inline double clamp01(double v) { return v < 0.0 ? 0.0 : (v > 1.0 ? 1.0 : v); }
+
+template <typename F> void apply(const float* in, float* out, std::int64_t n, F f) {
+#pragma omp parallel for schedule(static)
+  for (std::int64_t i = 0; i < n; ++i) {
+    const float v = in[i];
+    out[i] = std::isnan(v) ? v : static_cast<float>(clamp01(f(static_cast<double>(v))));
+  }
+}
+
+} // namespace
+
+Status membership(const float* in, float* out, std::int64_t n, const MembershipParams& p) {
+  if (n < 0) return Status::Invalid("membership: negative length");
+  if (n > 0 && (in == nullptr || out == nullptr)) return Status::Invalid("membership: null array");
+
+  switch (p.shape) {
+  case MembershipShape::Linear: {
+    if (!std::isfinite(p.low) || !std::isfinite(p.high) || p.low == p.high)
+      return Status::Invalid("membership: linear needs finite low != high");
+    // One formula covers both directions: with low > high the slope is negative and the clamp flips the ramp.
+    const double low = p.low, inv = 1.0 / (p.high - p.low);
+    apply(in, out, n, [=](double x) { return (x - low) * inv; });
+    return Status::Ok();
+  }
+  case MembershipShape::Large: {
+    if (!(p.midpoint > 0.0) || !std::isfinite(p.midpoint) || !(p.spread > 0.0) || !std::isfinite(p.spread))
+      return Status::Invalid("membership: large needs midpoint > 0 and spread > 0");
+    const double mid = p.midpoint, s = p.spread;
+    apply(in, out, n, [=](double x) { return x > 0.0 ? 1.0 / (1.0 + std::pow(x / mid, -s)) : 0.0; });
+    return Status::Ok();
+  }
+  case MembershipShape::Small: {
+    if (!(p.midpoint > 0.0) || !std::isfinite(p.midpoint) || !(p.spread > 0.0) || !std::isfinite(p.spread))
+      return Status::Invalid("membership: small needs midpoint > 0 and spread > 0");
+    const double mid = p.midpoint, s = p.spread;
+    apply(in, out, n, [=](double x) { return x > 0.0 ? 1.0 / (1.0 + std::pow(x / mid, s)) : 1.0; });
+    return Status::Ok();
+  }
+  case MembershipShape::Logistic: {
+    if (!std::isfinite(p.midpoint) || !std::isfinite(p.spread))
+      return Status::Invalid("membership: logistic needs finite midpoint and spread");
+    const double mid = p.midpoint, s = p.spread;
+    apply(in, out, n, [=](double x) { return 1.0 / (1.0 + std::exp(-s * (x - mid))); });
+    return Status::Ok();
+  }
+  case MembershipShape::Gaussian: {
+    if (!std::isfinite(p.midpoint) || !(p.spread > 0.0) || !std::isfinite(p.spread))
+      return Status::Invalid("membership: gaussian needs finite midpoint and spread > 0");
+    const double mid = p.midpoint, s = p.spread;
+    apply(in, out, n, [=](double x) { return std::exp(-s * (x - mid) * (x - mid)); });
+    return Status::Ok();
+  }
+  }
+  return Status::Invalid("membership: unknown shape");
+}
+
+Status weighted_overlay(const float* const* memberships, const double* weights, std::int64_t n_layers,
+                        std::int64_t n, const OverlayParams& params, float* out) {
+  if (n_layers < 1 || memberships == nullptr || weights == nullptr)
+    return Status::Invalid("weighted_overlay: need at least one layer and its weight");
+  if (n < 0) return Status::Invalid("weighted_overlay: negative length");
+  if (n > 0 && out == nullptr) return Status::Invalid("weighted_overlay: null output");
+  if (!(params.min_weight_fraction >= 0.0 && params.min_weight_fraction <= 1.0))
+    return Status::Invalid("weighted_overlay: min_weight_fraction must be in [0, 1]");
+  double total = 0.0;
+  for (std::int64_t k = 0; k < n_layers; ++k) {
+    if (!std::isfinite(weights[k]) || weights[k] < 0.0)
+      return Status::Invalid("weighted_overlay: weights must be finite and >= 0");
+    if (n > 0 && memberships[k] == nullptr) return Status::Invalid("weighted_overlay: null layer");
+    total += weights[k];
+  }
+  if (!(total > 0.0)) return Status::Invalid("weighted_overlay: total weight is zero");
+
+  // A hair of tolerance so that a valid fraction exactly at the limit is not lost to the rounding of the
+  // sums.
+  const double need = params.min_weight_fraction * total * (1.0 - 1e-12);
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+#pragma omp parallel for schedule(static)
+  for (std::int64_t i = 0; i < n; ++i) {
+    double sw = 0.0, swm = 0.0;
+    for (std::int64_t k = 0; k < n_layers; ++k) {
+      const float m = memberships[k][i];
+      if (std::isnan(m)) continue;
+      sw += weights[k];
+      swm += weights[k] * static_cast<double>(m);
+    }
+    out[i] = (sw > 0.0 && sw >= need) ? static_cast<float>(clamp01(swm / sw)) : nan;
+  }
+  return Status::Ok();
+}
+
+} // namespace prospector::kernels

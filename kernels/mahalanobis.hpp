@@ -1,0 +1,36 @@
+#pragma once
+/// \file mahalanobis.hpp
+/// Kernel family `anomaly.rx`: multivariate Mahalanobis distance (Reed-Xiaoli anomaly detector).
+
+#include "kernels/views.hpp"
+
+#include <vector>
+
+namespace prospector::kernels {
+
+/// Mean vector and covariance matrix of a band stack (band-major: cov[i*bands+j]).
+struct BandStatistics {
+  std::int64_t bands = 0;
+  std::int64_t count = 0; ///< cells where every band is valid
+  std::vector<double> mean;
+  std::vector<double> cov;      ///< sample covariance (divisor count - 1)
+  std::vector<double> inv_cov;  ///< inverse of cov (from a Cholesky factorisation)
+};
+
+/// Parameters of `anomaly.rx`.
+struct RxParams {
+  double ridge = 1e-9; ///< added to the diagonal, relative to the mean variance, to keep cov invertible
+};
+
+/// Estimates mean and covariance over cells where all bands are valid, in double precision with a reduction
+/// order that does not depend on the thread count. Returns Invalid when fewer than bands+1 cells are valid
+/// or the covariance is singular even after the ridge.
+Status band_statistics(const ConstGridView* bands, std::int64_t n_bands, const RxParams& params,
+                       BandStatistics& out);
+
+/// out = squared Mahalanobis distance (x - mean)^T inv_cov (x - mean) per cell; NaN where any band is NaN.
+/// For multivariate normal data this follows a chi-square distribution with `bands` degrees of freedom.
+Status mahalanobis_apply(const ConstGridView* bands, std::int64_t n_bands, const BandStatistics& stats,
+                         GridView out);
+
+} // namespace prospector::kernels

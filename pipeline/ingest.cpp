@@ -1,0 +1,368 @@
+#include "pipeline/ingest.hpp"
+
+#include "kernels/log_transform.hpp"
+#include "pipeline/errors.hpp"
+#include "pipeline/gdal_util.hpp"
+
+#include <gdal_alg.h>
+#include <gdal_utils.h>
+#include <gdalwarper.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace prospector {
+
+namespace {
+
+std::string where(const InputSpec& in) { return "input '" + in.id + "' (" + in.path + ")"; }
+
+// Values this large are dummies (1e30 in ASCII/GXF grids, -FLT_MAX) that files often do not declare.
+constexpr float kDummyAbs = 1e29f;
+
+struct Box {
+  double xmin, ymin, xmax, ymax;
+};
+
+gdal::SpatialRef input_srs(const InputSpec& in, GDALDatasetH ds) {
+  if (!in.crs.empty()) return gdal::SpatialRef::from_user_input(in.crs, where(in) + ": key 'crs'", ErrorKind::Usage);
+  gdal::SpatialRef s = gdal::SpatialRef::from_dataset(ds);
+  if (s.is_empty())
+    throw_input(where(in) + ": the raster has no coordinate reference system; set \"crs\" on this input");
+  return s;
+}
+
+Box transform_box(const Box& b, const gdal::SpatialRef& from, const gdal::SpatialRef& to, const std::string& what) {
+  OGRCoordinateTransformationH ct = OCTNewCoordinateTransformation(from.get(), to.get());
+  if (!ct) throw_input(what + ": no coordinate transformation to the grid CRS: " + gdal::last_error());
+  Box out{};
+  const int ok = OCTTransformBounds(ct, b.xmin, b.ymin, b.xmax, b.ymax, &out.xmin, &out.ymin, &out.xmax, &out.ymax, 21);
+  OCTDestroyCoordinateTransformation(ct);
+  if (!ok || !std::isfinite(out.xmin) || !std::isfinite(out.ymax))
+    throw_input(what + ": its extent cannot be transformed to the grid CRS (is the CRS right?)");
+  return out;
+}
+
+Box raster_box(GDALDatasetH ds, const InputSpec& in) {
+  double gt[6];
+  if (GDALGetGeoTransform(ds, gt) != CE_None)
+    throw_input(where(in) + ": the raster has no georeferencing (geotransform)");
+  if (gt[2] != 0.0 || gt[4] != 0.0) {
+    // Rotated rasters: bound all four corners.
+  }
+  const double nx = GDALGetRasterXSize(ds), ny = GDALGetRasterYSize(ds);
+  double xs[4] = {gt[0], gt[0] + nx * gt[1], gt[0] + ny * gt[2], gt[0] + nx * gt[1] + ny * gt[2]};
+  double ys[4] = {gt[3], gt[3] + nx * gt[4], gt[3] + ny * gt[5], gt[3] + nx * gt[4] + ny * gt[5]};
+  return {*std::min_element(xs, xs + 4), *std::min_element(ys, ys + 4), *std::max_element(xs, xs + 4),
+          *std::max_element(ys, ys + 4)};
+}
+
+Box grid_box(const GridSpec& g) {
+  return {g.x0, g.y0 - g.cell * static_cast<double>(g.ny), g.x0 + g.cell * static_cast<double>(g.nx), g.y0};
+}
+
+bool overlaps(const Box& a, const Box& b) {
+  return a.xmin < b.xmax && b.xmin < a.xmax && a.ymin < b.ymax && b.ymin < a.ymax;
+}
+
+std::string sanitize(std::string s) {
+  for (auto& c : s) c = std::isalnum(static_cast<unsigned char>(c)) ? static_cast<char>(std::tolower(c)) : '_';
+  return s;
+}
+
+std::string layer_long_name(const InputSpec& in, const std::string& element) {
+  std::string n = in.kind;
+  if (!element.empty()) n += " " + element;
+  return n + " (" + in.id + ")";
+}
+
+// Counts the valid cells and maps undeclared dummies to NaN; returns the valid count.
+std::int64_t sanitize_values(std::vector<float>& v, std::int64_t& dummies) {
+  std::int64_t valid = 0;
+  dummies = 0;
+  for (auto& x : v) {
+    if (std::isnan(x)) continue;
+    if (!std::isfinite(x) || std::fabs(x) >= kDummyAbs) {
+      x = NAN;
+      ++dummies;
+      continue;
+    }
+    ++valid;
+  }
+  return valid;
+}
+
+std::vector<float> warp_raster(const InputSpec& in, const GridSpec& grid, std::vector<std::string>& log) {
+  gdal::Dataset src = gdal::open_raster(in.path, where(in));
+  if (in.band > GDALGetRasterCount(src.get()))
+    throw_usage(where(in) + ": key 'band': the raster has only " + std::to_string(GDALGetRasterCount(src.get())) +
+                " band(s)");
+  gdal::SpatialRef srs = input_srs(in, src.get());
+  gdal::SpatialRef dst_srs = gdal::SpatialRef::from_user_input(grid.crs_wkt, "grid", ErrorKind::Usage);
+  const Box b = transform_box(raster_box(src.get(), in), srs, dst_srs, where(in));
+  if (!overlaps(b, grid_box(grid)))
+    throw_input(where(in) + ": does not overlap the analysis grid (its extent in the grid CRS is x " +
+                std::to_string(b.xmin) + ".." + std::to_string(b.xmax) + ", y " + std::to_string(b.ymin) + ".." +
+                std::to_string(b.ymax) + "); check the file, its CRS and grid.extent");
+
+  // Source cell size in grid units decides between bilinear and averaging.
+  std::string method = in.resampling;
+  if (method == "auto") {
+    const double nx = GDALGetRasterXSize(src.get()), ny = GDALGetRasterYSize(src.get());
+    const double src_cell = std::sqrt((b.xmax - b.xmin) * (b.ymax - b.ymin) / (nx * ny));
+    method = src_cell * 1.5 < grid.cell ? "average" : "bilinear";
+  }
+
+  GDALDriverH mem = GDALGetDriverByName("MEM");
+  gdal::Dataset dst(GDALCreate(mem, "", static_cast<int>(grid.nx), static_cast<int>(grid.ny), 1, GDT_Float32, nullptr));
+  if (!dst) throw_runtime(where(in) + ": cannot allocate the warp buffer: " + gdal::last_error());
+  auto gt = grid.geotransform();
+  GDALSetGeoTransform(dst.get(), gt.data());
+  GDALSetProjection(dst.get(), grid.crs_wkt.c_str());
+  GDALRasterBandH db = GDALGetRasterBand(dst.get(), 1);
+  GDALSetRasterNoDataValue(db, NAN);
+  GDALFillRaster(db, NAN, 0);
+
+  if (in.band != 1) {
+    // GDAL 3.6's warper has no band selection: pick the band through an in-memory VRT.
+    const std::string b = std::to_string(in.band);
+    const char* targv[] = {"-of", "VRT", "-b", b.c_str(), nullptr};
+    GDALTranslateOptions* to = GDALTranslateOptionsNew(const_cast<char**>(targv), nullptr);
+    GDALDatasetH v = GDALTranslate("", src.get(), to, nullptr);
+    GDALTranslateOptionsFree(to);
+    if (!v) throw_input(where(in) + ": cannot select band " + b + ": " + gdal::last_error());
+    src = gdal::Dataset(v);
+  }
+  std::vector<std::string> args = {"-r", method, "-dstnodata", "nan", "-wo",
+                                   "INIT_DEST=NO_DATA", "-wo", "UNIFIED_SRC_NODATA=YES"};
+  if (!in.crs.empty()) {
+    args.push_back("-s_srs");
+    args.push_back(srs.to_wkt());
+  }
+  if (in.nodata) {
+    args.push_back("-srcnodata");
+    args.push_back(std::to_string(*in.nodata));
+  }
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  GDALWarpAppOptions* wo = GDALWarpAppOptionsNew(argv.data(), nullptr);
+  if (!wo) throw_runtime(where(in) + ": bad warp options: " + gdal::last_error());
+  gdal::clear_error();
+  GDALDatasetH srcs[1] = {src.get()};
+  int usage_error = 0;
+  GDALDatasetH res = GDALWarp(nullptr, dst.get(), 1, srcs, wo, &usage_error);
+  GDALWarpAppOptionsFree(wo);
+  if (!res || usage_error)
+    throw_input(where(in) + ": reprojection onto the analysis grid failed: " + gdal::last_error() +
+                " (the file may be corrupt or truncated)");
+  if (CPLGetLastErrorType() == CE_Failure)
+    throw_input(where(in) + ": read error while warping: " + gdal::last_error() +
+                " (the file is probably truncated or corrupt)");
+  std::vector<float> out;
+  gdal::read_band_f32(dst.get(), 1, out, where(in));
+  log.push_back(in.id + ": warped " + in.path_as_written + " with " + method + " resampling");
+  return out;
+}
+
+void grid_points(const std::vector<double>& x, const std::vector<double>& y, const std::vector<float>& v,
+                 const InputSpec& in, const GridSpec& grid, std::vector<float>& out) {
+  std::vector<double> px, py, pz;
+  for (size_t i = 0; i < v.size(); ++i)
+    if (std::isfinite(v[i])) {
+      px.push_back(x[i]);
+      py.push_back(y[i]);
+      pz.push_back(v[i]);
+    }
+  out.assign(static_cast<size_t>(grid.size()), NAN);
+  if (px.empty()) return;
+  const double radius = in.gridding.radius > 0 ? in.gridding.radius : 4.0 * grid.cell;
+  const double ymin = grid.y0 - grid.cell * static_cast<double>(grid.ny);
+  CPLErr err;
+  gdal::clear_error();
+  // Passing the north edge as "ymin" makes row 0 the northern row, as in the rest of the pipeline.
+  if (in.gridding.method == "nearest") {
+    GDALGridNearestNeighborOptions o{};
+    o.nSizeOfStructure = sizeof(o);
+    o.dfRadius1 = radius;
+    o.dfRadius2 = radius;
+    o.dfNoDataValue = NAN;
+    err = GDALGridCreate(GGA_NearestNeighbor, &o, static_cast<GUInt32>(px.size()), px.data(), py.data(), pz.data(),
+                         grid.x0, grid.x0 + grid.cell * static_cast<double>(grid.nx), grid.y0, ymin,
+                         static_cast<GUInt32>(grid.nx), static_cast<GUInt32>(grid.ny), GDT_Float32, out.data(), nullptr,
+                         nullptr);
+  } else {
+    GDALGridInverseDistanceToAPowerNearestNeighborOptions o{};
+    o.nSizeOfStructure = sizeof(o);
+    o.dfPower = in.gridding.power;
+    o.dfRadius = radius;
+    o.nMaxPoints = static_cast<GUInt32>(in.gridding.max_points);
+    o.nMinPoints = static_cast<GUInt32>(in.gridding.min_points);
+    o.dfNoDataValue = NAN;
+    err = GDALGridCreate(GGA_InverseDistanceToAPowerNearestNeighbor, &o, static_cast<GUInt32>(px.size()), px.data(),
+                         py.data(), pz.data(), grid.x0, grid.x0 + grid.cell * static_cast<double>(grid.nx), grid.y0,
+                         ymin, static_cast<GUInt32>(grid.nx), static_cast<GUInt32>(grid.ny), GDT_Float32, out.data(),
+                         nullptr, nullptr);
+  }
+  if (err != CE_None) throw_runtime(where(in) + ": gridding failed: " + gdal::last_error());
+}
+
+} // namespace
+
+std::vector<std::string> layer_names(const InputSpec& in) {
+  if (in.kind != "geochem_points") return {in.id};
+  std::vector<std::string> n;
+  for (const auto& e : in.elements) n.push_back(in.id + "_" + sanitize(e.element));
+  return n;
+}
+
+GridSpec resolve_grid(const Job& job) {
+  gdal::ensure_initialized();
+  GridSpec g;
+  gdal::SpatialRef srs = gdal::SpatialRef::from_user_input(job.grid.crs, job.path + ": key 'grid.crs'", ErrorKind::Usage);
+  g.crs_wkt = srs.to_wkt();
+  g.epsg = srs.epsg();
+  g.units = srs.linear_units();
+  g.cell = job.grid.cell_size;
+  Box box{};
+  if (job.grid.extent_mode == "explicit") {
+    box = {job.grid.extent[0], job.grid.extent[1], job.grid.extent[2], job.grid.extent[3]};
+  } else {
+    bool first = true;
+    const bool uni = job.grid.extent_mode == "union";
+    auto merge = [&](const Box& b) {
+      if (first) box = b;
+      else if (uni) box = {std::min(box.xmin, b.xmin), std::min(box.ymin, b.ymin), std::max(box.xmax, b.xmax),
+                           std::max(box.ymax, b.ymax)};
+      else box = {std::max(box.xmin, b.xmin), std::max(box.ymin, b.ymin), std::min(box.xmax, b.xmax),
+                  std::min(box.ymax, b.ymax)};
+      first = false;
+    };
+    for (const auto& in : job.inputs) {
+      if (in.kind == "geochem_points") continue;
+      gdal::Dataset ds = gdal::open_raster(in.path, where(in));
+      merge(transform_box(raster_box(ds.get(), in), input_srs(in, ds.get()), srs, where(in)));
+    }
+    if (first) {
+      for (const auto& in : job.inputs) {
+        GeochemSamples s = read_geochem_csv(in);
+        gdal::SpatialRef ps = gdal::SpatialRef::from_user_input(in.crs, where(in) + ": key 'crs'", ErrorKind::Usage);
+        Box b{*std::min_element(s.x.begin(), s.x.end()), *std::min_element(s.y.begin(), s.y.end()),
+              *std::max_element(s.x.begin(), s.x.end()), *std::max_element(s.y.begin(), s.y.end())};
+        merge(transform_box(b, ps, srs, where(in)));
+      }
+    }
+    if (box.xmax <= box.xmin || box.ymax <= box.ymin)
+      throw_input(job.path + ": key 'grid.extent': the inputs' extents do not intersect; use \"union\" or an "
+                             "explicit extent");
+  }
+  const double c = g.cell;
+  const double xmin = std::floor(box.xmin / c) * c, xmax = std::ceil(box.xmax / c) * c;
+  const double ymin = std::floor(box.ymin / c) * c, ymax = std::ceil(box.ymax / c) * c;
+  g.x0 = xmin;
+  g.y0 = ymax;
+  g.nx = static_cast<std::int64_t>(std::llround((xmax - xmin) / c));
+  g.ny = static_cast<std::int64_t>(std::llround((ymax - ymin) / c));
+  if (g.nx < 1 || g.ny < 1) throw_usage(job.path + ": key 'grid': the grid has no cells");
+  const double cells = static_cast<double>(g.nx) * static_cast<double>(g.ny);
+  if (cells > 4e9 || g.nx > std::numeric_limits<int>::max() || g.ny > std::numeric_limits<int>::max())
+    throw_usage(job.path + ": key 'grid.cell_size': the grid would have " + std::to_string(g.nx) + " x " +
+                std::to_string(g.ny) + " cells; use a larger cell size or a smaller extent");
+  return g;
+}
+
+std::string probe_input(const InputSpec& in, const GridSpec& grid) {
+  gdal::SpatialRef dst = gdal::SpatialRef::from_user_input(grid.crs_wkt, "grid", ErrorKind::Usage);
+  if (in.kind == "geochem_points") {
+    GeochemSamples s = read_geochem_csv(in);
+    return in.id + ": " + std::to_string(s.rows) + " rows, " + std::to_string(s.x.size()) + " with coordinates, " +
+           std::to_string(in.elements.size()) + " element(s)";
+  }
+  gdal::Dataset ds = gdal::open_raster(in.path, where(in));
+  gdal::SpatialRef srs = input_srs(in, ds.get());
+  const Box b = transform_box(raster_box(ds.get(), in), srs, dst, where(in));
+  if (!overlaps(b, grid_box(grid))) throw_input(where(in) + ": does not overlap the analysis grid");
+  const std::int64_t nx = GDALGetRasterXSize(ds.get()), ny = GDALGetRasterYSize(ds.get());
+  const int epsg = srs.epsg();
+  return in.id + ": " + in.kind + " " + std::to_string(nx) + " x " + std::to_string(ny) + " (" +
+         GDALGetDriverShortName(GDALGetDatasetDriver(ds.get())) + ", " +
+         (epsg ? "EPSG:" + std::to_string(epsg) : std::string("custom CRS")) + ")";
+}
+
+std::vector<LayerMeta> ingest_input(const InputSpec& in, const GridSpec& grid, LayerStore& store,
+                                    std::vector<std::string>& log) {
+  std::vector<LayerMeta> metas;
+  const bool geochem = in.kind == "geochem_grid" || in.kind == "geochem_points";
+  if (in.kind != "geochem_points") {
+    std::vector<float> v = warp_raster(in, grid, log);
+    std::int64_t dummies = 0;
+    const std::int64_t valid = sanitize_values(v, dummies);
+    if (dummies) log.push_back(in.id + ": " + std::to_string(dummies) + " cells with non-finite or dummy (|v| >= 1e29) values set to nodata");
+    if (valid == 0)
+      throw_input(where(in) + ": no valid cell on the analysis grid (the layer is all nodata there); check the "
+                              "file's nodata value and its extent");
+    LayerMeta m{in.id, layer_long_name(in, in.element), in.units, geochem ? "geochem" : in.kind, in.element, in.id};
+    if (geochem) {
+      std::int64_t nonpos = 0;
+      kernels::log10_transform(v.data(), v.data(), static_cast<std::int64_t>(v.size()), {}, nonpos);
+      if (nonpos) log.push_back(in.id + ": " + std::to_string(nonpos) + " non-positive concentrations set to nodata before log10");
+      m.units = "log10(" + (in.units.empty() ? std::string("ppm") : in.units) + ")";
+    }
+    log.push_back(in.id + ": " + std::to_string(valid) + " of " + std::to_string(grid.size()) + " cells valid");
+    store.put(m, v);
+    metas.push_back(m);
+    return metas;
+  }
+
+  GeochemSamples s = read_geochem_csv(in);
+  for (const auto& l : describe_counts(in, s)) log.push_back(l);
+  gdal::SpatialRef ps = gdal::SpatialRef::from_user_input(in.crs, where(in) + ": key 'crs'", ErrorKind::Usage);
+  gdal::SpatialRef gs = gdal::SpatialRef::from_user_input(grid.crs_wkt, "grid", ErrorKind::Usage);
+  OGRCoordinateTransformationH ct = OCTNewCoordinateTransformation(ps.get(), gs.get());
+  if (!ct) throw_input(where(in) + ": no transformation from its CRS to the grid CRS");
+  std::vector<int> ok(s.x.size(), 0);
+  OCTTransformEx(ct, static_cast<int>(s.x.size()), s.x.data(), s.y.data(), nullptr, ok.data());
+  OCTDestroyCoordinateTransformation(ct);
+  const Box gb = grid_box(grid);
+  std::int64_t outside = 0, failed = 0;
+  for (size_t i = 0; i < s.x.size(); ++i) {
+    if (!ok[i] || !std::isfinite(s.x[i]) || !std::isfinite(s.y[i])) {
+      ++failed;
+      for (auto& col : s.values) col[i] = NAN;
+    } else if (s.x[i] < gb.xmin || s.x[i] > gb.xmax || s.y[i] < gb.ymin || s.y[i] > gb.ymax) {
+      ++outside; // still used: samples just outside inform the cells near the edge
+    }
+  }
+  log.push_back(in.id + ": " + std::to_string(outside) + " samples outside the grid extent, " +
+                std::to_string(failed) + " whose coordinates could not be transformed");
+  if (outside + failed == static_cast<std::int64_t>(s.x.size())) {
+    bool any_near = false;
+    const double r = in.gridding.radius > 0 ? in.gridding.radius : 4 * grid.cell;
+    for (size_t i = 0; i < s.x.size() && !any_near; ++i)
+      any_near = ok[i] && s.x[i] > gb.xmin - r && s.x[i] < gb.xmax + r && s.y[i] > gb.ymin - r && s.y[i] < gb.ymax + r;
+    if (!any_near) throw_input(where(in) + ": no sample lies on the analysis grid; check the input's crs and grid.extent");
+  }
+  std::vector<float> grid_values;
+  for (size_t k = 0; k < in.elements.size(); ++k) {
+    const auto& e = in.elements[k];
+    std::int64_t nonpos = 0;
+    kernels::log10_transform(s.values[k].data(), s.values[k].data(), static_cast<std::int64_t>(s.values[k].size()),
+                             {}, nonpos);
+    grid_points(s.x, s.y, s.values[k], in, grid, grid_values);
+    std::int64_t dummies = 0;
+    const std::int64_t valid = sanitize_values(grid_values, dummies);
+    if (valid == 0)
+      throw_input(where(in) + ": element " + e.element + " (column " + e.column +
+                  ") has no usable sample on the grid; check the column and the below_detection settings");
+    LayerMeta m{in.id + "_" + sanitize(e.element), layer_long_name(in, e.element), "log10(" + e.units + ")", "geochem",
+                e.element, in.id};
+    log.push_back(m.name + ": gridded " + std::string(in.gridding.method) + ", " + std::to_string(valid) + " of " +
+                  std::to_string(grid.size()) + " cells valid");
+    store.put(m, grid_values);
+    metas.push_back(m);
+  }
+  return metas;
+}
+
+} // namespace prospector

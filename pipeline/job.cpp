@@ -1,0 +1,296 @@
+#include "pipeline/job.hpp"
+
+#include "pipeline/errors.hpp"
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+namespace prospector {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using namespace options;
+
+const std::vector<std::string>& known_commodities() {
+  static const std::vector<std::string> c = {"cu", "li", "ni", "co", "sn"};
+  return c;
+}
+
+const std::vector<std::string>& input_kinds() {
+  static const std::vector<std::string> k = {"magnetics", "gravity", "radiometric", "em", "geochem_grid",
+                                             "geochem_points"};
+  return k;
+}
+
+namespace {
+
+std::shared_ptr<ObjectSpec> make_job_spec() {
+  auto grid = std::make_shared<ObjectSpec>();
+  grid->title = "grid";
+  grid->description = "The analysis grid every layer is resampled onto (north-up).";
+  Field extent_box = array_of("extent", "[xmin, ymin, xmax, ymax] in the grid CRS", num("", "coordinate"));
+  extent_box.min_items = extent_box.max_items = 4;
+  Field extent_mode = choices(str("extent", "union or intersection of the inputs' extents"), {"union", "intersection"});
+  Field extent = str("extent", "explicit box [xmin, ymin, xmax, ymax] in the grid CRS, or \"union\" / "
+                               "\"intersection\" of the raster inputs' extents",
+                     "intersection");
+  extent.alternatives = {extent_box, extent_mode};
+  grid->fields = {required(str("crs", "CRS of the analysis grid, e.g. \"EPSG:28350\" (any GDAL/PROJ user input)")),
+                  required(range(num("cell_size", "cell size in grid CRS units"), 0.0, std::nullopt, true)),
+                  extent};
+
+  auto element = std::make_shared<ObjectSpec>();
+  element->title = "element";
+  element->fields = {
+      required(str("element", "element symbol, e.g. Cu")),
+      required(str("column", "CSV column holding its concentration")),
+      str("units", "concentration units", "ppm"),
+  };
+  element->fields[0].pattern = "^[A-Z][a-z]?$";
+
+  auto bdl = std::make_shared<ObjectSpec>();
+  bdl->title = "below_detection";
+  bdl->description = "How below-detection values are written. \"<DL\" strings are always read as censored at DL.";
+  bdl->fields = {
+      boolean("negative_values", "a negative value -v means below detection limit v", false),
+      boolean("zero_means_missing", "0 means not analysed: the value is skipped and counted", false),
+      choices(str("substitute", "value substituted for a censored sample", "half_dl"), {"half_dl", "dl_sqrt2_over_2"}),
+  };
+
+  auto gridding = std::make_shared<ObjectSpec>();
+  gridding->title = "gridding";
+  gridding->description = "Gridding of point samples with GDAL's gridding API (GDALGridCreate).";
+  gridding->fields = {
+      choices(str("method", "invdist: inverse distance to a power within the radius; nearest: nearest sample",
+                  "invdist"),
+              {"invdist", "nearest"}),
+      range(num("power", "inverse-distance power", 2.0), 0.0, 10.0, true),
+      range(num("radius", "search radius in grid map units; 0 = 4 cells", 0.0), 0.0, std::nullopt),
+      range(integer("max_points", "most samples used per cell", 12), 1, 1000),
+      range(integer("min_points", "fewest samples for a value (else nodata)", 1), 1, 1000),
+  };
+
+  auto input = std::make_shared<ObjectSpec>();
+  input->title = "input";
+  input->description = "One survey layer: a raster GDAL opens, or a CSV of geochemical point samples.";
+  Field id = required(str("id", "unique short name of the layer, used in outputs and overrides"));
+  id.pattern = "^[a-z][a-z0-9_]{0,31}$";
+  input->fields = {
+      id,
+      required(choices(str("kind", "what the layer measures"), input_kinds())),
+      required(str("path", "file path, relative to the job file; any raster GDAL opens, or a CSV for geochem_points")),
+      str("element", "radiometric: K, Th, U, TC or a ratio (U/Th, K/Th, U/K); geochem_grid: element symbol"),
+      str("units", "units of the values (recorded in the output)"),
+      num("nodata", "nodata value overriding the file's own"),
+      choices(str("resampling", "warp resampling; auto = bilinear, or average when coarsening by more than 1.5x",
+                  "auto"),
+              {"auto", "nearest", "bilinear", "cubic", "cubicspline", "average", "min", "max", "med"}),
+      range(integer("band", "raster band (1-based)", 1), 1, 65535),
+      str("crs", "CRS of a raster that has none, or of the CSV x/y columns (geochem_points: required)"),
+      str("x_column", "geochem_points: column of x / longitude"),
+      str("y_column", "geochem_points: column of y / latitude"),
+      choices(str("delimiter", "geochem_points: field separator", ","), {",", ";", "\t", "|"}),
+      array_of("elements", "geochem_points: element columns to grid", element),
+      object("below_detection", "geochem_points: below-detection conventions", bdl),
+      object("gridding", "geochem_points: gridding parameters", gridding),
+  };
+
+  auto evo = std::make_shared<ObjectSpec>();
+  evo->title = "evidence_override";
+  evo->fields = {range(num("weight", "replacement weight"), 0.0, std::nullopt),
+                 str("layer", "bind the evidence to this input layer id (geochem points: id.element, e.g. soil.cu)")};
+  auto recipe_override = std::make_shared<ObjectSpec>();
+  recipe_override->title = "recipe_override";
+  recipe_override->fields = {
+      str("path", "replacement recipe file, relative to the job file"),
+      map_of("evidence", "per evidence id overrides", evo, {}),
+      range(num("top_fraction", "target threshold for this commodity (fraction of valid cells)"), 0.0, 1.0, true),
+      range(num("min_weight_fraction", "replaces the recipe's combination.min_weight_fraction"), 0.0, 1.0),
+  };
+
+  auto anomaly = std::make_shared<ObjectSpec>();
+  anomaly->title = "anomaly";
+  anomaly->fields = {
+      range(integer("local_radius", "moving-window radius in cells for local z-scores", 15), 1, 10000),
+      boolean("rx", "compute the RX (Mahalanobis) anomaly over a layer stack", true),
+      array_of("rx_layers", "input ids for the RX anomaly; empty = all magnetics, gravity, radiometric, em layers",
+               str("", "input id")),
+  };
+
+  auto targets = std::make_shared<ObjectSpec>();
+  targets->title = "targets";
+  targets->fields = {
+      range(num("top_fraction", "targets are the top fraction of valid cells (0.02 = top 2%)", 0.02), 0.0, 1.0, true),
+      range(integer("min_cells", "drop targets smaller than this many cells", 1), 1, std::nullopt),
+      range(integer("max_targets", "keep at most this many ranked targets per commodity", 50), 1, 100000),
+  };
+
+  auto output = std::make_shared<ObjectSpec>();
+  output->title = "output";
+  output->fields = {str("folder", "output folder, relative to the job file", "out")};
+
+  auto job = std::make_shared<ObjectSpec>();
+  job->title = "prospector job";
+  job->description = "A prospector job file (JSON): inputs, analysis grid, commodities to score, recipe overrides, "
+                     "output folder.";
+  Field commodities = array_of("commodities", "commodities to score",
+                               choices(str("", "commodity"), known_commodities()));
+  commodities.min_items = 1;
+  commodities.default_value = known_commodities();
+  Field inputs = required(array_of("inputs", "survey layers", input));
+  inputs.min_items = 1;
+  job->fields = {
+      str("name", "job name (used in logs and titles)", "prospector job"),
+      required(object("grid", "analysis grid", grid)),
+      inputs,
+      commodities,
+      map_of("recipes", "per commodity recipe overrides", recipe_override, known_commodities()),
+      object("anomaly", "anomaly stage options", anomaly),
+      object("targets", "target extraction options", targets),
+      object("output", "output options", output),
+  };
+  return job;
+}
+
+std::string resolve(const std::string& dir, const std::string& p) {
+  if (p.empty()) return p;
+  fs::path path(p);
+  if (path.is_absolute() || p.rfind("/vsi", 0) == 0) return p;
+  return (fs::path(dir) / path).lexically_normal().string();
+}
+
+bool contains(const std::vector<std::string>& v, const std::string& s) {
+  for (const auto& x : v)
+    if (x == s) return true;
+  return false;
+}
+
+} // namespace
+
+const ObjectSpec& job_spec() {
+  static const std::shared_ptr<ObjectSpec> spec = make_job_spec();
+  return *spec;
+}
+
+std::string default_recipe_dir() {
+  if (const char* env = std::getenv("PROSPECTOR_RECIPES")) return env;
+  const fs::path src = fs::path(PROSPECTOR_SOURCE_DIR) / "jobs" / "recipes";
+  if (fs::exists(src / "cu.json")) return src.string();
+  return (fs::path(PROSPECTOR_DATA_DIR) / "recipes").string();
+}
+
+Job load_job(const std::string& path) {
+  Job job;
+  std::error_code ec;
+  fs::path abs = fs::absolute(path, ec);
+  job.path = abs.lexically_normal().string();
+  job.dir = abs.parent_path().lexically_normal().string();
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw_usage(path + ": cannot read the job file (does it exist and is it readable?)");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  job.text = ss.str();
+  const std::string file = path;
+  const json v = validate(parse_json(job.text, file), job_spec(), file);
+
+  job.name = v["name"];
+  const json& g = v["grid"];
+  job.grid.crs = g["crs"];
+  job.grid.cell_size = g["cell_size"];
+  if (g["extent"].is_array()) {
+    for (int i = 0; i < 4; ++i) job.grid.extent[i] = g["extent"][i];
+    if (job.grid.extent[2] <= job.grid.extent[0] || job.grid.extent[3] <= job.grid.extent[1])
+      throw_usage(file + ": key 'grid.extent': xmax must exceed xmin and ymax must exceed ymin");
+  } else {
+    job.grid.extent_mode = g["extent"];
+  }
+
+  std::set<std::string> ids;
+  for (size_t i = 0; i < v["inputs"].size(); ++i) {
+    const json& j = v["inputs"][i];
+    const std::string where = file + ": key 'inputs[" + std::to_string(i) + "]";
+    InputSpec in;
+    in.id = j["id"];
+    in.kind = j["kind"];
+    in.path_as_written = j["path"];
+    in.path = resolve(job.dir, in.path_as_written);
+    in.element = j.value("element", "");
+    in.units = j.value("units", "");
+    if (j.contains("nodata")) in.nodata = j["nodata"].get<double>();
+    in.resampling = j["resampling"];
+    in.band = j["band"];
+    in.crs = j.value("crs", "");
+    if (!ids.insert(in.id).second) throw_usage(where + ".id': duplicate id '" + in.id + "' (ids must be unique)");
+    const bool points = in.kind == "geochem_points";
+    if (in.kind == "radiometric" && !contains({"K", "Th", "U", "TC", "U/Th", "K/Th", "U/K"}, in.element))
+      throw_usage(where + ".element': radiometric inputs need element K, Th, U, TC or a ratio U/Th, K/Th, U/K");
+    if (in.kind == "geochem_grid" && in.element.empty())
+      throw_usage(where + ".element': geochem_grid inputs need the element symbol, e.g. \"Cu\"");
+    if (points) {
+      for (const char* k : {"x_column", "y_column", "crs", "elements"})
+        if (!j.contains(k)) throw_usage(where + "." + k + "': required for kind geochem_points");
+      in.x_column = j["x_column"];
+      in.y_column = j["y_column"];
+      in.delimiter = j["delimiter"].get<std::string>()[0];
+      for (const auto& e : j["elements"]) in.elements.push_back({e["element"], e["column"], e["units"]});
+      if (in.elements.empty()) throw_usage(where + ".elements': list at least one element column");
+      const json b = j.value("below_detection", json::object());
+      in.below_detection.negative_values = b.value("negative_values", false);
+      in.below_detection.zero_means_missing = b.value("zero_means_missing", false);
+      in.below_detection.substitute = b.value("substitute", "half_dl");
+      const json gr = j.value("gridding", json::object());
+      in.gridding.method = gr.value("method", "invdist");
+      in.gridding.power = gr.value("power", 2.0);
+      in.gridding.radius = gr.value("radius", 0.0);
+      in.gridding.max_points = gr.value("max_points", 12);
+      in.gridding.min_points = gr.value("min_points", 1);
+      if (in.gridding.min_points > in.gridding.max_points)
+        throw_usage(where + ".gridding.min_points': must not exceed max_points");
+    } else {
+      for (const char* k : {"x_column", "y_column", "elements", "below_detection", "gridding"})
+        if (j.contains(k)) throw_usage(where + "." + k + "': only allowed for kind geochem_points");
+    }
+    job.inputs.push_back(std::move(in));
+  }
+
+  for (const auto& c : v["commodities"]) {
+    if (contains(job.commodities, c)) throw_usage(file + ": key 'commodities': '" + c.get<std::string>() + "' listed twice");
+    job.commodities.push_back(c);
+  }
+  if (v.contains("recipes")) {
+    for (auto it = v["recipes"].begin(); it != v["recipes"].end(); ++it) {
+      RecipeOverride ro;
+      ro.path = resolve(job.dir, it->value("path", ""));
+      if (it->contains("top_fraction")) ro.top_fraction = (*it)["top_fraction"].get<double>();
+      if (it->contains("min_weight_fraction")) ro.min_weight_fraction = (*it)["min_weight_fraction"].get<double>();
+      if (it->contains("evidence"))
+        for (auto e = (*it)["evidence"].begin(); e != (*it)["evidence"].end(); ++e) {
+          EvidenceOverride eo;
+          if (e->contains("weight")) eo.weight = (*e)["weight"].get<double>();
+          eo.layer = e->value("layer", "");
+          ro.evidence[e.key()] = eo;
+        }
+      job.recipes[it.key()] = ro;
+    }
+  }
+  const json an = v.value("anomaly", json::object());
+  job.anomaly.local_radius = an.value("local_radius", 15);
+  job.anomaly.rx = an.value("rx", true);
+  for (const auto& l : an.value("rx_layers", json::array())) {
+    const std::string id = l;
+    if (!ids.count(id)) throw_usage(file + ": key 'anomaly.rx_layers': '" + id + "' is not an input id");
+    job.anomaly.rx_layers.push_back(id);
+  }
+  const json tg = v.value("targets", json::object());
+  job.targets.top_fraction = tg.value("top_fraction", 0.02);
+  job.targets.min_cells = tg.value("min_cells", 1);
+  job.targets.max_targets = tg.value("max_targets", 50);
+  const json out = v.value("output", json::object());
+  job.output_folder = resolve(job.dir, out.value("folder", "out"));
+  job.recipe_dir = default_recipe_dir();
+  return job;
+}
+
+} // namespace prospector

@@ -1,0 +1,122 @@
+#pragma once
+/// \file job.hpp
+/// The job file: declaration (one place, used for validation and for schemas/job.schema.json), typed model,
+/// loading and cross-field validation. Job files are JSON.
+
+#include "pipeline/options.hpp"
+#include "pipeline/targets.hpp"
+
+#include <array>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace prospector {
+
+/// Commodities prospector scores, each with a recipe in jobs/recipes/<name>.json.
+const std::vector<std::string>& known_commodities();
+
+/// Input data kinds.
+const std::vector<std::string>& input_kinds();
+
+/// How below-detection values are written and replaced in a geochemistry CSV.
+struct BelowDetection {
+  bool negative_values = false;   ///< a negative value -v means "below detection limit v"
+  bool zero_means_missing = false; ///< 0 means "not analysed" (skipped and counted), not a concentration
+  std::string substitute = "half_dl"; ///< half_dl (DL/2) or dl_sqrt2_over_2 (DL*sqrt(2)/2)
+};
+
+/// Gridding of point data with GDAL's gridding API.
+struct Gridding {
+  std::string method = "invdist"; ///< invdist (inverse distance to a power, nearest-neighbour search) or nearest
+  double power = 2.0;
+  double radius = 0.0;            ///< search radius in analysis-grid map units; 0 = 4 cells
+  int max_points = 12;
+  int min_points = 1;
+};
+
+/// One element column of a geochemistry CSV.
+struct ElementColumn {
+  std::string element;
+  std::string column;
+  std::string units = "ppm";
+};
+
+/// One input layer (raster) or point set (CSV).
+struct InputSpec {
+  std::string id;
+  std::string kind;        ///< magnetics, gravity, radiometric, em, geochem_grid, geochem_points
+  std::string path;        ///< absolute path (resolved against the job file's folder)
+  std::string path_as_written;
+  std::string element;     ///< radiometric: K, Th, U, TC; geochem_grid: element symbol
+  std::string units;
+  std::optional<double> nodata; ///< overrides the file's nodata
+  std::string resampling = "auto";
+  int band = 1;
+  std::string crs;         ///< overrides/sets the CRS of the file (rasters without one) or of the CSV x/y
+  // geochem_points only
+  std::string x_column, y_column;
+  char delimiter = ',';
+  std::vector<ElementColumn> elements;
+  BelowDetection below_detection;
+  Gridding gridding;
+};
+
+/// The analysis grid as requested (resolved into a GridSpec after inputs are opened).
+struct GridRequest {
+  std::string crs;
+  double cell_size = 0.0;
+  std::string extent_mode = "explicit"; ///< explicit, union, intersection
+  std::array<double, 4> extent{};       ///< xmin, ymin, xmax, ymax in the grid CRS (explicit)
+};
+
+/// Per-evidence override in the job.
+struct EvidenceOverride {
+  std::optional<double> weight;
+  std::string layer; ///< bind this evidence to a specific layer id
+};
+
+/// Recipe override for one commodity.
+struct RecipeOverride {
+  std::string path; ///< replacement recipe file (absolute), empty = the bundled one
+  std::map<std::string, EvidenceOverride> evidence;
+  std::optional<double> top_fraction;
+  std::optional<double> min_weight_fraction;
+};
+
+/// Anomaly stage options.
+struct AnomalyOptions {
+  std::int64_t local_radius = 15;         ///< moving-window radius in cells
+  bool rx = true;                          ///< compute the RX (Mahalanobis) anomaly
+  std::vector<std::string> rx_layers;      ///< input ids; empty = all geophysical layers
+};
+
+/// A validated job.
+struct Job {
+  std::string path;     ///< absolute path of the job file
+  std::string dir;      ///< its folder
+  std::string text;     ///< verbatim file content (provenance)
+  std::string name;
+  GridRequest grid;
+  std::vector<InputSpec> inputs;
+  std::vector<std::string> commodities;
+  std::map<std::string, RecipeOverride> recipes;
+  AnomalyOptions anomaly;
+  TargetOptions targets;
+  std::string output_folder; ///< absolute
+  std::string recipe_dir;    ///< folder of the bundled recipes (absolute)
+};
+
+/// The declaration of the job file.
+const options::ObjectSpec& job_spec();
+
+/// Reads, parses and validates a job file (schema, then cross-field checks); no input file is opened.
+/// Errors: Error(Usage) naming the file and key.
+Job load_job(const std::string& path);
+
+/// Folder of the bundled recipes: $PROSPECTOR_RECIPES, else the source tree's jobs/recipes when present,
+/// else the installed share/prospector/recipes.
+std::string default_recipe_dir();
+
+} // namespace prospector

@@ -1,0 +1,147 @@
+#include "kernels/fuzzy.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <limits>
+#include <vector>
+
+using namespace prospector::kernels;
+
+namespace {
+
+const float kNaN = std::numeric_limits<float>::quiet_NaN();
+
+std::vector<float> run(const MembershipParams& p, std::vector<float> x) {
+  std::vector<float> out(x.size(), -1.0f);
+  REQUIRE(membership(x.data(), out.data(), static_cast<std::int64_t>(x.size()), p).ok);
+  return out;
+}
+
+MembershipParams shape(MembershipShape s, double a, double b) {
+  MembershipParams p;
+  p.shape = s;
+  if (s == MembershipShape::Linear) {
+    p.low = a;
+    p.high = b;
+  } else {
+    p.midpoint = a;
+    p.spread = b;
+  }
+  return p;
+}
+
+} // namespace
+
+TEST_CASE("membership: linear ramp and its reverse", "[fuzzy.membership]") {
+  auto m = run(shape(MembershipShape::Linear, 2, 4), {1, 2, 2.5f, 3, 4, 5, kNaN});
+  CHECK(m[0] == 0.0f);
+  CHECK(m[1] == 0.0f);
+  CHECK(m[2] == 0.25f);
+  CHECK(m[3] == 0.5f);
+  CHECK(m[4] == 1.0f);
+  CHECK(m[5] == 1.0f);
+  CHECK(std::isnan(m[6]));
+
+  auto r = run(shape(MembershipShape::Linear, 4, 2), {1, 2, 3, 3.5f, 4, 5});
+  CHECK(r[0] == 1.0f);
+  CHECK(r[1] == 1.0f);
+  CHECK(r[2] == 0.5f);
+  CHECK(r[3] == 0.25f);
+  CHECK(r[4] == 0.0f);
+  CHECK(r[5] == 0.0f);
+}
+
+TEST_CASE("membership: large and small", "[fuzzy.membership]") {
+  // midpoint 2, spread 2: large(x) = 1 / (1 + (x/2)^-2): large(4) = 1/1.25 = 0.8, large(1) = 1/5 = 0.2.
+  auto l = run(shape(MembershipShape::Large, 2, 2), {2, 4, 1, 0, -1, kNaN});
+  CHECK(l[0] == Approx(0.5).epsilon(1e-7));
+  CHECK(l[1] == Approx(0.8).epsilon(1e-7));
+  CHECK(l[2] == Approx(0.2).epsilon(1e-7));
+  CHECK(l[3] == 0.0f);
+  CHECK(l[4] == 0.0f);
+  CHECK(std::isnan(l[5]));
+  auto s = run(shape(MembershipShape::Small, 2, 2), {2, 4, 1, 0, -1});
+  CHECK(s[0] == Approx(0.5).epsilon(1e-7));
+  CHECK(s[1] == Approx(0.2).epsilon(1e-7));
+  CHECK(s[2] == Approx(0.8).epsilon(1e-7));
+  CHECK(s[3] == 1.0f);
+  CHECK(s[4] == 1.0f);
+}
+
+TEST_CASE("membership: logistic and gaussian", "[fuzzy.membership]") {
+  const float ln3 = static_cast<float>(std::log(3.0));
+  // Logistic midpoint 0, spread 1: 1 / (1 + e^-ln3) = 3/4.
+  auto g = run(shape(MembershipShape::Logistic, 0, 1), {0, ln3, -ln3, 1000, -1000, kNaN});
+  CHECK(g[0] == 0.5f);
+  CHECK(g[1] == Approx(0.75).epsilon(1e-6));
+  CHECK(g[2] == Approx(0.25).epsilon(1e-6));
+  CHECK(g[3] == 1.0f);
+  CHECK(g[4] == 0.0f);
+  CHECK(std::isnan(g[5]));
+  // Logistic midpoint 2, spread 3 at x = 2 + ln3/3: 0.75.
+  auto g2 = run(shape(MembershipShape::Logistic, 2, 3), {2.0f + ln3 / 3.0f});
+  CHECK(g2[0] == Approx(0.75).epsilon(1e-6));
+  // Gaussian midpoint 1, spread 0.5: exp(-0.5 * 4) = exp(-2) at x = 3 and x = -1.
+  auto q = run(shape(MembershipShape::Gaussian, 1, 0.5), {1, 3, -1, kNaN});
+  CHECK(q[0] == 1.0f);
+  CHECK(q[1] == Approx(std::exp(-2.0)).epsilon(1e-6));
+  CHECK(q[2] == Approx(std::exp(-2.0)).epsilon(1e-6));
+  CHECK(std::isnan(q[3]));
+}
+
+TEST_CASE("membership: in place and invalid parameters", "[fuzzy.membership]") {
+  std::vector<float> x = {2, 3, 4};
+  REQUIRE(membership(x.data(), x.data(), 3, shape(MembershipShape::Linear, 2, 4)).ok);
+  CHECK(x[0] == 0.0f);
+  CHECK(x[1] == 0.5f);
+  CHECK(x[2] == 1.0f);
+  CHECK_FALSE(membership(x.data(), x.data(), 3, shape(MembershipShape::Linear, 2, 2)).ok);
+  CHECK_FALSE(membership(x.data(), x.data(), 3, shape(MembershipShape::Large, 0, 1)).ok);
+  CHECK_FALSE(membership(x.data(), x.data(), 3, shape(MembershipShape::Small, 1, -1)).ok);
+  CHECK_FALSE(membership(x.data(), x.data(), 3, shape(MembershipShape::Gaussian, 1, 0)).ok);
+  CHECK_FALSE(membership(nullptr, x.data(), 3, MembershipParams{}).ok);
+}
+
+TEST_CASE("weighted_overlay: weighted mean over valid layers and min_weight_fraction", "[fuzzy.overlay]") {
+  // Weights 1, 2, 1 (total 4).
+  const std::vector<float> a = {0.2f, kNaN, 0.2f, 0.2f, kNaN};
+  const std::vector<float> b = {0.5f, 0.5f, kNaN, kNaN, kNaN};
+  const std::vector<float> c = {1.0f, 1.0f, kNaN, 1.0f, kNaN};
+  const float* layers[3] = {a.data(), b.data(), c.data()};
+  const double w[3] = {1.0, 2.0, 1.0};
+  std::vector<float> out(5);
+  OverlayParams p; // 0.5
+  REQUIRE(weighted_overlay(layers, w, 3, 5, p, out.data()).ok);
+  CHECK(out[0] == Approx((0.2 + 1.0 + 1.0) / 4.0).epsilon(1e-6)); // all valid: 0.55
+  CHECK(out[1] == Approx((1.0 + 1.0) / 3.0).epsilon(1e-6));       // weight 3 of 4 valid
+  CHECK(std::isnan(out[2]));                                      // weight 1 of 4 < 0.5
+  CHECK(out[3] == Approx((0.2 + 1.0) / 2.0).epsilon(1e-6));       // weight 2 of 4: exactly at the limit
+  CHECK(std::isnan(out[4]));                                      // nothing valid
+
+  p.min_weight_fraction = 0.0;
+  REQUIRE(weighted_overlay(layers, w, 3, 5, p, out.data()).ok);
+  CHECK(out[2] == Approx(0.2).epsilon(1e-6));
+  CHECK(std::isnan(out[4])); // still NaN: no valid weight at all
+
+  p.min_weight_fraction = 1.0;
+  REQUIRE(weighted_overlay(layers, w, 3, 5, p, out.data()).ok);
+  CHECK(out[0] == Approx(0.55).epsilon(1e-6));
+  CHECK(std::isnan(out[1]));
+  CHECK(std::isnan(out[3]));
+}
+
+TEST_CASE("weighted_overlay: invalid weights", "[fuzzy.overlay]") {
+  const std::vector<float> a = {0.5f};
+  const float* layers[2] = {a.data(), a.data()};
+  std::vector<float> out(1);
+  const double neg[2] = {1.0, -1.0};
+  const double zero[2] = {0.0, 0.0};
+  CHECK_FALSE(weighted_overlay(layers, neg, 2, 1, {}, out.data()).ok);
+  CHECK_FALSE(weighted_overlay(layers, zero, 2, 1, {}, out.data()).ok);
+  CHECK_FALSE(weighted_overlay(layers, neg, 0, 1, {}, out.data()).ok);
+  OverlayParams p;
+  p.min_weight_fraction = 1.5;
+  const double ok[2] = {1.0, 1.0};
+  CHECK_FALSE(weighted_overlay(layers, ok, 2, 1, p, out.data()).ok);
+}
