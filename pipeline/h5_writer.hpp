@@ -10,7 +10,8 @@
 /// - per commodity c: CF-1.8 simple geometry containers `targets_<c>_polygon` and `targets_<c>_point`, with
 ///   instance dimension `target_<c>` and data variables rank, peak_score, mean_score, area;
 /// - `provenance`: scalar variable whose attributes hold the job text, version, inputs and their SHA-256.
-/// Every attribute string is fixed-length, NUL-terminated ASCII (netCDF readers need it).
+/// Every attribute string is fixed-length ASCII, null-padded, stored the way netCDF-C writes text attributes
+/// (size = length, no trailing NUL in the value), which netCDF readers and GDAL's CF-1.8 geometry reader need.
 
 #include "pipeline/grid.hpp"
 #include "pipeline/targets.hpp"
