@@ -100,4 +100,66 @@ Status weighted_overlay(const float* const* memberships, const double* weights, 
   return Status::Ok();
 }
 
+Status fuzzy_combine(const float* const* memberships, std::int64_t n_layers, std::int64_t n, FuzzyOperator op,
+                     const FuzzyCombineParams& params, float* out) {
+  if (n_layers < 1 || memberships == nullptr)
+    return Status::Invalid("fuzzy_combine: need at least one layer");
+  if (n < 0) return Status::Invalid("fuzzy_combine: negative length");
+  if (n > 0 && out == nullptr) return Status::Invalid("fuzzy_combine: null output");
+  for (std::int64_t k = 0; k < n_layers; ++k)
+    if (n > 0 && memberships[k] == nullptr) return Status::Invalid("fuzzy_combine: null layer");
+  if (op != FuzzyOperator::And && op != FuzzyOperator::Or && op != FuzzyOperator::Product &&
+      op != FuzzyOperator::Sum && op != FuzzyOperator::Gamma)
+    return Status::Invalid("fuzzy_combine: unknown operator");
+  if (op == FuzzyOperator::Gamma && !(params.gamma >= 0.0 && params.gamma <= 1.0))
+    return Status::Invalid("fuzzy_combine: gamma must be in [0, 1]");
+  const bool ignore = params.nodata == FuzzyNodata::Ignore;
+  const double gamma = params.gamma;
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+#pragma omp parallel for schedule(static)
+  for (std::int64_t i = 0; i < n; ++i) {
+    // All five operators follow from the min, max, product and product of complements of the valid layers.
+    double lo = 1.0, hi = 0.0, prod = 1.0, coprod = 1.0;
+    std::int64_t valid = 0;
+    bool any_nan = false;
+    for (std::int64_t k = 0; k < n_layers; ++k) {
+      const float v = memberships[k][i];
+      if (std::isnan(v)) {
+        any_nan = true;
+        continue;
+      }
+      const double m = clamp01(static_cast<double>(v));
+      ++valid;
+      lo = std::min(lo, m);
+      hi = std::max(hi, m);
+      prod *= m;
+      coprod *= 1.0 - m;
+    }
+    if (valid == 0 || (any_nan && !ignore)) {
+      out[i] = nan;
+      continue;
+    }
+    double r = 0.0;
+    switch (op) {
+    case FuzzyOperator::And:
+      r = lo;
+      break;
+    case FuzzyOperator::Or:
+      r = hi;
+      break;
+    case FuzzyOperator::Product:
+      r = prod;
+      break;
+    case FuzzyOperator::Sum:
+      r = 1.0 - coprod;
+      break;
+    case FuzzyOperator::Gamma:
+      r = std::pow(1.0 - coprod, gamma) * std::pow(prod, 1.0 - gamma);
+      break;
+    }
+    out[i] = static_cast<float>(clamp01(r));
+  }
+  return Status::Ok();
+}
+
 } // namespace prospector::kernels

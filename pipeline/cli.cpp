@@ -104,15 +104,32 @@ int cli_main(int argc, char** argv) {
   synth->add_option("--seed", so.seed, "random seed");
 
   std::string job_path;
+  EngineOptions eo;
   auto* validate = app.add_subcommand("validate", "validate a job file and print the plan (no processing)");
   validate->add_option("JOB", job_path, "job file (JSON)")->required();
+  validate->add_option("--out", eo.out_folder, "output folder (overrides output.folder)");
+  validate->add_option("--tile-size", eo.tile_size, "tile edge in cells (overrides tiling.tile_size)")
+      ->check(CLI::Range(16, 65536));
 
-  RunOptions ro;
-  auto* run = app.add_subcommand("run", "run a job: ingest, anomaly, score, targets, publish");
+  auto* run = app.add_subcommand("run", "run a job: recompute what is stale (ingest ... publish)");
   run->add_option("JOB", job_path, "job file (JSON)")->required();
-  run->add_option("--threads", ro.threads, "OpenMP threads (default: the CPUs this process may use)")
+  run->add_option("--threads", eo.threads, "OpenMP threads (default: the CPUs this process may use)")
       ->check(CLI::Range(1, 4096));
-  run->add_option("--out", ro.out_folder, "output folder (overrides output.folder)");
+  run->add_option("--out", eo.out_folder, "output folder (overrides output.folder)");
+  run->add_option("--tile-size", eo.tile_size, "tile edge in cells (overrides tiling.tile_size)")
+      ->check(CLI::Range(16, 65536));
+  run->add_option("--stages", eo.stages, "only these stages (comma separated: ingest,transform,stats,anomaly,model,"
+                                         "score,targets,publish)")
+      ->delimiter(',');
+  run->add_option("--tiles", eo.tiles, "only these tiles of the per-tile stages (indices or labels like r000_c001)")
+      ->delimiter(',');
+  run->add_flag("--force", eo.force, "recompute even what is up to date");
+
+  auto* status = app.add_subcommand("status", "show per stage and tile: done, stale, missing or failed, and why");
+  status->add_option("JOB", job_path, "job file (JSON)")->required();
+  status->add_option("--out", eo.out_folder, "output folder (overrides output.folder)");
+  status->add_option("--tile-size", eo.tile_size, "tile edge in cells (overrides tiling.tile_size)")
+      ->check(CLI::Range(16, 65536));
 
   std::string h5;
   auto* inspect = app.add_subcommand("inspect", "summarise an output prospectivity.h5");
@@ -147,9 +164,11 @@ int cli_main(int argc, char** argv) {
       write_synthetic_survey(so);
       std::cout << "wrote synthetic survey to " << so.out_dir << " (job: " << so.out_dir << "/job.json)\n";
     } else if (*validate) {
-      std::cout << validate_job(job_path);
+      std::cout << validate_job(job_path, eo);
     } else if (*run) {
-      run_job(job_path, ro);
+      run_job(job_path, eo);
+    } else if (*status) {
+      std::cout << job_status(job_path, eo);
     } else if (*inspect) {
       std::cout << inspect_output(h5);
     } else if (*schema) {

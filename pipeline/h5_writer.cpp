@@ -486,13 +486,20 @@ H5Writer::~H5Writer() {
 }
 
 void H5Writer::write_grid(const GridVariable& var) {
+  if (!var.data) throw_runtime(impl_->ck.file() + ": grid '" + var.name + "' has no data");
+  const std::int64_t nx = impl_->grid.nx;
+  write_grid_streamed(var, [&](std::int64_t row0, std::int64_t rows, float* buf) {
+    std::copy(var.data + row0 * nx, var.data + (row0 + rows) * nx, buf);
+  });
+}
+
+void H5Writer::write_grid_streamed(const GridVariable& var, const RowSource& source) {
   ErrorSilencer quiet;
   Impl& m = *impl_;
   m.require_open("write_grid(" + var.name + ")");
   const Checker& ck = m.ck;
   const std::string& name = var.name;
   if (!valid_name(name)) throw_runtime(ck.file() + ": invalid grid variable name '" + name + "'");
-  if (!var.data) throw_runtime(ck.file() + ": grid '" + name + "' has no data");
   for (const auto& kv : var.attributes) {
     static const std::set<std::string> reserved = {"_FillValue",     "missing_value", "grid_mapping",
                                                    "CLASS",          "NAME",          "DIMENSION_LIST",
@@ -523,10 +530,10 @@ void H5Writer::write_grid(const GridVariable& var) {
   std::vector<float> buf(static_cast<std::size_t>(block_rows * nx));
   for (hsize_t r0 = 0; r0 < ny; r0 += block_rows) {
     const hsize_t rows = std::min(block_rows, ny - r0);
-    const float* src = var.data + r0 * nx;
+    source(static_cast<std::int64_t>(r0), static_cast<std::int64_t>(rows), buf.data());
     const std::size_t count = static_cast<std::size_t>(rows * nx);
     for (std::size_t i = 0; i < count; ++i)
-      buf[i] = std::isnan(src[i]) ? kFillValue : src[i];
+      if (std::isnan(buf[i])) buf[i] = kFillValue;
     const hsize_t start[2] = {r0, 0}, cnt[2] = {rows, nx};
     ck.ok(H5Sselect_hyperslab(fspace.get(), H5S_SELECT_SET, start, nullptr, cnt, nullptr), name,
           "H5Sselect_hyperslab");

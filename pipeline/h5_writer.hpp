@@ -16,6 +16,7 @@
 #include "pipeline/grid.hpp"
 #include "pipeline/targets.hpp"
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -63,6 +64,11 @@ public:
 
   /// Writes one grid, chunked (up to 256 x 256) and deflate-compressed, and attaches x/y scales.
   void write_grid(const GridVariable& var);
+  /// Fills rows [row0, row0 + rows) of a grid into `buf` (rows * nx floats, NaN = nodata).
+  using RowSource = std::function<void(std::int64_t row0, std::int64_t rows, float* buf)>;
+  /// Like write_grid, but streams the grid in blocks of chunk rows from `source` (var.data is ignored), so
+  /// only one block is in memory.
+  void write_grid_streamed(const GridVariable& var, const RowSource& source);
   /// Writes the ranked targets of one commodity as CF-1.8 point and polygon geometries.
   void write_targets(const CommodityTargets& targets);
   /// Writes the provenance variable and global history.

@@ -3,12 +3,18 @@
 #include "kernels/log_transform.hpp"
 #include "pipeline/errors.hpp"
 #include "pipeline/gdal_util.hpp"
+#include "pipeline/sha256.hpp"
+#include "pipeline/tiles.hpp"
 
 #include <gdal_alg.h>
 #include <gdal_utils.h>
 #include <gdalwarper.h>
 
 #include <algorithm>
+#include <filesystem>
+#include <fnmatch.h>
+#include <map>
+#include <mutex>
 #include <cmath>
 #include <limits>
 
@@ -93,121 +99,6 @@ std::int64_t sanitize_values(std::vector<float>& v, std::int64_t& dummies) {
   return valid;
 }
 
-std::vector<float> warp_raster(const InputSpec& in, const GridSpec& grid, std::vector<std::string>& log) {
-  gdal::Dataset src = gdal::open_raster(in.path, where(in));
-  if (in.band > GDALGetRasterCount(src.get()))
-    throw_usage(where(in) + ": key 'band': the raster has only " + std::to_string(GDALGetRasterCount(src.get())) +
-                " band(s)");
-  gdal::SpatialRef srs = input_srs(in, src.get());
-  gdal::SpatialRef dst_srs = gdal::SpatialRef::from_user_input(grid.crs_wkt, "grid", ErrorKind::Usage);
-  const Box b = transform_box(raster_box(src.get(), in), srs, dst_srs, where(in));
-  if (!overlaps(b, grid_box(grid)))
-    throw_input(where(in) + ": does not overlap the analysis grid (its extent in the grid CRS is x " +
-                std::to_string(b.xmin) + ".." + std::to_string(b.xmax) + ", y " + std::to_string(b.ymin) + ".." +
-                std::to_string(b.ymax) + "); check the file, its CRS and grid.extent");
-
-  // Source cell size in grid units decides between bilinear and averaging.
-  std::string method = in.resampling;
-  if (method == "auto") {
-    const double nx = GDALGetRasterXSize(src.get()), ny = GDALGetRasterYSize(src.get());
-    const double src_cell = std::sqrt((b.xmax - b.xmin) * (b.ymax - b.ymin) / (nx * ny));
-    method = src_cell * 1.5 < grid.cell ? "average" : "bilinear";
-  }
-
-  GDALDriverH mem = GDALGetDriverByName("MEM");
-  gdal::Dataset dst(GDALCreate(mem, "", static_cast<int>(grid.nx), static_cast<int>(grid.ny), 1, GDT_Float32, nullptr));
-  if (!dst) throw_runtime(where(in) + ": cannot allocate the warp buffer: " + gdal::last_error());
-  auto gt = grid.geotransform();
-  GDALSetGeoTransform(dst.get(), gt.data());
-  GDALSetProjection(dst.get(), grid.crs_wkt.c_str());
-  GDALRasterBandH db = GDALGetRasterBand(dst.get(), 1);
-  GDALSetRasterNoDataValue(db, NAN);
-  GDALFillRaster(db, NAN, 0);
-
-  if (in.band != 1) {
-    // GDAL 3.6's warper has no band selection: pick the band through an in-memory VRT.
-    const std::string b = std::to_string(in.band);
-    const char* targv[] = {"-of", "VRT", "-b", b.c_str(), nullptr};
-    GDALTranslateOptions* to = GDALTranslateOptionsNew(const_cast<char**>(targv), nullptr);
-    GDALDatasetH v = GDALTranslate("", src.get(), to, nullptr);
-    GDALTranslateOptionsFree(to);
-    if (!v) throw_input(where(in) + ": cannot select band " + b + ": " + gdal::last_error());
-    src = gdal::Dataset(v);
-  }
-  std::vector<std::string> args = {"-r", method, "-dstnodata", "nan", "-wo",
-                                   "INIT_DEST=NO_DATA", "-wo", "UNIFIED_SRC_NODATA=YES"};
-  if (!in.crs.empty()) {
-    args.push_back("-s_srs");
-    args.push_back(srs.to_wkt());
-  }
-  if (in.nodata) {
-    args.push_back("-srcnodata");
-    args.push_back(std::to_string(*in.nodata));
-  }
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  GDALWarpAppOptions* wo = GDALWarpAppOptionsNew(argv.data(), nullptr);
-  if (!wo) throw_runtime(where(in) + ": bad warp options: " + gdal::last_error());
-  gdal::clear_error();
-  GDALDatasetH srcs[1] = {src.get()};
-  int usage_error = 0;
-  GDALDatasetH res = GDALWarp(nullptr, dst.get(), 1, srcs, wo, &usage_error);
-  GDALWarpAppOptionsFree(wo);
-  if (!res || usage_error)
-    throw_input(where(in) + ": reprojection onto the analysis grid failed: " + gdal::last_error() +
-                " (the file may be corrupt or truncated)");
-  if (CPLGetLastErrorType() == CE_Failure)
-    throw_input(where(in) + ": read error while warping: " + gdal::last_error() +
-                " (the file is probably truncated or corrupt)");
-  std::vector<float> out;
-  gdal::read_band_f32(dst.get(), 1, out, where(in));
-  log.push_back(in.id + ": warped " + in.path_as_written + " with " + method + " resampling");
-  return out;
-}
-
-void grid_points(const std::vector<double>& x, const std::vector<double>& y, const std::vector<float>& v,
-                 const InputSpec& in, const GridSpec& grid, std::vector<float>& out) {
-  std::vector<double> px, py, pz;
-  for (size_t i = 0; i < v.size(); ++i)
-    if (std::isfinite(v[i])) {
-      px.push_back(x[i]);
-      py.push_back(y[i]);
-      pz.push_back(v[i]);
-    }
-  out.assign(static_cast<size_t>(grid.size()), NAN);
-  if (px.empty()) return;
-  const double radius = in.gridding.radius > 0 ? in.gridding.radius : 4.0 * grid.cell;
-  const double ymin = grid.y0 - grid.cell * static_cast<double>(grid.ny);
-  CPLErr err;
-  gdal::clear_error();
-  // Passing the north edge as "ymin" makes row 0 the northern row, as in the rest of the pipeline.
-  if (in.gridding.method == "nearest") {
-    GDALGridNearestNeighborOptions o{};
-    o.nSizeOfStructure = sizeof(o);
-    o.dfRadius1 = radius;
-    o.dfRadius2 = radius;
-    o.dfNoDataValue = NAN;
-    err = GDALGridCreate(GGA_NearestNeighbor, &o, static_cast<GUInt32>(px.size()), px.data(), py.data(), pz.data(),
-                         grid.x0, grid.x0 + grid.cell * static_cast<double>(grid.nx), grid.y0, ymin,
-                         static_cast<GUInt32>(grid.nx), static_cast<GUInt32>(grid.ny), GDT_Float32, out.data(), nullptr,
-                         nullptr);
-  } else {
-    GDALGridInverseDistanceToAPowerNearestNeighborOptions o{};
-    o.nSizeOfStructure = sizeof(o);
-    o.dfPower = in.gridding.power;
-    o.dfRadius = radius;
-    o.nMaxPoints = static_cast<GUInt32>(in.gridding.max_points);
-    o.nMinPoints = static_cast<GUInt32>(in.gridding.min_points);
-    o.dfNoDataValue = NAN;
-    err = GDALGridCreate(GGA_InverseDistanceToAPowerNearestNeighbor, &o, static_cast<GUInt32>(px.size()), px.data(),
-                         py.data(), pz.data(), grid.x0, grid.x0 + grid.cell * static_cast<double>(grid.nx), grid.y0,
-                         ymin, static_cast<GUInt32>(grid.nx), static_cast<GUInt32>(grid.ny), GDT_Float32, out.data(),
-                         nullptr, nullptr);
-  }
-  if (err != CE_None) throw_runtime(where(in) + ": gridding failed: " + gdal::last_error());
-}
-
 } // namespace
 
 std::vector<std::string> layer_names(const InputSpec& in) {
@@ -241,7 +132,7 @@ GridSpec resolve_grid(const Job& job) {
     };
     for (const auto& in : job.inputs) {
       if (in.kind == "geochem_points") continue;
-      gdal::Dataset ds = gdal::open_raster(in.path, where(in));
+      gdal::Dataset ds = open_input_raster(in);
       merge(transform_box(raster_box(ds.get(), in), input_srs(in, ds.get()), srs, where(in)));
     }
     if (first) {
@@ -279,7 +170,7 @@ std::string probe_input(const InputSpec& in, const GridSpec& grid) {
     return in.id + ": " + std::to_string(s.rows) + " rows, " + std::to_string(s.x.size()) + " with coordinates, " +
            std::to_string(in.elements.size()) + " element(s)";
   }
-  gdal::Dataset ds = gdal::open_raster(in.path, where(in));
+  gdal::Dataset ds = open_input_raster(in);
   gdal::SpatialRef srs = input_srs(in, ds.get());
   const Box b = transform_box(raster_box(ds.get(), in), srs, dst, where(in));
   if (!overlaps(b, grid_box(grid))) throw_input(where(in) + ": does not overlap the analysis grid");
@@ -290,33 +181,138 @@ std::string probe_input(const InputSpec& in, const GridSpec& grid) {
          (epsg ? "EPSG:" + std::to_string(epsg) : std::string("custom CRS")) + ")";
 }
 
-std::vector<LayerMeta> ingest_input(const InputSpec& in, const GridSpec& grid, LayerStore& store,
-                                    std::vector<std::string>& log) {
-  std::vector<LayerMeta> metas;
-  const bool geochem = in.kind == "geochem_grid" || in.kind == "geochem_points";
-  if (in.kind != "geochem_points") {
-    std::vector<float> v = warp_raster(in, grid, log);
-    std::int64_t dummies = 0;
-    const std::int64_t valid = sanitize_values(v, dummies);
-    if (dummies) log.push_back(in.id + ": " + std::to_string(dummies) + " cells with non-finite or dummy (|v| >= 1e29) values set to nodata");
-    if (valid == 0)
-      throw_input(where(in) + ": no valid cell on the analysis grid (the layer is all nodata there); check the "
-                              "file's nodata value and its extent");
-    LayerMeta m{in.id, layer_long_name(in, in.element), in.units, geochem ? "geochem" : in.kind, in.element, in.id};
-    if (geochem) {
-      std::int64_t nonpos = 0;
-      kernels::log10_transform(v.data(), v.data(), static_cast<std::int64_t>(v.size()), {}, nonpos);
-      if (nonpos) log.push_back(in.id + ": " + std::to_string(nonpos) + " non-positive concentrations set to nodata before log10");
-      m.units = "log10(" + (in.units.empty() ? std::string("ppm") : in.units) + ")";
-    }
-    log.push_back(in.id + ": " + std::to_string(valid) + " of " + std::to_string(grid.size()) + " cells valid");
-    store.put(m, v);
-    metas.push_back(m);
-    return metas;
-  }
+std::vector<std::string> input_sources(const InputSpec& in) {
+  if (!in.paths.empty()) return in.paths;
+  std::error_code ec;
+  if (!std::filesystem::is_directory(in.path, ec)) return {in.path};
+  std::vector<std::string> files;
+  for (const auto& e : std::filesystem::directory_iterator(in.path, ec))
+    if (e.is_regular_file() && fnmatch(in.pattern.c_str(), e.path().filename().c_str(), 0) == 0)
+      files.push_back(e.path().string());
+  std::sort(files.begin(), files.end());
+  if (files.empty())
+    throw_input(where(in) + ": the folder has no file matching '" + in.pattern + "' (set \"pattern\")");
+  return files;
+}
 
+gdal::Dataset open_input_raster(const InputSpec& in) {
+  const auto sources = input_sources(in);
+  if (sources.size() == 1) return gdal::open_raster(sources[0], where(in));
+  // Open each source first so that a bad tile is reported by name, then mosaic them in a VRT.
+  for (const auto& s : sources) gdal::open_raster(s, where(in) + " source " + s);
+  std::vector<const char*> names;
+  for (const auto& s : sources) names.push_back(s.c_str());
+  std::vector<std::string> args = {"-resolution", "highest"};
+  if (in.nodata) {
+    args.push_back("-srcnodata");
+    args.push_back(std::to_string(*in.nodata));
+  }
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  GDALBuildVRTOptions* o = GDALBuildVRTOptionsNew(argv.data(), nullptr);
+  gdal::clear_error();
+  int usage = 0;
+  GDALDatasetH h = GDALBuildVRT("", static_cast<int>(names.size()), nullptr, names.data(), o, &usage);
+  GDALBuildVRTOptionsFree(o);
+  if (!h) throw_input(where(in) + ": cannot mosaic its " + std::to_string(sources.size()) + " files: " + gdal::last_error());
+  return gdal::Dataset(h);
+}
+
+std::vector<SourceFootprint> source_footprints(const InputSpec& in, const GridSpec& grid) {
+  std::vector<SourceFootprint> out;
+  gdal::SpatialRef dst = gdal::SpatialRef::from_user_input(grid.crs_wkt, "grid", ErrorKind::Usage);
+  for (const auto& path : input_sources(in)) {
+    gdal::Dataset ds = gdal::open_raster(path, where(in));
+    const Box b = transform_box(raster_box(ds.get(), in), input_srs(in, ds.get()), dst, where(in));
+    const double nx = GDALGetRasterXSize(ds.get()), ny = GDALGetRasterYSize(ds.get());
+    const double src_cell = std::sqrt((b.xmax - b.xmin) * (b.ymax - b.ymin) / (nx * ny));
+    const double margin = 2 * src_cell + grid.cell;
+    SourceFootprint f;
+    f.path = path;
+    f.sha256 = sha256_file(path);
+    f.col0 = static_cast<std::int64_t>(std::floor((b.xmin - margin - grid.x0) / grid.cell));
+    f.row0 = static_cast<std::int64_t>(std::floor((grid.y0 - b.ymax - margin) / grid.cell));
+    f.cols = static_cast<std::int64_t>(std::ceil((b.xmax + margin - grid.x0) / grid.cell)) - f.col0;
+    f.rows = static_cast<std::int64_t>(std::ceil((grid.y0 - b.ymin + margin) / grid.cell)) - f.row0;
+    out.push_back(f);
+  }
+  bool any = false;
+  for (const auto& f : out)
+    any = any || (f.row0 < grid.ny && f.row0 + f.rows > 0 && f.col0 < grid.nx && f.col0 + f.cols > 0);
+  if (!any)
+    throw_input(where(in) + ": does not overlap the analysis grid; check the file, its CRS and grid.extent");
+  return out;
+}
+
+std::string resampling_for(const InputSpec& in, GDALDatasetH src, const GridSpec& grid) {
+  if (in.resampling != "auto") return in.resampling;
+  gdal::SpatialRef dst = gdal::SpatialRef::from_user_input(grid.crs_wkt, "grid", ErrorKind::Usage);
+  const Box b = transform_box(raster_box(src, in), input_srs(in, src), dst, where(in));
+  const double nx = GDALGetRasterXSize(src), ny = GDALGetRasterYSize(src);
+  const double src_cell = std::sqrt((b.xmax - b.xmin) * (b.ymax - b.ymin) / (nx * ny));
+  return src_cell * 1.5 < grid.cell ? "average" : "bilinear";
+}
+
+void warp_to_window(const InputSpec& in, GDALDatasetH src, const std::string& method, const GridSpec& sub,
+                    std::vector<float>& out, std::int64_t& dummies) {
+  gdal::Dataset band_src;
+  if (in.band != 1) {
+    if (in.band > GDALGetRasterCount(src))
+      throw_usage(where(in) + ": key 'band': the raster has only " + std::to_string(GDALGetRasterCount(src)) + " band(s)");
+    // GDAL 3.6's warper has no band selection: pick the band through an in-memory VRT.
+    const std::string b = std::to_string(in.band);
+    const char* targv[] = {"-of", "VRT", "-b", b.c_str(), nullptr};
+    GDALTranslateOptions* to = GDALTranslateOptionsNew(const_cast<char**>(targv), nullptr);
+    band_src = gdal::Dataset(GDALTranslate("", src, to, nullptr));
+    GDALTranslateOptionsFree(to);
+    if (!band_src) throw_input(where(in) + ": cannot select band " + b + ": " + gdal::last_error());
+    src = band_src.get();
+  }
+  GDALDriverH mem = GDALGetDriverByName("MEM");
+  gdal::Dataset dst(GDALCreate(mem, "", static_cast<int>(sub.nx), static_cast<int>(sub.ny), 1, GDT_Float32, nullptr));
+  if (!dst) throw_runtime(where(in) + ": cannot allocate the warp buffer: " + gdal::last_error());
+  auto gt = sub.geotransform();
+  GDALSetGeoTransform(dst.get(), gt.data());
+  GDALSetProjection(dst.get(), sub.crs_wkt.c_str());
+  GDALRasterBandH db = GDALGetRasterBand(dst.get(), 1);
+  GDALSetRasterNoDataValue(db, NAN);
+  GDALFillRaster(db, NAN, 0);
+  // -et 0: every cell's coordinates are transformed exactly, so values do not depend on the tile window.
+  std::vector<std::string> args = {"-r", method, "-et", "0", "-dstnodata", "nan", "-wo", "INIT_DEST=NO_DATA",
+                                   "-wo", "UNIFIED_SRC_NODATA=YES"};
+  if (!in.crs.empty()) {
+    args.push_back("-s_srs");
+    args.push_back(input_srs(in, src).to_wkt());
+  }
+  if (in.nodata) {
+    args.push_back("-srcnodata");
+    args.push_back(std::to_string(*in.nodata));
+  }
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  GDALWarpAppOptions* wo = GDALWarpAppOptionsNew(argv.data(), nullptr);
+  if (!wo) throw_runtime(where(in) + ": bad warp options: " + gdal::last_error());
+  gdal::clear_error();
+  GDALDatasetH srcs[1] = {src};
+  int usage_error = 0;
+  GDALDatasetH res = GDALWarp(nullptr, dst.get(), 1, srcs, wo, &usage_error);
+  GDALWarpAppOptionsFree(wo);
+  if (!res || usage_error)
+    throw_input(where(in) + ": reprojection onto the analysis grid failed: " + gdal::last_error() +
+                " (the file may be corrupt or truncated)");
+  if (CPLGetLastErrorType() == CE_Failure)
+    throw_input(where(in) + ": read error while warping: " + gdal::last_error() +
+                " (the file is probably truncated or corrupt)");
+  gdal::read_band_f32(dst.get(), 1, out, where(in));
+  sanitize_values(out, dummies);
+}
+
+PreparedPoints prepare_points(const InputSpec& in, const GridSpec& grid) {
+  PreparedPoints p;
   GeochemSamples s = read_geochem_csv(in);
-  for (const auto& l : describe_counts(in, s)) log.push_back(l);
+  p.log = describe_counts(in, s);
   gdal::SpatialRef ps = gdal::SpatialRef::from_user_input(in.crs, where(in) + ": key 'crs'", ErrorKind::Usage);
   gdal::SpatialRef gs = gdal::SpatialRef::from_user_input(grid.crs_wkt, "grid", ErrorKind::Usage);
   OGRCoordinateTransformationH ct = OCTNewCoordinateTransformation(ps.get(), gs.get());
@@ -324,45 +320,98 @@ std::vector<LayerMeta> ingest_input(const InputSpec& in, const GridSpec& grid, L
   std::vector<int> ok(s.x.size(), 0);
   OCTTransformEx(ct, static_cast<int>(s.x.size()), s.x.data(), s.y.data(), nullptr, ok.data());
   OCTDestroyCoordinateTransformation(ct);
+  p.radius = in.gridding.radius > 0 ? in.gridding.radius : 4.0 * grid.cell;
   const Box gb = grid_box(grid);
-  std::int64_t outside = 0, failed = 0;
+  std::int64_t outside = 0, failed = 0, near = 0;
+  p.log_values.assign(in.elements.size(), {});
   for (size_t i = 0; i < s.x.size(); ++i) {
     if (!ok[i] || !std::isfinite(s.x[i]) || !std::isfinite(s.y[i])) {
       ++failed;
-      for (auto& col : s.values) col[i] = NAN;
-    } else if (s.x[i] < gb.xmin || s.x[i] > gb.xmax || s.y[i] < gb.ymin || s.y[i] > gb.ymax) {
-      ++outside; // still used: samples just outside inform the cells near the edge
+      continue;
     }
+    if (s.x[i] < gb.xmin || s.x[i] > gb.xmax || s.y[i] < gb.ymin || s.y[i] > gb.ymax) ++outside;
+    if (s.x[i] < gb.xmin - p.radius || s.x[i] > gb.xmax + p.radius || s.y[i] < gb.ymin - p.radius ||
+        s.y[i] > gb.ymax + p.radius)
+      continue; // cannot influence any cell
+    ++near;
+    p.x.push_back(s.x[i]);
+    p.y.push_back(s.y[i]);
+    for (size_t k = 0; k < in.elements.size(); ++k) p.log_values[k].push_back(s.values[k][i]);
   }
-  log.push_back(in.id + ": " + std::to_string(outside) + " samples outside the grid extent, " +
-                std::to_string(failed) + " whose coordinates could not be transformed");
-  if (outside + failed == static_cast<std::int64_t>(s.x.size())) {
-    bool any_near = false;
-    const double r = in.gridding.radius > 0 ? in.gridding.radius : 4 * grid.cell;
-    for (size_t i = 0; i < s.x.size() && !any_near; ++i)
-      any_near = ok[i] && s.x[i] > gb.xmin - r && s.x[i] < gb.xmax + r && s.y[i] > gb.ymin - r && s.y[i] < gb.ymax + r;
-    if (!any_near) throw_input(where(in) + ": no sample lies on the analysis grid; check the input's crs and grid.extent");
-  }
-  std::vector<float> grid_values;
+  p.log.push_back(in.id + ": " + std::to_string(outside) + " samples outside the grid extent, " +
+                  std::to_string(failed) + " whose coordinates could not be transformed");
+  if (near == 0) throw_input(where(in) + ": no sample lies on the analysis grid; check the input's crs and grid.extent");
   for (size_t k = 0; k < in.elements.size(); ++k) {
-    const auto& e = in.elements[k];
+    auto& v = p.log_values[k];
     std::int64_t nonpos = 0;
-    kernels::log10_transform(s.values[k].data(), s.values[k].data(), static_cast<std::int64_t>(s.values[k].size()),
-                             {}, nonpos);
-    grid_points(s.x, s.y, s.values[k], in, grid, grid_values);
-    std::int64_t dummies = 0;
-    const std::int64_t valid = sanitize_values(grid_values, dummies);
-    if (valid == 0)
-      throw_input(where(in) + ": element " + e.element + " (column " + e.column +
+    kernels::log10_transform(v.data(), v.data(), static_cast<std::int64_t>(v.size()), {}, nonpos);
+    std::int64_t usable = 0;
+    for (float f : v) usable += std::isfinite(f) ? 1 : 0;
+    if (usable == 0)
+      throw_input(where(in) + ": element " + in.elements[k].element + " (column " + in.elements[k].column +
                   ") has no usable sample on the grid; check the column and the below_detection settings");
-    LayerMeta m{in.id + "_" + sanitize(e.element), layer_long_name(in, e.element), "log10(" + e.units + ")", "geochem",
-                e.element, in.id};
-    log.push_back(m.name + ": gridded " + std::string(in.gridding.method) + ", " + std::to_string(valid) + " of " +
-                  std::to_string(grid.size()) + " cells valid");
-    store.put(m, grid_values);
-    metas.push_back(m);
   }
-  return metas;
+  return p;
+}
+
+namespace {
+bool near_window(const PreparedPoints& p, size_t i, const GridSpec& sub) {
+  const double xmin = sub.x0 - p.radius, xmax = sub.x0 + sub.cell * static_cast<double>(sub.nx) + p.radius;
+  const double ymax = sub.y0 + p.radius, ymin = sub.y0 - sub.cell * static_cast<double>(sub.ny) - p.radius;
+  return p.x[i] >= xmin && p.x[i] <= xmax && p.y[i] >= ymin && p.y[i] <= ymax;
+}
+} // namespace
+
+std::string points_key(const PreparedPoints& p, const GridSpec& sub) {
+  Hash64 h;
+  for (size_t i = 0; i < p.x.size(); ++i) {
+    if (!near_window(p, i, sub)) continue;
+    h.add(p.x[i]).add(p.y[i]);
+    for (const auto& col : p.log_values) h.add(&col[i], sizeof(float));
+  }
+  return h.hex();
+}
+
+void grid_points_window(const InputSpec& in, const PreparedPoints& p, std::size_t k, const GridSpec& sub,
+                        std::vector<float>& out) {
+  std::vector<double> px, py, pz;
+  for (size_t i = 0; i < p.x.size(); ++i)
+    if (std::isfinite(p.log_values[k][i]) && near_window(p, i, sub)) {
+      px.push_back(p.x[i]);
+      py.push_back(p.y[i]);
+      pz.push_back(p.log_values[k][i]);
+    }
+  out.assign(static_cast<size_t>(sub.size()), NAN);
+  if (px.empty()) return;
+  const double ymin = sub.y0 - sub.cell * static_cast<double>(sub.ny);
+  const double xmax = sub.x0 + sub.cell * static_cast<double>(sub.nx);
+  CPLErr err;
+  gdal::clear_error();
+  // Passing the north edge as "ymin" makes row 0 the northern row, as in the rest of the pipeline.
+  if (in.gridding.method == "nearest") {
+    GDALGridNearestNeighborOptions o{};
+    o.nSizeOfStructure = sizeof(o);
+    o.dfRadius1 = p.radius;
+    o.dfRadius2 = p.radius;
+    o.dfNoDataValue = NAN;
+    err = GDALGridCreate(GGA_NearestNeighbor, &o, static_cast<GUInt32>(px.size()), px.data(), py.data(), pz.data(),
+                         sub.x0, xmax, sub.y0, ymin, static_cast<GUInt32>(sub.nx), static_cast<GUInt32>(sub.ny),
+                         GDT_Float32, out.data(), nullptr, nullptr);
+  } else {
+    GDALGridInverseDistanceToAPowerNearestNeighborOptions o{};
+    o.nSizeOfStructure = sizeof(o);
+    o.dfPower = in.gridding.power;
+    o.dfRadius = p.radius;
+    o.nMaxPoints = static_cast<GUInt32>(in.gridding.max_points);
+    o.nMinPoints = static_cast<GUInt32>(in.gridding.min_points);
+    o.dfNoDataValue = NAN;
+    err = GDALGridCreate(GGA_InverseDistanceToAPowerNearestNeighbor, &o, static_cast<GUInt32>(px.size()), px.data(),
+                         py.data(), pz.data(), sub.x0, xmax, sub.y0, ymin, static_cast<GUInt32>(sub.nx),
+                         static_cast<GUInt32>(sub.ny), GDT_Float32, out.data(), nullptr, nullptr);
+  }
+  if (err != CE_None) throw_runtime(where(in) + ": gridding failed: " + gdal::last_error());
+  std::int64_t dummies = 0;
+  sanitize_values(out, dummies);
 }
 
 } // namespace prospector

@@ -26,6 +26,16 @@ const std::vector<std::string>& input_kinds() {
 
 namespace {
 
+Field path_field() {
+  Field one = str("path", "a file, or a folder whose rasters matching `pattern` are mosaicked");
+  Field many = array_of("path", "files mosaicked through a VRT (survey tiles)", str("", "file"));
+  many.min_items = 1;
+  Field f = required(str("path", "file path, relative to the job file: any raster GDAL opens, a folder of raster "
+                                 "tiles, a list of raster files (mosaicked), or a CSV for geochem_points"));
+  f.alternatives = {one, many};
+  return f;
+}
+
 std::shared_ptr<ObjectSpec> make_job_spec() {
   auto grid = std::make_shared<ObjectSpec>();
   grid->title = "grid";
@@ -80,7 +90,8 @@ std::shared_ptr<ObjectSpec> make_job_spec() {
   input->fields = {
       id,
       required(choices(str("kind", "what the layer measures"), input_kinds())),
-      required(str("path", "file path, relative to the job file; any raster GDAL opens, or a CSV for geochem_points")),
+      path_field(),
+      str("pattern", "when path is a folder: file name pattern of its rasters (fnmatch)", "*.tif"),
       str("element", "radiometric: K, Th, U, TC or a ratio (U/Th, K/Th, U/K); geochem_grid: element symbol"),
       str("units", "units of the values (recorded in the output)"),
       num("nodata", "nodata value overriding the file's own"),
@@ -127,6 +138,11 @@ std::shared_ptr<ObjectSpec> make_job_spec() {
       range(integer("max_targets", "keep at most this many ranked targets per commodity", 50), 1, 100000),
   };
 
+  auto tiling = std::make_shared<ObjectSpec>();
+  tiling->title = "tiling";
+  tiling->description = "Per-cell stages run tile by tile, so memory depends on the tile size, not the survey size.";
+  tiling->fields = {range(integer("tile_size", "tile edge in cells", 1024), 16, 65536)};
+
   auto output = std::make_shared<ObjectSpec>();
   output->title = "output";
   output->fields = {str("folder", "output folder, relative to the job file", "out")};
@@ -149,6 +165,7 @@ std::shared_ptr<ObjectSpec> make_job_spec() {
       map_of("recipes", "per commodity recipe overrides", recipe_override, known_commodities()),
       object("anomaly", "anomaly stage options", anomaly),
       object("targets", "target extraction options", targets),
+      object("tiling", "tiling options", tiling),
       object("output", "output options", output),
   };
   return job;
@@ -214,8 +231,15 @@ Job load_job(const std::string& path) {
     InputSpec in;
     in.id = j["id"];
     in.kind = j["kind"];
-    in.path_as_written = j["path"];
-    in.path = resolve(job.dir, in.path_as_written);
+    if (j["path"].is_array()) {
+      for (const auto& p : j["path"]) in.paths.push_back(resolve(job.dir, p.get<std::string>()));
+      in.path_as_written = j["path"][0].get<std::string>() + " (+" + std::to_string(j["path"].size() - 1) + " more)";
+      in.path = in.paths.front();
+    } else {
+      in.path_as_written = j["path"];
+      in.path = resolve(job.dir, in.path_as_written);
+    }
+    in.pattern = j["pattern"];
     in.element = j.value("element", "");
     in.units = j.value("units", "");
     if (j.contains("nodata")) in.nodata = j["nodata"].get<double>();
@@ -228,6 +252,7 @@ Job load_job(const std::string& path) {
       throw_usage(where + ".element': radiometric inputs need element K, Th, U, TC or a ratio U/Th, K/Th, U/K");
     if (in.kind == "geochem_grid" && in.element.empty())
       throw_usage(where + ".element': geochem_grid inputs need the element symbol, e.g. \"Cu\"");
+    if (points && !in.paths.empty()) throw_usage(where + ".path': geochem_points takes one CSV file");
     if (points) {
       for (const char* k : {"x_column", "y_column", "crs", "elements"})
         if (!j.contains(k)) throw_usage(where + "." + k + "': required for kind geochem_points");
@@ -287,6 +312,7 @@ Job load_job(const std::string& path) {
   job.targets.top_fraction = tg.value("top_fraction", 0.02);
   job.targets.min_cells = tg.value("min_cells", 1);
   job.targets.max_targets = tg.value("max_targets", 50);
+  job.tile_size = v.value("tiling", json::object()).value("tile_size", 1024);
   const json out = v.value("output", json::object());
   job.output_folder = resolve(job.dir, out.value("folder", "out"));
   job.recipe_dir = default_recipe_dir();

@@ -49,6 +49,8 @@ struct InputSpec {
   std::string kind;        ///< magnetics, gravity, radiometric, em, geochem_grid, geochem_points
   std::string path;        ///< absolute path (resolved against the job file's folder)
   std::string path_as_written;
+  std::vector<std::string> paths; ///< several raster files to mosaic (absolute); empty = `path` alone
+  std::string pattern = "*.tif";  ///< when `path` is a folder: which of its files are rasters
   std::string element;     ///< radiometric: K, Th, U, TC; geochem_grid: element symbol
   std::string units;
   std::optional<double> nodata; ///< overrides the file's nodata
@@ -104,6 +106,7 @@ struct Job {
   std::map<std::string, RecipeOverride> recipes;
   AnomalyOptions anomaly;
   TargetOptions targets;
+  std::int64_t tile_size = 1024;
   std::string output_folder; ///< absolute
   std::string recipe_dir;    ///< folder of the bundled recipes (absolute)
 };

@@ -3,6 +3,11 @@
 /// Ranked exploration targets: connected high-prospectivity areas and their statistics.
 
 #include "pipeline/grid.hpp"
+#include "pipeline/tiles.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <functional>
 
 #include <array>
 #include <cstdint>
@@ -45,25 +50,28 @@ struct TargetOptions {
   std::int64_t max_targets = 50;
 };
 
-/// Thresholds `score` at its top `opts.top_fraction` of valid cells, labels 8-connected components, computes
-/// statistics and outlines and ranks them (by peak score, then mean score, then area; deterministic).
-/// `cell_target` receives, per cell, the index of its target in the returned list, or -1.
-CommodityTargets extract_targets(const std::string& commodity, const GridSpec& grid, const float* score,
-                                 const TargetOptions& opts, std::vector<std::int32_t>& cell_target);
-
-/// Accumulates how much each evidence layer contributes to each target, one evidence grid at a time.
-class EvidenceTally {
-public:
-  explicit EvidenceTally(const CommodityTargets& targets) : n_targets_(targets.targets.size()) {}
-  /// Adds evidence `id` with per-cell weighted membership `weighted` (NaN where absent).
-  void add(const std::string& id, const float* weighted, const std::vector<std::int32_t>& cell_target);
-  /// Writes "id:share,..." (largest first, shares of the summed contribution, top 3) into each target.
-  void finish(CommodityTargets& targets) const;
-
-private:
-  std::size_t n_targets_;
-  std::vector<std::string> ids_;
-  std::vector<std::vector<double>> sums_; ///< [evidence][target]
+/// Where the tiled target extraction reads its inputs.
+struct TiledTargetSources {
+  std::function<std::string(std::int64_t)> score_tile; ///< path of the score tile file
+  struct EvidenceSource {
+    std::string id;
+    std::function<std::string(std::int64_t)> tile; ///< path of its weighted-membership tile file
+  };
+  std::vector<EvidenceSource> evidence;
+  std::string label_dir; ///< folder for per-tile label files (work data)
 };
+
+/// Extracts ranked targets tile by tile: cells with score >= threshold are labelled per tile (8-connected),
+/// components that touch across tile edges and corners are joined with union-find, and statistics are
+/// accumulated in exact integer (fixed-point) sums, so targets, their cells, areas, scores and ranks are
+/// identical whatever the tiling. Ranking: peak score, then mean score, then cell count, then the raster
+/// position of the first cell. Outlines come from GDAL's polygonizer over each target's bounding window.
+/// Memory: one tile plus per-component statistics.
+CommodityTargets extract_targets_tiled(const std::string& commodity, const TileGrid& tiles, double threshold,
+                                       const TargetOptions& opts, const TiledTargetSources& src);
+
+/// JSON round trip of a commodity's targets (work-folder persistence).
+nlohmann::json to_json(const CommodityTargets& t);
+CommodityTargets targets_from_json(const nlohmann::json& j);
 
 } // namespace prospector

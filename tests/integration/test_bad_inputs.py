@@ -89,7 +89,7 @@ for rel in ["gcore/byte_truncated.tif", "gcore/hugeblocksize.tif", "gcore_gtiff/
     except Exception:
         pass
     s = {"grid": grid, "inputs": [{"id": "mag", "kind": "magnetics", "path": path, "crs": grid["crs"]}],
-         "commodities": ["cu"]}
+         "commodities": ["cu"], "recipes": {"cu": {"min_weight_fraction": 0.0}}}
     check_case("corrupt_" + os.path.basename(rel).replace(".", "_"), s, 3, os.path.basename(rel))
 
 # Unwritable output folder: its parent is a regular file (root ignores permission bits).

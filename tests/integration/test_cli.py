@@ -3,7 +3,7 @@ import json
 
 from common import expect, finish, run
 
-for sub in ["synth", "validate", "run", "inspect", "schema", "kernels"]:
+for sub in ["synth", "validate", "run", "status", "inspect", "schema", "kernels"]:
     p = run([sub, "--help"], check=False)
     expect(p.returncode == 0 and sub in p.stdout, "%s --help exits 0 and documents the subcommand" % sub)
 
@@ -25,7 +25,8 @@ for k in ["stats.robust_z", "window.local_z", "transform.log10", "anomaly.rx", "
     expect(k in names, "kernel %s is registered" % k)
 expect(all(k["description"] and k["doc"] for k in doc["kernels"]), "every kernel has a description and a doc")
 expect([s["name"] for s in doc["stages"]] ==
-       ["pipeline.ingest", "pipeline.anomaly", "pipeline.score", "pipeline.targets", "pipeline.publish"],
+       ["pipeline.ingest", "pipeline.transform", "pipeline.stats", "pipeline.anomaly", "pipeline.model",
+        "pipeline.score", "pipeline.targets", "pipeline.publish"],
        "stages are registered in execution order")
 p = run(["kernels"])
 expect("window.local_z" in p.stdout and "radius" in p.stdout, "kernels prints names and parameters")

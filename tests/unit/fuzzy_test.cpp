@@ -145,3 +145,95 @@ TEST_CASE("weighted_overlay: invalid weights", "[fuzzy.overlay]") {
   const double ok[2] = {1.0, 1.0};
   CHECK_FALSE(weighted_overlay(layers, ok, 2, 1, p, out.data()).ok);
 }
+
+TEST_CASE("fuzzy_combine: and, or, product, sum and gamma by hand", "[fuzzy.operators]") {
+  // Three layers, four cells. Cell 0: 0.2, 0.5, 0.8. Cell 1: 1, 0.5, 0.5. Cell 2: 0, 0.4, 0.9.
+  // Cell 3 has inputs outside [0, 1], which are clamped to 1 and 0 first.
+  const std::vector<float> a = {0.2f, 1.0f, 0.0f, 1.5f};
+  const std::vector<float> b = {0.5f, 0.5f, 0.4f, 0.5f};
+  const std::vector<float> c = {0.8f, 0.5f, 0.9f, -0.5f};
+  const float* layers[3] = {a.data(), b.data(), c.data()};
+  std::vector<float> out(4);
+  FuzzyCombineParams p;
+  auto run_op = [&](FuzzyOperator op) {
+    REQUIRE(fuzzy_combine(layers, 3, 4, op, p, out.data()).ok);
+    return out;
+  };
+  auto r = run_op(FuzzyOperator::And);
+  CHECK(r == std::vector<float>{0.2f, 0.5f, 0.0f, 0.0f});
+  r = run_op(FuzzyOperator::Or);
+  CHECK(r == std::vector<float>{0.8f, 1.0f, 0.9f, 1.0f});
+  // Product: 0.2 * 0.5 * 0.8 = 0.08; 1 * 0.5 * 0.5 = 0.25; 0; 1 * 0.5 * 0 = 0.
+  r = run_op(FuzzyOperator::Product);
+  CHECK(r[0] == Approx(0.08).epsilon(1e-6));
+  CHECK(r[1] == Approx(0.25).epsilon(1e-6));
+  CHECK(r[2] == 0.0f);
+  CHECK(r[3] == 0.0f);
+  // Sum: 1 - 0.8 * 0.5 * 0.2 = 0.92; 1 - 0 * 0.5 * 0.5 = 1; 1 - 1 * 0.6 * 0.1 = 0.94; 1 - 0 * 0.5 * 1 = 1.
+  r = run_op(FuzzyOperator::Sum);
+  CHECK(r[0] == Approx(0.92).epsilon(1e-6));
+  CHECK(r[1] == 1.0f);
+  CHECK(r[2] == Approx(0.94).epsilon(1e-6));
+  CHECK(r[3] == 1.0f);
+  // Gamma 0.5 at cell 0: sqrt(0.92 * 0.08) = sqrt(0.0736) = 0.271293; cell 1: sqrt(1 * 0.25) = 0.5;
+  // cells 2 and 3: product 0 -> 0.
+  p.gamma = 0.5;
+  r = run_op(FuzzyOperator::Gamma);
+  CHECK(r[0] == Approx(0.271293).epsilon(1e-5));
+  CHECK(r[1] == Approx(0.5).epsilon(1e-6));
+  CHECK(r[2] == 0.0f);
+  CHECK(r[3] == 0.0f);
+  // Gamma 0.9 at cell 0: 0.92^0.9 * 0.08^0.1 = 0.927703 * 0.776800 = 0.720639.
+  p.gamma = 0.9;
+  r = run_op(FuzzyOperator::Gamma);
+  CHECK(r[0] == Approx(0.720639).epsilon(1e-5));
+  // Gamma 1 is the algebraic sum (0^0 = 1 at cell 2), gamma 0 the product.
+  p.gamma = 1.0;
+  r = run_op(FuzzyOperator::Gamma);
+  CHECK(r[0] == Approx(0.92).epsilon(1e-6));
+  CHECK(r[2] == Approx(0.94).epsilon(1e-6));
+  p.gamma = 0.0;
+  r = run_op(FuzzyOperator::Gamma);
+  CHECK(r[0] == Approx(0.08).epsilon(1e-6));
+  CHECK(r[1] == Approx(0.25).epsilon(1e-6));
+}
+
+TEST_CASE("fuzzy_combine: NaN propagates or is skipped", "[fuzzy.operators]") {
+  const std::vector<float> a = {0.2f, kNaN, kNaN};
+  const std::vector<float> b = {0.5f, 0.6f, kNaN};
+  const float* layers[2] = {a.data(), b.data()};
+  std::vector<float> out(3);
+  FuzzyCombineParams p; // Propagate
+  REQUIRE(fuzzy_combine(layers, 2, 3, FuzzyOperator::Product, p, out.data()).ok);
+  CHECK(out[0] == Approx(0.1).epsilon(1e-6));
+  CHECK(std::isnan(out[1]));
+  CHECK(std::isnan(out[2]));
+  p.nodata = FuzzyNodata::Ignore;
+  for (FuzzyOperator op : {FuzzyOperator::And, FuzzyOperator::Or, FuzzyOperator::Product, FuzzyOperator::Sum,
+                           FuzzyOperator::Gamma}) {
+    REQUIRE(fuzzy_combine(layers, 2, 3, op, p, out.data()).ok);
+    CHECK(out[1] == Approx(0.6).epsilon(1e-6)); // one valid layer: every operator returns it
+    CHECK(std::isnan(out[2]));                  // no valid layer
+  }
+  // In place: the output may be one of the inputs.
+  std::vector<float> x = {0.5f, 0.25f};
+  std::vector<float> y = {0.5f, 1.0f};
+  const float* xy[2] = {x.data(), y.data()};
+  REQUIRE(fuzzy_combine(xy, 2, 2, FuzzyOperator::Sum, FuzzyCombineParams{}, x.data()).ok);
+  CHECK(x[0] == Approx(0.75).epsilon(1e-6));
+  CHECK(x[1] == 1.0f);
+}
+
+TEST_CASE("fuzzy_combine: invalid arguments", "[fuzzy.operators]") {
+  const std::vector<float> a = {0.5f};
+  const float* layers[1] = {a.data()};
+  std::vector<float> out(1);
+  FuzzyCombineParams p;
+  p.gamma = 1.5;
+  CHECK_FALSE(fuzzy_combine(layers, 1, 1, FuzzyOperator::Gamma, p, out.data()).ok);
+  CHECK(fuzzy_combine(layers, 1, 1, FuzzyOperator::And, p, out.data()).ok); // gamma only matters for Gamma
+  CHECK_FALSE(fuzzy_combine(layers, 0, 1, FuzzyOperator::And, FuzzyCombineParams{}, out.data()).ok);
+  CHECK_FALSE(fuzzy_combine(layers, 1, 1, FuzzyOperator::And, FuzzyCombineParams{}, nullptr).ok);
+  const float* null_layer[1] = {nullptr};
+  CHECK_FALSE(fuzzy_combine(null_layer, 1, 1, FuzzyOperator::And, FuzzyCombineParams{}, out.data()).ok);
+}

@@ -192,3 +192,46 @@ TEST_CASE("moving window: bit-identical with 1 and 2 threads", "[window.local_z]
   CHECK(std::memcmp(s1.data(), s2.data(), bytes) == 0);
   CHECK(std::memcmp(z1.data(), z2.data(), bytes) == 0);
 }
+
+TEST_CASE("moving window: 58000 +- 1 field equals double brute force for radii 1 to 50", "[window.local_z]") {
+  // 120 x 110 so that radius 50 windows are large but still clipped differently across the grid; 5 % holes.
+  // Tolerance 1e-4 relative for mean and std; z also gets 1e-6 absolute, as z is near 0 at many cells.
+  const std::int64_t nx = 120, ny = 110;
+  const auto g = random_grid(nx, ny, 58000.0, 1.0, 0.05, 2024);
+  WindowScratch scratch;
+  for (std::int64_t radius : {1, 2, 5, 10, 20, 50}) {
+    DYNAMIC_SECTION("radius " << radius) {
+      LocalZParams p;
+      p.radius = radius;
+      std::vector<float> mean(g.size()), sd(g.size()), z(g.size());
+      REQUIRE(moving_window_stats({g.data(), nx, ny}, p, scratch, {mean.data(), sd.data(), z.data()}).ok);
+      const Ref ref = brute_force(g, nx, ny, p);
+      check_against(mean, ref.mean, 1e-4, 0.0);
+      check_against(sd, ref.std, 1e-4, 0.0);
+      check_against(z, ref.z, 1e-4, 1e-6);
+    }
+  }
+}
+
+TEST_CASE("moving window: 58000 +- 1 field bit-identical with 1 and 2 threads for radii 1 to 50",
+          "[window.local_z][threads]") {
+  const std::int64_t nx = 120, ny = 110;
+  const auto g = random_grid(nx, ny, 58000.0, 1.0, 0.05, 2024);
+  const int saved = omp_get_max_threads();
+  const std::size_t bytes = g.size() * sizeof(float);
+  for (std::int64_t radius : {1, 2, 5, 10, 20, 50}) {
+    LocalZParams p;
+    p.radius = radius;
+    std::vector<float> m1(g.size()), s1(g.size()), z1(g.size()), m2(g.size()), s2(g.size()), z2(g.size());
+    WindowScratch a, b;
+    omp_set_num_threads(1);
+    REQUIRE(moving_window_stats({g.data(), nx, ny}, p, a, {m1.data(), s1.data(), z1.data()}).ok);
+    omp_set_num_threads(2);
+    REQUIRE(moving_window_stats({g.data(), nx, ny}, p, b, {m2.data(), s2.data(), z2.data()}).ok);
+    INFO("radius " << radius);
+    CHECK(std::memcmp(m1.data(), m2.data(), bytes) == 0);
+    CHECK(std::memcmp(s1.data(), s2.data(), bytes) == 0);
+    CHECK(std::memcmp(z1.data(), z2.data(), bytes) == 0);
+  }
+  omp_set_num_threads(saved);
+}

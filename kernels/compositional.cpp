@@ -1,0 +1,581 @@
+#include "kernels/compositional.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+namespace prospector::kernels {
+
+VariablesView VariablesView::row_major(const float* data, std::int64_t n, std::int64_t m) {
+  VariablesView v;
+  v.n = n;
+  v.stride = m;
+  for (std::int64_t j = 0; j < m; ++j)
+    v.var.push_back(data == nullptr ? nullptr : data + j);
+  return v;
+}
+
+VariablesView VariablesView::part_major(const float* data, std::int64_t n, std::int64_t m) {
+  VariablesView v;
+  v.n = n;
+  v.stride = 1;
+  for (std::int64_t j = 0; j < m; ++j)
+    v.var.push_back(data == nullptr ? nullptr : data + j * n);
+  return v;
+}
+
+VariablesView VariablesView::grids(const ConstGridView* g, std::int64_t m) {
+  VariablesView v;
+  v.stride = 1;
+  v.n = (m > 0 && g != nullptr) ? g[0].size() : 0;
+  for (std::int64_t j = 0; j < m && g != nullptr; ++j) {
+    if (g[j].nx != g[0].nx || g[j].ny != g[0].ny) v.n = -1;
+    v.var.push_back(g[j].data);
+  }
+  return v;
+}
+
+VariablesOut VariablesOut::row_major(float* data, std::int64_t n, std::int64_t m) {
+  VariablesOut v;
+  v.n = n;
+  v.stride = m;
+  for (std::int64_t j = 0; j < m; ++j)
+    v.var.push_back(data == nullptr ? nullptr : data + j);
+  return v;
+}
+
+VariablesOut VariablesOut::part_major(float* data, std::int64_t n, std::int64_t m) {
+  VariablesOut v;
+  v.n = n;
+  v.stride = 1;
+  for (std::int64_t j = 0; j < m; ++j)
+    v.var.push_back(data == nullptr ? nullptr : data + j * n);
+  return v;
+}
+
+VariablesOut VariablesOut::grids(const GridView* g, std::int64_t m) {
+  VariablesOut v;
+  v.stride = 1;
+  v.n = (m > 0 && g != nullptr) ? g[0].size() : 0;
+  for (std::int64_t j = 0; j < m && g != nullptr; ++j) {
+    if (g[j].nx != g[0].nx || g[j].ny != g[0].ny) v.n = -1;
+    v.var.push_back(g[j].data);
+  }
+  return v;
+}
+
+namespace {
+
+const float kNaNf = std::numeric_limits<float>::quiet_NaN();
+
+template <typename T> void ensure_size(std::vector<T>& v, std::size_t n) {
+  if (v.size() < n) v.resize(n);
+}
+
+int max_threads() {
+#ifdef _OPENMP
+  return omp_get_max_threads();
+#else
+  return 1;
+#endif
+}
+
+int thread_id() {
+#ifdef _OPENMP
+  return omp_get_thread_num();
+#else
+  return 0;
+#endif
+}
+
+template <typename View> bool valid_layout(const View& v) {
+  if (v.n < 0 || v.stride < 1) return false;
+  if (v.n > 0)
+    for (const auto* p : v.var)
+      if (p == nullptr) return false;
+  return true;
+}
+
+// Resolves the subset to explicit indices in `idx` (stored in the caller's subset when given, else 0..m-1).
+Status resolve_subset(const VariablesView& in, const PartSubset& subset, std::vector<std::int64_t>& idx,
+                      const char* who) {
+  const std::int64_t m = in.vars();
+  idx.clear();
+  if (subset.parts.empty()) {
+    for (std::int64_t j = 0; j < m; ++j)
+      idx.push_back(j);
+  } else {
+    for (std::int64_t p : subset.parts) {
+      if (p < 0 || p >= m) return Status::Invalid(std::string(who) + ": subset index out of range");
+      if (std::find(idx.begin(), idx.end(), p) != idx.end())
+        return Status::Invalid(std::string(who) + ": subset index repeated");
+      idx.push_back(p);
+    }
+  }
+  return Status::Ok();
+}
+
+Status check_io(const VariablesView& in, const VariablesOut& out, std::int64_t out_vars, const char* who) {
+  if (!valid_layout(in)) return Status::Invalid(std::string(who) + ": invalid input view");
+  if (!valid_layout(out)) return Status::Invalid(std::string(who) + ": invalid output view");
+  if (out.n != in.n) return Status::Invalid(std::string(who) + ": input and output sample counts differ");
+  if (out.vars() != out_vars)
+    return Status::Invalid(std::string(who) + ": output needs " + std::to_string(out_vars) + " variables");
+  return Status::Ok();
+}
+
+// Reads ln of the chosen parts of sample i into w; false when any part is not a finite positive number.
+inline bool read_logs(const VariablesView& in, const std::int64_t* idx, std::int64_t d, std::int64_t i,
+                      double* w) {
+  for (std::int64_t k = 0; k < d; ++k) {
+    const float v = in.var[static_cast<std::size_t>(idx[k])][i * in.stride];
+    if (!(std::isfinite(v) && v > 0.0f)) return false;
+    w[k] = std::log(static_cast<double>(v));
+  }
+  return true;
+}
+
+// Shared driver: per sample, logs of the subset into a per-thread buffer, then `emit` writes the outputs.
+template <typename Emit>
+Status per_sample_logs(const VariablesView& in, const std::vector<std::int64_t>& idx,
+                       CompositionScratch& scratch, const VariablesOut& out, Emit emit) {
+  const std::int64_t d = static_cast<std::int64_t>(idx.size());
+  const std::int64_t m_out = out.vars();
+  const int threads = max_threads();
+  const std::int64_t per = std::max<std::int64_t>(1, d);
+  ensure_size(scratch.work, static_cast<std::size_t>(threads) * static_cast<std::size_t>(per));
+  double* work = scratch.work.data();
+  const std::int64_t* ix = idx.data();
+  const std::int64_t n = in.n;
+#pragma omp parallel num_threads(threads)
+  {
+    double* w = work + static_cast<std::size_t>(thread_id()) * static_cast<std::size_t>(per);
+#pragma omp for schedule(static)
+    for (std::int64_t i = 0; i < n; ++i) {
+      if (!read_logs(in, ix, d, i, w)) {
+        for (std::int64_t k = 0; k < m_out; ++k)
+          out.var[static_cast<std::size_t>(k)][i * out.stride] = kNaNf;
+        continue;
+      }
+      emit(i, w);
+    }
+  }
+  return Status::Ok();
+}
+
+double normal_cdf(double x) { return 0.5 * std::erfc(-x / std::sqrt(2.0)); }
+
+// Inverse standard normal CDF for p in (0, 1). Newton steps on Phi(x) - p (Phi via erfc keeps relative
+// accuracy in the lower tail), falling back to bisection whenever a step leaves the bracket.
+double normal_quantile(double p) {
+  if (p > 0.5) return -normal_quantile(1.0 - p);
+  if (p == 0.5) return 0.0;
+  double lo = -40.0, hi = 0.0;
+  double x = -std::sqrt(-2.0 * std::log(p));
+  for (int it = 0; it < 200; ++it) {
+    const double f = normal_cdf(x) - p;
+    if (f < 0.0)
+      lo = x;
+    else
+      hi = x;
+    const double dens = std::exp(-0.5 * x * x) / 2.5066282746310002 /* sqrt(2 pi) */;
+    double next = dens > 0.0 ? x - f / dens : 0.5 * (lo + hi);
+    if (!(next > lo && next < hi)) next = 0.5 * (lo + hi);
+    if (std::abs(next - x) <= 1e-15 * std::max(1.0, std::abs(x))) return next;
+    x = next;
+  }
+  return x;
+}
+
+} // namespace
+
+// ---------------------------------------------------------------------------------------------------------
+
+Status substitute_censored(const float* values, const std::uint8_t* censored, std::int64_t n,
+                           const CensoredParams& params, CensoredScratch& scratch, float* out,
+                           CensoredReport& report) {
+  if (n < 0 || (n > 0 && (values == nullptr || censored == nullptr || out == nullptr)))
+    return Status::Invalid("substitute_censored: invalid arrays");
+  if (params.method != CensoredMethod::HalfDl && params.method != CensoredMethod::DlSqrt2Over2 &&
+      params.method != CensoredMethod::Ros)
+    return Status::Invalid("substitute_censored: unknown method");
+  report = CensoredReport{};
+
+  auto valid = [&](std::int64_t i) { return std::isfinite(values[i]) && values[i] > 0.0f; };
+  for (std::int64_t i = 0; i < n; ++i) {
+    if (!valid(i))
+      ++report.invalid;
+    else if (censored[i] != 0)
+      ++report.censored;
+    else
+      ++report.detected;
+  }
+
+  bool ros = params.method == CensoredMethod::Ros;
+  if (ros && (report.detected < std::max<std::int64_t>(2, params.min_detected))) {
+    ros = false;
+    report.ros_fallback = true;
+  }
+
+  if (!ros) {
+    const double factor = params.method == CensoredMethod::DlSqrt2Over2 ? std::sqrt(2.0) / 2.0 : 0.5;
+    for (std::int64_t i = 0; i < n; ++i) {
+      if (!valid(i))
+        out[i] = kNaNf;
+      else if (censored[i] != 0)
+        out[i] = static_cast<float>(static_cast<double>(values[i]) * factor);
+      else
+        out[i] = values[i];
+    }
+    return Status::Ok();
+  }
+
+  // ---- Robust ROS. order = detected indices sorted by (value, index), then censored by (limit, index).
+  const std::int64_t nd = report.detected, nc = report.censored;
+  auto& order = scratch.order;
+  order.clear();
+  for (std::int64_t i = 0; i < n; ++i)
+    if (valid(i) && censored[i] == 0) order.push_back(i);
+  for (std::int64_t i = 0; i < n; ++i)
+    if (valid(i) && censored[i] != 0) order.push_back(i);
+  auto by_value = [&](std::int64_t a, std::int64_t b) {
+    return values[a] < values[b] || (values[a] == values[b] && a < b);
+  };
+  std::sort(order.begin(), order.begin() + nd, by_value);
+  std::sort(order.begin() + nd, order.end(), by_value);
+
+  // Distinct limits DL_1..DL_m in dl[1..m]; dl[0] = 0 and dl[m+1] = +inf bound the intervals.
+  auto& dl = scratch.dl;
+  dl.assign(1, 0.0);
+  for (std::int64_t k = nd; k < nd + nc; ++k) {
+    const double v = values[order[k]];
+    if (dl.size() == 1 || dl.back() != v) dl.push_back(v);
+  }
+  const std::int64_t m = static_cast<std::int64_t>(dl.size()) - 1;
+  dl.push_back(std::numeric_limits<double>::infinity());
+
+  // counts: A_j at [j], B_j at [m+1+j], C_j at [2(m+1)+j] for j = 0..m.
+  auto& cnt = scratch.counts;
+  cnt.assign(static_cast<std::size_t>(3 * (m + 1)), 0);
+  std::int64_t* A = cnt.data();
+  std::int64_t* B = A + (m + 1);
+  std::int64_t* C = B + (m + 1);
+  {
+    std::int64_t j = 0;
+    for (std::int64_t k = 0; k < nd; ++k) { // detected ascending: advance the interval index
+      const double v = values[order[k]];
+      while (j < m && v >= dl[j + 1])
+        ++j;
+      ++A[j];
+    }
+    std::int64_t below_det = 0, cens_le = 0, kd = 0, kc = nd;
+    for (std::int64_t jj = 1; jj <= m; ++jj) {
+      while (kd < nd && values[order[kd]] < dl[jj]) {
+        ++below_det;
+        ++kd;
+      }
+      while (kc < nd + nc && values[order[kc]] <= dl[jj]) {
+        ++cens_le;
+        if (values[order[kc]] == dl[jj]) ++C[jj];
+        ++kc;
+      }
+      B[jj] = below_det + cens_le;
+    }
+  }
+
+  // Exceedance probabilities pe_j, j = m+1 down to 0, stored after the limits in the same buffer.
+  std::vector<double>& z = scratch.z;
+  z.assign(static_cast<std::size_t>(nd + nc), 0.0);
+  dl.resize(static_cast<std::size_t>(2 * (m + 2)));
+  double* pe = dl.data() + (m + 2);
+  pe[m + 1] = 0.0;
+  for (std::int64_t j = m; j >= 0; --j) {
+    const double ab = static_cast<double>(A[j] + B[j]);
+    const double ratio = ab > 0.0 ? static_cast<double>(A[j]) / ab : 0.0;
+    pe[j] = pe[j + 1] + ratio * (1.0 - pe[j + 1]);
+  }
+
+  // Plotting positions -> normal quantiles. Detected, interval by interval in ascending order.
+  {
+    std::int64_t k = 0;
+    for (std::int64_t j = 0; j <= m; ++j)
+      for (std::int64_t r = 1; r <= A[j]; ++r, ++k) {
+        const double p =
+            (1.0 - pe[j]) + (pe[j] - pe[j + 1]) * static_cast<double>(r) / static_cast<double>(A[j] + 1);
+        z[static_cast<std::size_t>(k)] = normal_quantile(p);
+      }
+    for (std::int64_t j = 1; j <= m; ++j)
+      for (std::int64_t r = 1; r <= C[j]; ++r, ++k) {
+        const double p = (1.0 - pe[j]) * static_cast<double>(r) / static_cast<double>(C[j] + 1);
+        z[static_cast<std::size_t>(k)] = normal_quantile(p);
+      }
+  }
+
+  // OLS of ln(detected) on z, two-pass.
+  double mz = 0.0, my = 0.0;
+  for (std::int64_t k = 0; k < nd; ++k) {
+    mz += z[k];
+    my += std::log(static_cast<double>(values[order[k]]));
+  }
+  mz /= static_cast<double>(nd);
+  my /= static_cast<double>(nd);
+  double szz = 0.0, szy = 0.0;
+  for (std::int64_t k = 0; k < nd; ++k) {
+    const double dz = z[k] - mz;
+    szz += dz * dz;
+    szy += dz * (std::log(static_cast<double>(values[order[k]])) - my);
+  }
+  const double slope = szz > 0.0 ? szy / szz : 0.0;
+  const double intercept = my - slope * mz;
+  report.ros_used = true;
+  report.ros_intercept = intercept;
+  report.ros_slope = slope;
+
+  // Censored outputs are computed before any write because out may alias values.
+  for (std::int64_t k = nd; k < nd + nc; ++k) {
+    const double limit = values[order[k]];
+    z[k] = std::min(limit, std::exp(intercept + slope * z[k]));
+  }
+  for (std::int64_t i = 0; i < n; ++i)
+    if (!valid(i))
+      out[i] = kNaNf;
+    else if (censored[i] == 0)
+      out[i] = values[i];
+  for (std::int64_t k = nd; k < nd + nc; ++k)
+    out[order[k]] = static_cast<float>(z[k]);
+  return Status::Ok();
+}
+
+// ---------------------------------------------------------------------------------------------------------
+
+Status log_parts(const VariablesView& in, const PartSubset& subset, CompositionScratch& scratch,
+                 const VariablesOut& out) {
+  std::vector<std::int64_t> idx;
+  if (Status s = resolve_subset(in, subset, idx, "log_parts"); !s.ok) return s;
+  if (idx.empty()) return Status::Invalid("log_parts: no parts");
+  const std::int64_t d = static_cast<std::int64_t>(idx.size());
+  if (Status s = check_io(in, out, d, "log_parts"); !s.ok) return s;
+  return per_sample_logs(in, idx, scratch, out, [&](std::int64_t i, const double* w) {
+    for (std::int64_t k = 0; k < d; ++k)
+      out.var[static_cast<std::size_t>(k)][i * out.stride] = static_cast<float>(w[k]);
+  });
+}
+
+Status clr(const VariablesView& in, const PartSubset& subset, CompositionScratch& scratch,
+           const VariablesOut& out) {
+  std::vector<std::int64_t> idx;
+  if (Status s = resolve_subset(in, subset, idx, "clr"); !s.ok) return s;
+  if (idx.size() < 2) return Status::Invalid("clr: need at least 2 parts");
+  const std::int64_t d = static_cast<std::int64_t>(idx.size());
+  if (Status s = check_io(in, out, d, "clr"); !s.ok) return s;
+  const double inv_d = 1.0 / static_cast<double>(d);
+  return per_sample_logs(in, idx, scratch, out, [&](std::int64_t i, const double* w) {
+    double mean = 0.0;
+    for (std::int64_t k = 0; k < d; ++k)
+      mean += w[k];
+    mean *= inv_d;
+    for (std::int64_t k = 0; k < d; ++k)
+      out.var[static_cast<std::size_t>(k)][i * out.stride] = static_cast<float>(w[k] - mean);
+  });
+}
+
+Status ilr_pivot_basis(std::int64_t parts, IlrBasis& out) {
+  if (parts < 2) return Status::Invalid("ilr_pivot_basis: need at least 2 parts");
+  const std::int64_t d = parts, c = parts - 1;
+  out.parts = d;
+  out.v.assign(static_cast<std::size_t>(d * c), 0.0);
+  for (std::int64_t j = 0; j < c; ++j) {
+    // Coordinate j (0-based) balances part j against the t = D - j - 1 parts after it.
+    const double t = static_cast<double>(d - j - 1);
+    out.v[j * c + j] = std::sqrt(t / (t + 1.0));
+    const double rest = -1.0 / std::sqrt(t * (t + 1.0));
+    for (std::int64_t k = j + 1; k < d; ++k)
+      out.v[k * c + j] = rest;
+  }
+  return Status::Ok();
+}
+
+Status ilr_sbp_basis(const std::vector<int>& sbp, std::int64_t parts, IlrBasis& out) {
+  if (parts < 2) return Status::Invalid("ilr_sbp_basis: need at least 2 parts");
+  const std::int64_t d = parts, c = parts - 1;
+  if (static_cast<std::int64_t>(sbp.size()) != c * d)
+    return Status::Invalid("ilr_sbp_basis: the partition must have (parts - 1) x parts entries");
+  std::vector<double> v(static_cast<std::size_t>(d * c), 0.0);
+  for (std::int64_t j = 0; j < c; ++j) {
+    std::int64_t r = 0, s = 0;
+    for (std::int64_t k = 0; k < d; ++k) {
+      const int e = sbp[j * d + k];
+      if (e != 0 && e != 1 && e != -1) return Status::Invalid("ilr_sbp_basis: entries must be +1, -1 or 0");
+      r += e == 1;
+      s += e == -1;
+    }
+    if (r == 0 || s == 0)
+      return Status::Invalid("ilr_sbp_basis: every row needs at least one +1 and one -1 part");
+    const double rd = static_cast<double>(r), sd = static_cast<double>(s);
+    const double k_all = std::sqrt(rd * sd / (rd + sd));
+    for (std::int64_t k = 0; k < d; ++k) {
+      const int e = sbp[j * d + k];
+      v[k * c + j] = e == 1 ? k_all / rd : (e == -1 ? -k_all / sd : 0.0);
+    }
+  }
+  // A valid sequential binary partition gives exactly orthonormal contrasts; anything else is rejected.
+  for (std::int64_t a = 0; a < c; ++a)
+    for (std::int64_t b = a; b < c; ++b) {
+      double dot = 0.0;
+      for (std::int64_t k = 0; k < d; ++k)
+        dot += v[k * c + a] * v[k * c + b];
+      if (std::abs(dot - (a == b ? 1.0 : 0.0)) > 1e-9)
+        return Status::Invalid("ilr_sbp_basis: rows are not a sequential binary partition (not orthonormal)");
+    }
+  out.parts = d;
+  out.v = std::move(v);
+  return Status::Ok();
+}
+
+Status ilr(const VariablesView& in, const PartSubset& subset, const IlrBasis& basis,
+           CompositionScratch& scratch, const VariablesOut& out) {
+  std::vector<std::int64_t> idx;
+  if (Status s = resolve_subset(in, subset, idx, "ilr"); !s.ok) return s;
+  const std::int64_t d = static_cast<std::int64_t>(idx.size());
+  if (d < 2) return Status::Invalid("ilr: need at least 2 parts");
+  if (basis.parts != d || static_cast<std::int64_t>(basis.v.size()) != d * (d - 1))
+    return Status::Invalid("ilr: basis does not match the number of parts");
+  if (Status s = check_io(in, out, d - 1, "ilr"); !s.ok) return s;
+  const std::int64_t c = d - 1;
+  const double* v = basis.v.data();
+  return per_sample_logs(in, idx, scratch, out, [&](std::int64_t i, const double* w) {
+    // The contrasts sum to zero over the parts, so V^T ln(x) = V^T clr(x) without centring first.
+    for (std::int64_t j = 0; j < c; ++j) {
+      double z = 0.0;
+      for (std::int64_t k = 0; k < d; ++k)
+        z += v[k * c + j] * w[k];
+      out.var[static_cast<std::size_t>(j)][i * out.stride] = static_cast<float>(z);
+    }
+  });
+}
+
+Status ilr_inverse(const VariablesView& coords, const IlrBasis& basis, const IlrInverseParams& params,
+                   CompositionScratch& scratch, const VariablesOut& out) {
+  const std::int64_t d = basis.parts, c = basis.parts - 1;
+  if (d < 2 || static_cast<std::int64_t>(basis.v.size()) != d * c)
+    return Status::Invalid("ilr_inverse: invalid basis");
+  if (coords.vars() != c) return Status::Invalid("ilr_inverse: coordinates do not match the basis");
+  if (!(std::isfinite(params.total) && params.total > 0.0))
+    return Status::Invalid("ilr_inverse: total must be finite and > 0");
+  if (Status s = check_io(coords, out, d, "ilr_inverse"); !s.ok) return s;
+
+  const int threads = max_threads();
+  ensure_size(scratch.work, static_cast<std::size_t>(threads) * static_cast<std::size_t>(d));
+  double* work = scratch.work.data();
+  const double* v = basis.v.data();
+  const double total = params.total;
+  const std::int64_t n = coords.n;
+#pragma omp parallel num_threads(threads)
+  {
+    double* w = work + static_cast<std::size_t>(thread_id()) * static_cast<std::size_t>(d);
+#pragma omp for schedule(static)
+    for (std::int64_t i = 0; i < n; ++i) {
+      bool ok = true;
+      for (std::int64_t k = 0; k < d; ++k)
+        w[k] = 0.0;
+      for (std::int64_t j = 0; j < c && ok; ++j) {
+        const float zj = coords.var[static_cast<std::size_t>(j)][i * coords.stride];
+        if (!std::isfinite(zj)) {
+          ok = false;
+          break;
+        }
+        for (std::int64_t k = 0; k < d; ++k)
+          w[k] += v[k * c + j] * static_cast<double>(zj);
+      }
+      if (!ok) {
+        for (std::int64_t k = 0; k < d; ++k)
+          out.var[static_cast<std::size_t>(k)][i * out.stride] = kNaNf;
+        continue;
+      }
+      // Subtracting the largest clr value keeps exp() in range for extreme coordinates.
+      double mx = w[0];
+      for (std::int64_t k = 1; k < d; ++k)
+        mx = std::max(mx, w[k]);
+      double sum = 0.0;
+      for (std::int64_t k = 0; k < d; ++k) {
+        w[k] = std::exp(w[k] - mx);
+        sum += w[k];
+      }
+      const double f = total / sum;
+      for (std::int64_t k = 0; k < d; ++k)
+        out.var[static_cast<std::size_t>(k)][i * out.stride] = static_cast<float>(w[k] * f);
+    }
+  }
+  return Status::Ok();
+}
+
+// ---------------------------------------------------------------------------------------------------------
+
+namespace {
+
+// Median of v[0..n) (reorders it); even counts take the mean of the two middle values.
+double median_inplace(double* v, std::size_t n) {
+  const std::size_t mid = n / 2;
+  std::nth_element(v, v + mid, v + n);
+  const double upper = v[mid];
+  if (n % 2 == 1) return upper;
+  return 0.5 * (*std::max_element(v, v + mid) + upper);
+}
+
+} // namespace
+
+Status robust_standardise(const VariablesView& in, const RobustStandardiseParams& params,
+                          RobustStandardiseScratch& scratch, const VariablesOut& out,
+                          RobustStandardiseResult& result) {
+  const std::int64_t m = in.vars();
+  if (Status s = check_io(in, out, m, "robust_standardise"); !s.ok) return s;
+  if (std::isnan(params.min_scale) || params.min_scale < 0.0)
+    return Status::Invalid("robust_standardise: min_scale must be >= 0");
+  const std::int64_t n = in.n;
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  result.median.assign(static_cast<std::size_t>(m), nan);
+  result.mad.assign(static_cast<std::size_t>(m), nan);
+  result.scale.assign(static_cast<std::size_t>(m), nan);
+  result.count.assign(static_cast<std::size_t>(m), 0);
+  ensure_size(scratch.values, static_cast<std::size_t>(n));
+
+  for (std::int64_t j = 0; j < m; ++j) {
+    const float* src = in.var[static_cast<std::size_t>(j)];
+    const std::int64_t st = in.stride;
+    double* buf = scratch.values.data();
+    std::size_t cnt = 0;
+    for (std::int64_t i = 0; i < n; ++i) {
+      const float v = src[i * st];
+      if (std::isfinite(v)) buf[cnt++] = v;
+    }
+    result.count[j] = static_cast<std::int64_t>(cnt);
+    if (cnt > 0) {
+      const double med = median_inplace(buf, cnt);
+      for (std::size_t k = 0; k < cnt; ++k)
+        buf[k] = std::abs(buf[k] - med);
+      const double mad = median_inplace(buf, cnt);
+      result.median[j] = med;
+      result.mad[j] = mad;
+      result.scale[j] = 1.4826 * mad;
+    }
+    const double med = result.median[j], scale = result.scale[j];
+    const bool flat = cnt > 0 && scale < params.min_scale;
+    float* dst = out.var[static_cast<std::size_t>(j)];
+    const std::int64_t ost = out.stride;
+#pragma omp parallel for schedule(static)
+    for (std::int64_t i = 0; i < n; ++i) {
+      const float v = src[i * st];
+      if (!std::isfinite(v))
+        dst[i * ost] = kNaNf;
+      else
+        dst[i * ost] = flat ? 0.0f : static_cast<float>((static_cast<double>(v) - med) / scale);
+    }
+  }
+  return Status::Ok();
+}
+
+} // namespace prospector::kernels

@@ -1,0 +1,407 @@
+#include "kernels/compositional.hpp"
+#include "kernels/registry.hpp"
+
+#include <catch2/catch.hpp>
+#include <omp.h>
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <random>
+#include <vector>
+
+using namespace prospector::kernels;
+
+namespace {
+
+const float kNaN = std::numeric_limits<float>::quiet_NaN();
+
+// Uniform in [0, 1) from the standardised mt19937_64 output (std:: distributions differ between libraries).
+double uniform(std::mt19937_64& g) { return static_cast<double>(g() >> 11) * 0x1.0p-53; }
+
+// n random compositions of d parts, row-major, parts spread over three orders of magnitude.
+std::vector<float> random_compositions(std::int64_t n, std::int64_t d, unsigned seed) {
+  std::mt19937_64 g(seed);
+  std::vector<float> x(static_cast<std::size_t>(n * d));
+  for (auto& v : x)
+    v = static_cast<float>(std::pow(10.0, 3.0 * uniform(g) - 1.0));
+  return x;
+}
+
+// Aitchison distance from its definition, d^2 = 1/(2D) sum_{i,j} (ln(x_i/x_j) - ln(y_i/y_j))^2, in double.
+double aitchison(const float* x, const float* y, std::int64_t d) {
+  double s = 0.0;
+  for (std::int64_t i = 0; i < d; ++i)
+    for (std::int64_t j = 0; j < d; ++j) {
+      const double t =
+          std::log(static_cast<double>(x[i]) / x[j]) - std::log(static_cast<double>(y[i]) / y[j]);
+      s += t * t;
+    }
+  return std::sqrt(s / (2.0 * static_cast<double>(d)));
+}
+
+} // namespace
+
+TEST_CASE("compositional: CLR rows sum to zero in every layout, subset and closure invariance",
+          "[compositional]") {
+  const std::int64_t n = 200, d = 5;
+  const auto x = random_compositions(n, d, 1);
+  CompositionScratch scratch;
+  std::vector<float> out(x.size());
+  REQUIRE(
+      clr(VariablesView::row_major(x.data(), n, d), {}, scratch, VariablesOut::row_major(out.data(), n, d))
+          .ok);
+  for (std::int64_t i = 0; i < n; ++i) {
+    double s = 0.0;
+    for (std::int64_t k = 0; k < d; ++k)
+      s += out[i * d + k];
+    CHECK(std::abs(s) < 1e-6);
+    // clr_k = ln x_k - mean ln x, checked for one part from the definition.
+    double ml = 0.0;
+    for (std::int64_t k = 0; k < d; ++k)
+      ml += std::log(static_cast<double>(x[i * d + k]));
+    CHECK(out[i * d + 2] == Approx(std::log(static_cast<double>(x[i * d + 2])) - ml / d).margin(1e-5));
+  }
+
+  // Part-major copy and a stack of grids (n = 8 x 25) give bit-identical results.
+  std::vector<float> pm(x.size());
+  for (std::int64_t i = 0; i < n; ++i)
+    for (std::int64_t k = 0; k < d; ++k)
+      pm[k * n + i] = x[i * d + k];
+  std::vector<float> pm_out(x.size());
+  REQUIRE(clr(VariablesView::part_major(pm.data(), n, d), {}, scratch,
+              VariablesOut::part_major(pm_out.data(), n, d))
+              .ok);
+  std::vector<ConstGridView> grids;
+  std::vector<GridView> gout;
+  std::vector<float> g_out(x.size());
+  for (std::int64_t k = 0; k < d; ++k) {
+    grids.push_back({pm.data() + k * n, 25, 8});
+    gout.push_back({g_out.data() + k * n, 25, 8});
+  }
+  REQUIRE(clr(VariablesView::grids(grids.data(), d), {}, scratch, VariablesOut::grids(gout.data(), d)).ok);
+  for (std::int64_t i = 0; i < n; ++i)
+    for (std::int64_t k = 0; k < d; ++k) {
+      CHECK(pm_out[k * n + i] == out[i * d + k]);
+      CHECK(g_out[k * n + i] == out[i * d + k]);
+    }
+
+  // Subset {3, 0}: a two-part CLR is +-ln(x3/x0)/2; scaling a sample does not change it.
+  std::vector<float> sub(static_cast<std::size_t>(2 * n));
+  PartSubset s30;
+  s30.parts = {3, 0};
+  std::vector<float> scaled = x;
+  for (auto& v : scaled)
+    v *= 4.0f; // exact in float
+  std::vector<float> sub2(sub.size());
+  REQUIRE(
+      clr(VariablesView::row_major(x.data(), n, d), s30, scratch, VariablesOut::row_major(sub.data(), n, 2))
+          .ok);
+  REQUIRE(clr(VariablesView::row_major(scaled.data(), n, d), s30, scratch,
+              VariablesOut::row_major(sub2.data(), n, 2))
+              .ok);
+  for (std::int64_t i = 0; i < n; ++i) {
+    const double h = 0.5 * std::log(static_cast<double>(x[i * d + 3]) / x[i * d + 0]);
+    CHECK(sub[2 * i] == Approx(h).margin(1e-6));
+    CHECK(sub[2 * i + 1] == Approx(-h).margin(1e-6));
+    CHECK(sub2[2 * i] == Approx(sub[2 * i]).margin(1e-6));
+  }
+
+  // In place (same layout) equals out of place.
+  std::vector<float> inplace = x;
+  REQUIRE(clr(VariablesView::row_major(inplace.data(), n, d), {}, scratch,
+              VariablesOut::row_major(inplace.data(), n, d))
+              .ok);
+  CHECK(std::memcmp(inplace.data(), out.data(), out.size() * sizeof(float)) == 0);
+}
+
+TEST_CASE("compositional: pivot ILR by hand, isometry and inverse", "[compositional]") {
+  // Hand check, D = 3, x = (1, 2, 4): z1 = sqrt(2/3) ln(1 / sqrt(2 * 4)), z2 = sqrt(1/2) ln(2 / 4).
+  {
+    IlrBasis b;
+    REQUIRE(ilr_pivot_basis(3, b).ok);
+    const std::vector<float> x = {1, 2, 4};
+    std::vector<float> z(2);
+    CompositionScratch sc;
+    REQUIRE(
+        ilr(VariablesView::row_major(x.data(), 1, 3), {}, b, sc, VariablesOut::row_major(z.data(), 1, 2)).ok);
+    CHECK(z[0] == Approx(std::sqrt(2.0 / 3.0) * std::log(1.0 / std::sqrt(8.0))).epsilon(1e-6));
+    CHECK(z[1] == Approx(std::sqrt(0.5) * std::log(0.5)).epsilon(1e-6));
+  }
+
+  const std::int64_t n = 60, d = 6;
+  const auto x = random_compositions(n, d, 2);
+  // A sequential binary partition different from the pivot one: {1,2,3 | 4,5,6}, {1 | 2,3}, {2 | 3},
+  // {4,5 | 6}, {4 | 5}.
+  const std::vector<int> sbp = {1, 1,  1,  -1, -1, -1, //
+                                1, -1, -1, 0,  0,  0,  //
+                                0, 1,  -1, 0,  0,  0,  //
+                                0, 0,  0,  1,  1,  -1, //
+                                0, 0,  0,  1,  -1, 0};
+  IlrBasis pivot, part;
+  REQUIRE(ilr_pivot_basis(d, pivot).ok);
+  REQUIRE(ilr_sbp_basis(sbp, d, part).ok);
+  CompositionScratch sc;
+  for (const IlrBasis* basis : {&pivot, &part}) {
+    std::vector<float> z(static_cast<std::size_t>(n * (d - 1)));
+    REQUIRE(ilr(VariablesView::row_major(x.data(), n, d), {}, *basis, sc,
+                VariablesOut::row_major(z.data(), n, d - 1))
+                .ok);
+    // Isometry: Aitchison distance of compositions = Euclidean distance of their coordinates.
+    for (std::int64_t i = 0; i < n; ++i)
+      for (std::int64_t j = i + 1; j < n; j += 7) {
+        double e = 0.0;
+        for (std::int64_t k = 0; k < d - 1; ++k) {
+          const double t = static_cast<double>(z[i * (d - 1) + k]) - z[j * (d - 1) + k];
+          e += t * t;
+        }
+        CHECK(std::sqrt(e) == Approx(aitchison(&x[i * d], &x[j * d], d)).epsilon(1e-5));
+      }
+    // Inverse recovers the closed composition (closed to 100 here).
+    std::vector<float> back(x.size());
+    IlrInverseParams ip;
+    ip.total = 100.0;
+    REQUIRE(ilr_inverse(VariablesView::row_major(z.data(), n, d - 1), *basis, ip, sc,
+                        VariablesOut::row_major(back.data(), n, d))
+                .ok);
+    for (std::int64_t i = 0; i < n; ++i) {
+      double s = 0.0;
+      for (std::int64_t k = 0; k < d; ++k)
+        s += x[i * d + k];
+      for (std::int64_t k = 0; k < d; ++k)
+        CHECK(back[i * d + k] == Approx(100.0 * x[i * d + k] / s).epsilon(2e-5));
+    }
+  }
+  // The SBP coordinate 1 is the balance of {1,2,3} against {4,5,6}: sqrt(9/6) ln(g(x1..3) / g(x4..6)).
+  std::vector<float> z(static_cast<std::size_t>(n * (d - 1)));
+  REQUIRE(
+      ilr(VariablesView::row_major(x.data(), n, d), {}, part, sc, VariablesOut::row_major(z.data(), n, d - 1))
+          .ok);
+  const double l = (std::log(static_cast<double>(x[0]) * x[1] * x[2]) -
+                    std::log(static_cast<double>(x[3]) * x[4] * x[5])) /
+                   3.0;
+  CHECK(z[0] == Approx(std::sqrt(1.5) * l).epsilon(1e-5));
+}
+
+TEST_CASE("compositional: nodata, subsets and invalid partitions", "[compositional]") {
+  // Sample 0 valid, 1 has a NaN part, 2 a zero, 3 a negative part, 4 an infinite part.
+  const float inf = std::numeric_limits<float>::infinity();
+  const std::vector<float> x = {1, 2, 3, 1, kNaN, 3, 0, 2, 3, 1, -2, 3, 1, 2, inf};
+  CompositionScratch sc;
+  std::vector<float> c(15, 7.0f), lg(15, 7.0f), z(10, 7.0f);
+  IlrBasis b;
+  REQUIRE(ilr_pivot_basis(3, b).ok);
+  REQUIRE(clr(VariablesView::row_major(x.data(), 5, 3), {}, sc, VariablesOut::row_major(c.data(), 5, 3)).ok);
+  REQUIRE(
+      log_parts(VariablesView::row_major(x.data(), 5, 3), {}, sc, VariablesOut::row_major(lg.data(), 5, 3))
+          .ok);
+  REQUIRE(
+      ilr(VariablesView::row_major(x.data(), 5, 3), {}, b, sc, VariablesOut::row_major(z.data(), 5, 2)).ok);
+  CHECK_FALSE(std::isnan(c[0]));
+  CHECK(lg[1] == Approx(std::log(2.0)).epsilon(1e-7));
+  for (int i = 1; i < 5; ++i) {
+    for (int k = 0; k < 3; ++k) {
+      CHECK(std::isnan(c[i * 3 + k]));
+      CHECK(std::isnan(lg[i * 3 + k]));
+    }
+    for (int k = 0; k < 2; ++k)
+      CHECK(std::isnan(z[i * 2 + k]));
+  }
+  // A subset that avoids the broken part of sample 1 (part 1) makes it valid again.
+  PartSubset s02;
+  s02.parts = {0, 2};
+  std::vector<float> c2(10);
+  REQUIRE(
+      clr(VariablesView::row_major(x.data(), 5, 3), s02, sc, VariablesOut::row_major(c2.data(), 5, 2)).ok);
+  CHECK(c2[2] == Approx(0.5 * std::log(1.0 / 3.0)).epsilon(1e-6));
+  CHECK(std::isnan(c2[4])); // sample 2's part 0 is zero
+
+  // Argument errors.
+  PartSubset bad;
+  bad.parts = {0, 3};
+  CHECK_FALSE(
+      clr(VariablesView::row_major(x.data(), 5, 3), bad, sc, VariablesOut::row_major(c2.data(), 5, 2)).ok);
+  bad.parts = {1, 1};
+  CHECK_FALSE(
+      clr(VariablesView::row_major(x.data(), 5, 3), bad, sc, VariablesOut::row_major(c2.data(), 5, 2)).ok);
+  CHECK_FALSE(
+      clr(VariablesView::row_major(x.data(), 5, 3), {}, sc, VariablesOut::row_major(c.data(), 4, 3)).ok);
+  CHECK_FALSE(
+      ilr(VariablesView::row_major(x.data(), 5, 3), {}, b, sc, VariablesOut::row_major(c.data(), 5, 3)).ok);
+  ConstGridView mismatched[2] = {{x.data(), 3, 1}, {x.data(), 1, 3}};
+  CHECK(VariablesView::grids(mismatched, 2).n == -1);
+  CHECK_FALSE(
+      log_parts(VariablesView::grids(mismatched, 2), {}, sc, VariablesOut::row_major(c.data(), 3, 2)).ok);
+
+  // Not a sequential binary partition: rows {1 | 2} and {1 | 3} overlap, so the balances are not orthogonal.
+  IlrBasis sb;
+  CHECK_FALSE(ilr_sbp_basis({1, -1, 0, 1, 0, -1}, 3, sb).ok);
+  CHECK_FALSE(ilr_sbp_basis({1, 1, 0, 1, -1, 0}, 3, sb).ok); // first row has no -1 part
+  CHECK_FALSE(ilr_sbp_basis({1, -1, 2, 0, 1, -1}, 3, sb).ok);
+  CHECK(ilr_sbp_basis({1, -1, -1, 0, 1, -1}, 3, sb).ok);
+  CHECK_FALSE(ilr_pivot_basis(1, sb).ok);
+}
+
+TEST_CASE("compositional: censored substitution DL/2 and DL*sqrt(2)/2", "[compositional]") {
+  // Detected 3.5; censored with DL 0.5 and 0.3; NaN; detected 0 (not a concentration); censored with
+  // an invalid limit -1.
+  const std::vector<float> v = {3.5f, 0.5f, 0.3f, kNaN, 0.0f, -1.0f};
+  const std::vector<std::uint8_t> c = {0, 1, 1, 0, 0, 1};
+  CensoredScratch sc;
+  CensoredReport rep;
+  std::vector<float> out(6);
+  CensoredParams p;
+  REQUIRE(substitute_censored(v.data(), c.data(), 6, p, sc, out.data(), rep).ok);
+  CHECK(out[0] == 3.5f);
+  CHECK(out[1] == static_cast<float>(0.5 * 0.5));
+  CHECK(out[2] == static_cast<float>(static_cast<double>(0.3f) * 0.5));
+  for (int i = 3; i < 6; ++i)
+    CHECK(std::isnan(out[i]));
+  CHECK(rep.detected == 1);
+  CHECK(rep.censored == 2);
+  CHECK(rep.invalid == 3);
+  CHECK_FALSE(rep.ros_used);
+
+  p.method = CensoredMethod::DlSqrt2Over2;
+  REQUIRE(substitute_censored(v.data(), c.data(), 6, p, sc, out.data(), rep).ok);
+  CHECK(out[0] == 3.5f);
+  CHECK(out[1] == static_cast<float>(0.5 * (std::sqrt(2.0) / 2.0)));
+  CHECK(out[1] == Approx(0.35355339).epsilon(1e-7));
+  CHECK(out[2] == static_cast<float>(static_cast<double>(0.3f) * (std::sqrt(2.0) / 2.0)));
+
+  // In place.
+  std::vector<float> w = v;
+  REQUIRE(substitute_censored(w.data(), c.data(), 6, p, sc, w.data(), rep).ok);
+  CHECK(w[1] == out[1]);
+
+  // ROS with too few detected values falls back to DL / 2.
+  p.method = CensoredMethod::Ros;
+  REQUIRE(substitute_censored(v.data(), c.data(), 6, p, sc, out.data(), rep).ok);
+  CHECK(rep.ros_fallback);
+  CHECK_FALSE(rep.ros_used);
+  CHECK(out[1] == 0.25f);
+
+  CHECK_FALSE(substitute_censored(nullptr, c.data(), 6, p, sc, out.data(), rep).ok);
+}
+
+TEST_CASE("compositional: censored substitution by robust ROS against scipy", "[compositional]") {
+  // Two detection limits, 1 and 5. By hand (see kernels/compositional.hpp):
+  //   A_0 = 1 (0.7), A_1 = 3 (1.2, 2.0, 3.3), A_2 = 4 (5.5, 6.5, 9.0, 15.0); B_1 = 1 + 2 = 3, B_2 = 4 + 4 =
+  //   8; pe_2 = 4/12 = 1/3, pe_1 = 1/3 + 3/6 * 2/3 = 2/3, pe_0 = 1. detected p: 1/6; 1/3 + r/12 (r = 1..3);
+  //   2/3 + r/15 (r = 1..4); censored p: r/9 at DL 1, 2r/9 at DL 5.
+  // Reference with /usr/bin/python3 (numpy 1.24, scipy 1.10), values rounded to float32 as the kernel sees
+  // them (f = lambda a: np.array(a, dtype=np.float32).astype(np.float64)):
+  //   det = f([0.7,1.2,2.0,3.3,5.5,6.5,9.0,15.0]); pdet = [1/6,5/12,6/12,7/12,11/15,12/15,13/15,14/15]
+  //   r = scipy.stats.linregress(norm.ppf(pdet), np.log(det))
+  //   np.minimum(f([1,1,5,5]), np.exp(r.intercept + r.slope * norm.ppf([1/9,2/9,2/9,4/9])))
+  const std::vector<float> v = {2.0f, 1.0f, 6.5f, 5.0f, 1.2f, 9.0f, 1.0f, 3.3f, 15.0f, 5.0f, 0.7f, 5.5f};
+  const std::vector<std::uint8_t> c = {0, 1, 0, 1, 0, 0, 1, 0, 0, 1, 0, 0};
+  CensoredScratch sc;
+  CensoredReport rep;
+  CensoredParams p;
+  p.method = CensoredMethod::Ros;
+  std::vector<float> out(v.size());
+  REQUIRE(substitute_censored(v.data(), c.data(), 12, p, sc, out.data(), rep).ok);
+  CHECK(rep.ros_used);
+  CHECK(rep.detected == 8);
+  CHECK(rep.censored == 4);
+  CHECK(rep.ros_intercept == Approx(0.7673924155238065).epsilon(1e-9));
+  CHECK(rep.ros_slope == Approx(1.304414354908871).epsilon(1e-9));
+  CHECK(out[1] == Approx(0.43831020981938323).epsilon(1e-6)); // first <1
+  CHECK(out[6] == Approx(0.794449497388923).epsilon(1e-6));   // second <1
+  CHECK(out[3] == Approx(0.794449497388923).epsilon(1e-6));   // first <5
+  CHECK(out[9] == Approx(1.7952643766447016).epsilon(1e-6));  // second <5
+  for (int i : {0, 2, 4, 5, 7, 8, 10, 11})
+    CHECK(out[i] == v[i]);
+
+  // One limit, all detected values above it (Weibull-type positions): scipy as above with
+  //   pdet = 3/9 + (6/9) r/7, pcen = (3/9) r/4, det = f([1.5,2.0,3.1,4.7,8.2,12.0]).
+  const std::vector<float> v1 = {1.0f, 8.2f, 1.5f, 1.0f, 3.1f, 12.0f, 2.0f, 1.0f, 4.7f};
+  const std::vector<std::uint8_t> c1 = {1, 0, 0, 1, 0, 0, 0, 1, 0};
+  std::vector<float> o1(v1.size());
+  REQUIRE(substitute_censored(v1.data(), c1.data(), 9, p, sc, o1.data(), rep).ok);
+  CHECK(rep.ros_slope == Approx(1.4666240178631282).epsilon(1e-9));
+  CHECK(o1[0] == Approx(0.2589649108001691).epsilon(1e-6));
+  CHECK(o1[3] == Approx(0.476363525654141).epsilon(1e-6));
+  CHECK(o1[7] == Approx(0.7320158076765647).epsilon(1e-6));
+}
+
+TEST_CASE("compositional: robust standardisation per variable", "[compositional]") {
+  // Variable 0: 1, 2, 3, 4, 100 -> median 3, |dev| 2, 1, 0, 1, 97 -> MAD 1, scale 1.4826.
+  // Variable 1: 10, NaN, 30, 20, 50 -> valid 10, 20, 30, 50: median 25, |dev| 15, 5, 5, 25 -> MAD 10.
+  // Variable 2: constant 7 -> scale 0 -> 0 everywhere.
+  const std::vector<float> x = {1, 10, 7, 2, kNaN, 7, 3, 30, 7, 4, 20, 7, 100, 50, 7};
+  RobustStandardiseScratch sc;
+  RobustStandardiseResult res;
+  std::vector<float> out(x.size());
+  REQUIRE(robust_standardise(VariablesView::row_major(x.data(), 5, 3), {}, sc,
+                             VariablesOut::row_major(out.data(), 5, 3), res)
+              .ok);
+  CHECK(res.median[0] == 3.0);
+  CHECK(res.mad[0] == 1.0);
+  CHECK(res.scale[0] == Approx(1.4826));
+  CHECK(res.median[1] == 25.0);
+  CHECK(res.mad[1] == 10.0);
+  CHECK(res.count[1] == 4);
+  CHECK(res.scale[2] == 0.0);
+  CHECK(out[0] == Approx((1.0 - 3.0) / 1.4826).epsilon(1e-6));
+  CHECK(out[12] == Approx(97.0 / 1.4826).epsilon(1e-6));
+  CHECK(out[1] == Approx(-15.0 / 14.826).epsilon(1e-6));
+  CHECK(std::isnan(out[4]));
+  for (int i = 0; i < 5; ++i)
+    CHECK(out[i * 3 + 2] == 0.0f);
+
+  // All-NaN variable: NaN statistics and outputs, count 0.
+  const std::vector<float> y = {kNaN, kNaN};
+  std::vector<float> oy(2);
+  REQUIRE(robust_standardise(VariablesView::part_major(y.data(), 2, 1), {}, sc,
+                             VariablesOut::part_major(oy.data(), 2, 1), res)
+              .ok);
+  CHECK(res.count[0] == 0);
+  CHECK(std::isnan(res.median[0]));
+  CHECK(std::isnan(oy[0]));
+}
+
+TEST_CASE("compositional: bit-identical with 1 and 2 threads", "[compositional][threads]") {
+  const std::int64_t n = 5000, d = 4;
+  const auto x = random_compositions(n, d, 3);
+  IlrBasis b;
+  REQUIRE(ilr_pivot_basis(d, b).ok);
+  const int saved = omp_get_max_threads();
+  std::vector<float> c1(x.size()), c2(x.size()), z1(n * (d - 1)), z2(n * (d - 1));
+  CompositionScratch sa, sb;
+  omp_set_num_threads(1);
+  REQUIRE(clr(VariablesView::row_major(x.data(), n, d), {}, sa, VariablesOut::row_major(c1.data(), n, d)).ok);
+  REQUIRE(
+      ilr(VariablesView::row_major(x.data(), n, d), {}, b, sa, VariablesOut::row_major(z1.data(), n, d - 1))
+          .ok);
+  omp_set_num_threads(2);
+  REQUIRE(clr(VariablesView::row_major(x.data(), n, d), {}, sb, VariablesOut::row_major(c2.data(), n, d)).ok);
+  REQUIRE(
+      ilr(VariablesView::row_major(x.data(), n, d), {}, b, sb, VariablesOut::row_major(z2.data(), n, d - 1))
+          .ok);
+  omp_set_num_threads(saved);
+  CHECK(std::memcmp(c1.data(), c2.data(), c1.size() * sizeof(float)) == 0);
+  CHECK(std::memcmp(z1.data(), z2.data(), z1.size() * sizeof(float)) == 0);
+}
+
+TEST_CASE("compositional: registry records", "[compositional]") {
+  for (const char* name : {"geochem.substitute_censored", "geochem.log", "geochem.clr", "geochem.ilr",
+                           "geochem.robust_standardise"})
+    CHECK(find_kernel(name) != nullptr);
+  const KernelInfo* k = find_kernel("geochem.substitute_censored");
+  REQUIRE(k != nullptr);
+  REQUIRE(k->params.size() == 2);
+  CHECK(k->params[0].name == "method");
+  CHECK(k->params[0].default_value == "half_dl");
+  CHECK(CensoredParams{}.method == CensoredMethod::HalfDl);
+  CHECK(std::stod(k->params[1].default_value) == static_cast<double>(CensoredParams{}.min_detected));
+  const KernelInfo* r = find_kernel("geochem.robust_standardise");
+  REQUIRE(r != nullptr);
+  REQUIRE(r->params.size() == 1);
+  CHECK(std::stod(r->params[0].default_value) == RobustStandardiseParams{}.min_scale);
+  const KernelInfo* i = find_kernel("geochem.ilr");
+  REQUIRE(i != nullptr);
+  REQUIRE(i->params.size() == 1);
+  CHECK(std::stod(i->params[0].default_value) == IlrInverseParams{}.total);
+}
