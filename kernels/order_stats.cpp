@@ -8,13 +8,7 @@ namespace prospector::kernels {
 
 namespace {
 
-// Maps a float to an unsigned key whose order equals the float order (negative values reversed).
-std::uint32_t key_of(float f) {
-  std::uint32_t u;
-  std::memcpy(&u, &f, sizeof u);
-  return (u & 0x80000000u) ? ~u : (u | 0x80000000u);
-}
-
+// Inverse of the order-preserving map from float bits to unsigned keys (negative values reversed).
 float float_of(std::uint32_t k) {
   const std::uint32_t u = (k & 0x80000000u) ? (k & 0x7fffffffu) : ~k;
   float f;

@@ -1,7 +1,9 @@
 #include "pipeline/engine.hpp"
 
 #include "pipeline/errors.hpp"
+#include "pipeline/learn.hpp"
 #include "pipeline/progress.hpp"
+#include "pipeline/sha256.hpp"
 #include "pipeline/units.hpp"
 
 #include <omp.h>
@@ -39,7 +41,7 @@ std::vector<std::string> Plan::anomaly_layers() const {
 
 const std::vector<std::string>& stage_names() {
   static const std::vector<std::string> s = {"ingest", "transform", "stats", "anomaly", "model", "score", "targets",
-                                             "publish"};
+                                             "learn", "publish"};
   return s;
 }
 
@@ -309,8 +311,22 @@ private:
       h.add(p_.job.targets.top_fraction).add(p_.job.targets.min_cells).add(p_.job.targets.max_targets);
       for (const auto& [c, o] : p_.job.recipes) h.add(c).add(o.top_fraction ? *o.top_fraction : -1.0);
       parts["params"] = h.hex();
+    } else if (u.stage == "learn") {
+      parts["score"] = all_of("score");
+      const TrainingSpec& t = p_.job.training;
+      Hash64 h;
+      h.add(t.path).add(t.layer).add(t.commodity_column).add(t.x_column).add(t.y_column).add(t.crs);
+      h.add(t.where_column).add(t.where_value).add(t.test_path);
+      for (const auto& f : {t.path, t.test_path})
+        if (!f.empty() && file_exists(f)) h.add(read_file(f));
+      const ModelOptions& m = p_.job.models;
+      h.add(std::string(m.wofe ? "w" : "-") + (m.logistic ? "l" : "-")).add(m.lambda).add(static_cast<std::int64_t>(m.classes));
+      h.add(static_cast<std::int64_t>(m.folds)).add(m.block_size);
+      for (double a : m.capture_fractions) h.add(a);
+      parts["training"] = h.hex();
     } else if (u.stage == "publish") {
       need(parts, "targets", {"targets", -1}, waiting);
+      need(parts, "learn", {"learn", -1}, waiting);
       parts["anomaly"] = all_of("anomaly");
       parts["score"] = all_of("score");
       parts["job"] = Hash64().add(p_.job.text).hex();
@@ -367,7 +383,7 @@ std::vector<std::string> parse_stages(const std::vector<std::string>& list) {
       if (tok.rfind("pipeline.", 0) == 0) tok = tok.substr(9);
       if (std::find(stage_names().begin(), stage_names().end(), tok) == stage_names().end())
         throw_usage("--stages: unknown stage '" + tok + "' (stages: ingest, transform, stats, anomaly, model, score, "
-                    "targets, publish)");
+                    "targets, learn, publish)");
       out.push_back(tok);
     }
   }
@@ -425,6 +441,7 @@ std::string run_unit(const Plan& p, const Unit& u, detail::IngestCache& cache, s
   if (u.stage == "model") return detail::run_model(p, log);
   if (u.stage == "score") return detail::run_score_tile(p, u.tile);
   if (u.stage == "targets") return detail::run_targets(p, log);
+  if (u.stage == "learn") return detail::run_learn(p, log);
   return detail::run_publish(p, log);
 }
 

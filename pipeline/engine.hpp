@@ -4,7 +4,8 @@
 /// staleness ("recompute only what changed"), status, and crash-safe execution.
 ///
 /// Stages (in order): ingest (per tile), transform (per tile), stats (global), anomaly (per tile, halo),
-/// model (global), score (per tile), targets (global), publish (global). A unit is one stage on one tile,
+/// model (global), score (per tile), targets (global), learn (global: data-driven models from training
+/// deposits), publish (global). A unit is one stage on one tile,
 /// or the single unit of a global stage. Its key hashes its parameters and the content hashes of the
 /// upstream outputs it reads; it is up to date when its manifest holds that key. Manifests are written
 /// after the outputs, both atomically.

@@ -52,9 +52,10 @@ struct GeosoftGrid {
   std::string crs_note;                 ///< why the CRS is unknown and which side files were found
 };
 
-/// True when the file starts with a plausible Geosoft grid header (valid element size and sign flag,
-/// positive sizes, KX = +-1..4, finite positive spacings and finite origin, rotation and scaling).
-/// Reads at most 512 bytes and never throws; false for Surfer, netCDF, ASCII and other `.grd` files.
+/// True when the file starts like a Geosoft grid header: a known element size ES (1, 2, 4, 8, or +1024) and
+/// sign flag SF (0..3), then positive finite spacings DE, DV and finite X0, Y0, ROT, ZBASE, ZMULT. Sizes and
+/// KX are not checked here, so that a corrupt grid reaches read_geosoft_grd and gets its precise error.
+/// Reads the first 76 bytes and never throws; false for Surfer, netCDF, ASCII and other `.grd` files.
 bool looks_like_geosoft_grd(const std::string& path);
 
 /// Reads and decodes a Geosoft grid (any path GDAL's VSI layer opens, including /vsimem/).

@@ -768,6 +768,36 @@ void H5Writer::write_targets(const CommodityTargets& targets) {
   }
 }
 
+void H5Writer::write_table(const std::string& dim, const std::vector<TableColumn>& columns,
+                           const std::map<std::string, std::string>& attributes) {
+  ErrorSilencer quiet;
+  Impl& m = *impl_;
+  m.require_open("write_table(" + dim + ")");
+  const Checker& ck = m.ck;
+  const hid_t f = m.root();
+  if (!valid_name(dim)) throw_runtime(ck.file() + ": invalid table name '" + dim + "'");
+  const hsize_t n = columns.empty() ? 0 : columns.front().values.size();
+  for (const auto& c : columns)
+    if (c.values.size() != n || !valid_name(c.name))
+      throw_runtime(ck.file() + ": table '" + dim + "': column '" + c.name + "' is invalid or of another length");
+  if (n == 0) {
+    require_new_name(ck, f, dim);
+    m.str(f, "/", dim, "empty table");
+    return;
+  }
+  std::vector<std::int32_t> idx(n);
+  for (hsize_t i = 0; i < n; ++i) idx[i] = static_cast<std::int32_t>(i);
+  DatasetH scale = create_1d(ck, f, dim, H5T_STD_I32LE, H5T_NATIVE_INT32, n, idx.data());
+  ck.ok(H5DSset_scale(scale.get(), dim.c_str()), dim, "H5DSset_scale");
+  for (const auto& [k, v] : attributes) m.str(scale.get(), dim, k, v);
+  for (const auto& c : columns) {
+    DatasetH ds = create_1d(ck, f, c.name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, n, c.values.data());
+    m.str(ds.get(), c.name, "long_name", c.long_name);
+    if (!c.units.empty()) m.str(ds.get(), c.name, "units", c.units);
+    attach(ck, ds.get(), c.name, scale.get(), 0);
+  }
+}
+
 void H5Writer::write_provenance(const Provenance& prov) {
   ErrorSilencer quiet;
   Impl& m = *impl_;

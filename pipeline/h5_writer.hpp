@@ -43,6 +43,14 @@ struct InputRecord {
   std::string sha256;
 };
 
+/// One float64 column of a table written with H5Writer::write_table.
+struct TableColumn {
+  std::string name;
+  std::string long_name;
+  std::string units;
+  std::vector<double> values;
+};
+
 /// Provenance stored in the output.
 struct Provenance {
   std::string job_path;
@@ -71,6 +79,11 @@ public:
   void write_grid_streamed(const GridVariable& var, const RowSource& source);
   /// Writes the ranked targets of one commodity as CF-1.8 point and polygon geometries.
   void write_targets(const CommodityTargets& targets);
+  /// Writes a table as 1-D float64 variables sharing a dimension `dim` (a coordinate variable holding row
+  /// indices, with `attributes` as its string attributes), readable by netCDF tools; no compound types,
+  /// which GIS tools cannot see. An empty table is recorded as a global attribute only.
+  void write_table(const std::string& dim, const std::vector<TableColumn>& columns,
+                   const std::map<std::string, std::string>& attributes);
   /// Writes the provenance variable and global history.
   void write_provenance(const Provenance& prov);
   /// Flushes and closes the file; further calls are errors.

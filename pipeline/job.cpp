@@ -143,6 +143,38 @@ std::shared_ptr<ObjectSpec> make_job_spec() {
   tiling->description = "Per-cell stages run tile by tile, so memory depends on the tile size, not the survey size.";
   tiling->fields = {range(integer("tile_size", "tile edge in cells", 1024), 16, 65536)};
 
+  auto training = std::make_shared<ObjectSpec>();
+  training->title = "training";
+  training->description = "Known deposits and occurrences for data-driven models and validation.";
+  training->fields = {
+      required(str("path", "known deposits: a CSV with x/y columns, or any OGR vector (GeoPackage, shapefile, "
+                           "GeoJSON) of points, relative to the job file")),
+      str("layer", "vector layer name (default: the first layer)"),
+      str("commodity_column", "column holding the commodity (cu, li, ni, co, sn)", "commodity"),
+      str("x_column", "CSV: column of x / longitude", "x"),
+      str("y_column", "CSV: column of y / latitude", "y"),
+      str("crs", "CRS of the points: required for CSV; for vectors it replaces the layer's own"),
+      str("where_column", "use only rows whose where_column equals where_value (e.g. kind)"),
+      str("where_value", "value of where_column to keep (e.g. deposit)"),
+      str("test_path", "independent test deposits in the same format, for the prediction-rate curve"),
+  };
+  auto models = std::make_shared<ObjectSpec>();
+  models->title = "models";
+  models->description = "Data-driven models fitted to the training deposits over each recipe's evidence.";
+  Field fractions = array_of("capture_fractions", "area fractions for capture efficiency",
+                             range(num("", "area fraction"), 0.0, 1.0));
+  fractions.default_value = nlohmann::json::array({0.01, 0.02, 0.05, 0.1, 0.2});
+  models->fields = {
+      boolean("wofe", "weights-of-evidence posterior per commodity with training deposits", true),
+      boolean("logistic", "regularised logistic regression per commodity with training deposits", true),
+      range(num("lambda", "L2 penalty of the logistic regression (on standardised coefficients)", 0.01), 0.0,
+            std::nullopt),
+      range(integer("classes", "equal-width membership classes per evidence layer for weights of evidence", 4), 2, 20),
+      range(integer("folds", "folds of the spatially blocked cross-validation", 5), 2, 50),
+      range(num("block_size", "cross-validation block edge in grid map units; 0 = 20 cells", 0.0), 0.0, std::nullopt),
+      fractions,
+  };
+
   auto output = std::make_shared<ObjectSpec>();
   output->title = "output";
   output->fields = {str("folder", "output folder, relative to the job file", "out")};
@@ -166,6 +198,8 @@ std::shared_ptr<ObjectSpec> make_job_spec() {
       object("anomaly", "anomaly stage options", anomaly),
       object("targets", "target extraction options", targets),
       object("tiling", "tiling options", tiling),
+      object("training", "known deposits for data-driven models and validation", training),
+      object("models", "data-driven model options", models),
       object("output", "output options", output),
   };
   return job;
@@ -313,6 +347,28 @@ Job load_job(const std::string& path) {
   job.targets.min_cells = tg.value("min_cells", 1);
   job.targets.max_targets = tg.value("max_targets", 50);
   job.tile_size = v.value("tiling", json::object()).value("tile_size", 1024);
+  if (v.contains("training")) {
+    const json& t = v["training"];
+    job.training.path = resolve(job.dir, t["path"]);
+    job.training.layer = t.value("layer", "");
+    job.training.commodity_column = t["commodity_column"];
+    job.training.x_column = t["x_column"];
+    job.training.y_column = t["y_column"];
+    job.training.crs = t.value("crs", "");
+    job.training.where_column = t.value("where_column", "");
+    job.training.where_value = t.value("where_value", "");
+    job.training.test_path = resolve(job.dir, t.value("test_path", ""));
+    if (job.training.where_column.empty() != job.training.where_value.empty())
+      throw_usage(file + ": key 'training.where_column': give where_column and where_value together");
+  }
+  const json mo = v.value("models", json::object());
+  job.models.wofe = mo.value("wofe", true);
+  job.models.logistic = mo.value("logistic", true);
+  job.models.lambda = mo.value("lambda", 0.01);
+  job.models.classes = mo.value("classes", 4);
+  job.models.folds = mo.value("folds", 5);
+  job.models.block_size = mo.value("block_size", 0.0);
+  if (mo.contains("capture_fractions")) job.models.capture_fractions = mo["capture_fractions"].get<std::vector<double>>();
   const json out = v.value("output", json::object());
   job.output_folder = resolve(job.dir, out.value("folder", "out"));
   job.recipe_dir = default_recipe_dir();

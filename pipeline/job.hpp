@@ -94,6 +94,28 @@ struct AnomalyOptions {
   std::vector<std::string> rx_layers;      ///< input ids; empty = all geophysical layers
 };
 
+/// Known deposits for data-driven models (optional).
+struct TrainingSpec {
+  std::string path; ///< absolute; empty = no training
+  std::string layer;
+  std::string commodity_column = "commodity";
+  std::string x_column = "x", y_column = "y";
+  std::string crs;
+  std::string where_column, where_value;
+  std::string test_path; ///< absolute; empty = none
+};
+
+/// Data-driven model options.
+struct ModelOptions {
+  bool wofe = true;
+  bool logistic = true;
+  double lambda = 0.01;
+  int classes = 4;
+  int folds = 5;
+  double block_size = 0.0; ///< map units; 0 = 20 cells
+  std::vector<double> capture_fractions = {0.01, 0.02, 0.05, 0.1, 0.2};
+};
+
 /// A validated job.
 struct Job {
   std::string path;     ///< absolute path of the job file
@@ -107,6 +129,8 @@ struct Job {
   AnomalyOptions anomaly;
   TargetOptions targets;
   std::int64_t tile_size = 1024;
+  TrainingSpec training;
+  ModelOptions models;
   std::string output_folder; ///< absolute
   std::string recipe_dir;    ///< folder of the bundled recipes (absolute)
 };

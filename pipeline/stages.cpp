@@ -38,6 +38,13 @@ const std::vector<StageInfo>& stage_registry() {
        "and joined across tile edges and corners with union-find; statistics in exact fixed-point sums; ranked by "
        "peak, then mean score, then area; outlined with GDAL's polygonizer; evidence shares per target.",
        false},
+      {"pipeline.learn", "Data-driven models and validation against known deposits",
+       "With training deposits (training.path): per commodity, weights of evidence over equal-width membership "
+       "classes of the recipe's evidence (W+, W-, contrast, studentized contrast, generalised weights, "
+       "posterior and its standard deviation, Agterberg-Cheng conditional-independence test) and a "
+       "regularised logistic regression; success-rate curve on the training deposits, prediction-rate curve on "
+       "test deposits or by spatially blocked k-fold cross-validation, AUC and capture efficiency.",
+       false},
       {"pipeline.publish", "Write prospectivity.h5 (netCDF-4/CF-1.8), its GDAL sidecar and targets.gpkg",
        "Grids are streamed tile row by tile row into a temporary HDF5 file that is renamed to prospectivity.h5 "
        "only when complete, with targets (CF-1.8 simple geometries) and provenance; targets.gpkg holds the same "
@@ -81,6 +88,14 @@ nlohmann::json output_layout() {
       {"sidecars",
        {{"OUT/prospectivity.h5.aux.xml", "GDAL PAM: SRS, GeoTransform and nodata per grid for GDAL's HDF5 driver"},
         {"OUT/targets.gpkg", "layers targets_<c> (multipolygon) and target_points_<c> (point) per commodity"}}},
+      {"learned",
+       {{"posterior_wofe_<c>, posterior_wofe_<c>_std", "float32 (y, x): weights-of-evidence posterior and its std"},
+        {"probability_logistic_<c>", "float32 (y, x): logistic-regression probability"},
+        {"wofe_<c> table", "per evidence and class: evidence index, class, cells, deposits, W+, W-, contrast, s(C), "
+                           "studentized contrast, flags; attributes: evidence ids, prior logit, CI test"},
+        {"success_rate_<c>, prediction_rate_<c> tables", "curve points area_fraction, deposit_fraction; "
+                                                         "attributes auc, source, capture efficiency"}}},
+      {"report", "OUT/report.html: self-contained report (quicklook maps, targets, curves, weights, provenance)"},
       {"nodata", "-9999 (_FillValue and dataset fill value)"},
   };
 }

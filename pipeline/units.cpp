@@ -10,6 +10,8 @@
 #include "pipeline/errors.hpp"
 #include "pipeline/gpkg_writer.hpp"
 #include "pipeline/h5_writer.hpp"
+#include "pipeline/learn.hpp"
+#include "pipeline/report.hpp"
 #include "pipeline/sha256.hpp"
 #include "pipeline/targets.hpp"
 
@@ -479,6 +481,73 @@ std::string run_targets(const Plan& p, std::vector<std::string>& log) {
   return Hash64().add(text).hex();
 }
 
+namespace {
+
+// Validation curves and weights tables of the learn stage as netCDF-readable 1-D variables.
+void write_learned_tables(H5Writer& w, const json& learn) {
+  if (!learn.contains("commodities")) return;
+  for (auto it = learn["commodities"].begin(); it != learn["commodities"].end(); ++it) {
+    const std::string c = it.key();
+    const json& cj = *it;
+    for (const char* curve : {"success_rate", "prediction_rate"}) {
+      if (!cj.contains(curve)) continue;
+      const json& cv = cj[curve];
+      std::map<std::string, std::string> attrs = {{"long_name", std::string(curve) + " curve of the " +
+                                                                    cj.value("validated_model", "") + " model for " + c},
+                                                  {"auc", std::to_string(cv["auc"].get<double>())}};
+      if (cv.contains("source")) attrs["source"] = cv["source"];
+      if (std::string(curve) == "prediction_rate" && cj.contains("capture_efficiency")) {
+        std::string cap;
+        for (auto ce = cj["capture_efficiency"].begin(); ce != cj["capture_efficiency"].end(); ++ce)
+          cap += (cap.empty() ? "" : "; ") + ce.key() + ": " + std::to_string(ce->get<double>());
+        attrs["capture_efficiency"] = cap;
+      }
+      const std::string dim = std::string(curve) + "_" + c;
+      w.write_table(dim,
+                    {{dim + "_area_fraction", "fraction of the valid area, ranked by decreasing score", "1",
+                      cv["area_fraction"].get<std::vector<double>>()},
+                     {dim + "_deposit_fraction", "fraction of the deposits inside that area", "1",
+                      cv["deposit_fraction"].get<std::vector<double>>()}},
+                    attrs);
+    }
+    if (cj.contains("wofe") && cj["wofe"].contains("evidence")) {
+      const json& wj = cj["wofe"];
+      std::vector<TableColumn> cols = {{"wofe_" + c + "_evidence", "evidence index (see evidence_ids)", "", {}},
+                                       {"wofe_" + c + "_class", "membership class (0 = lowest)", "", {}},
+                                       {"wofe_" + c + "_cells", "N(B): cells in the class", "", {}},
+                                       {"wofe_" + c + "_deposits", "N(B and D): deposit cells in the class", "", {}},
+                                       {"wofe_" + c + "_w_plus", "W+ (generalised weight of the class)", "", {}},
+                                       {"wofe_" + c + "_w_minus", "W-", "", {}},
+                                       {"wofe_" + c + "_contrast", "contrast C = W+ - W-", "", {}},
+                                       {"wofe_" + c + "_s_contrast", "standard deviation of C", "", {}},
+                                       {"wofe_" + c + "_studentized", "studentized contrast C / s(C)", "", {}},
+                                       {"wofe_" + c + "_flags", "1: a continuity correction was applied", "", {}}};
+      std::string ids;
+      int e = 0;
+      for (const auto& ev : wj["evidence"]) {
+        ids += (ids.empty() ? "" : " ") + std::to_string(e) + ":" + ev["id"].get<std::string>();
+        int k = 0;
+        for (const auto& cl : ev["classes"]) {
+          const double vals[] = {static_cast<double>(e), static_cast<double>(k++), cl["cells"].get<double>(),
+                                 cl["deposits"].get<double>(), cl["w_plus"].get<double>(), cl["w_minus"].get<double>(),
+                                 cl["contrast"].get<double>(), cl["s_contrast"].get<double>(),
+                                 cl["studentized"].get<double>(), cl["flags"].get<unsigned>() ? 1.0 : 0.0};
+          for (size_t i = 0; i < cols.size(); ++i) cols[i].values.push_back(vals[i]);
+        }
+        ++e;
+      }
+      std::map<std::string, std::string> attrs = {{"long_name", "weights of evidence for " + c},
+                                                  {"evidence_ids", ids},
+                                                  {"prior_logit", std::to_string(wj["prior_logit"].get<double>())}};
+      for (auto ci = wj["ci_test"].begin(); ci != wj["ci_test"].end(); ++ci)
+        attrs["ci_test_" + ci.key()] = ci->dump();
+      w.write_table("wofe_" + c, cols, attrs);
+    }
+  }
+}
+
+} // namespace
+
 std::string run_publish(const Plan& p, std::vector<std::string>& log) {
   std::vector<CommodityTargets> targets;
   for (const auto& j : load_json(targets_path(p))) targets.push_back(targets_from_json(j));
@@ -498,6 +567,8 @@ std::string run_publish(const Plan& p, std::vector<std::string>& log) {
     for (const auto& b : p.rx_bands) list += (list.empty() ? "" : ", ") + b;
     grids.push_back({"anomaly_rx", "RX anomaly: squared Mahalanobis distance over the robust z-scores of " + list});
   }
+  const json learn = file_exists(learn_path(p)) ? load_json(learn_path(p)) : json::object();
+  for (const auto& g : learn.value("grids", json::array())) grids.push_back({g["name"], g["long_name"]});
   const std::string h5 = p.out + "/prospectivity.h5";
   const std::string tmp = p.out + "/.prospectivity.h5.partial-" + std::to_string(getpid());
   std::vector<InputRecord> inputs;
@@ -523,6 +594,7 @@ std::string run_publish(const Plan& p, std::vector<std::string>& log) {
         names.push_back(name);
       }
       for (const auto& t : targets) w.write_targets(t);
+      write_learned_tables(w, learn);
       std::time_t now = std::time(nullptr);
       char ts[32];
       std::strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
@@ -533,12 +605,13 @@ std::string run_publish(const Plan& p, std::vector<std::string>& log) {
     std::filesystem::rename(tmp, h5, ec);
     if (ec) throw_runtime("cannot rename " + tmp + " to " + h5 + ": " + ec.message());
     write_pam_sidecar(h5, p.grid, names);
+    write_report(p, targets, learn, inputs, p.out + "/report.html");
   } catch (...) {
     std::error_code ec;
     std::filesystem::remove(tmp, ec);
     throw;
   }
-  log.push_back("wrote " + h5 + " and " + p.out + "/targets.gpkg");
+  log.push_back("wrote " + h5 + ", " + p.out + "/targets.gpkg and " + p.out + "/report.html");
   // The output file carries a creation time, so its content hash is that of the inputs that made it.
   Hash64 h;
   h.add(read_file(targets_path(p)));

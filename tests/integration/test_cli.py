@@ -26,7 +26,7 @@ for k in ["stats.robust_z", "window.local_z", "transform.log10", "anomaly.rx", "
 expect(all(k["description"] and k["doc"] for k in doc["kernels"]), "every kernel has a description and a doc")
 expect([s["name"] for s in doc["stages"]] ==
        ["pipeline.ingest", "pipeline.transform", "pipeline.stats", "pipeline.anomaly", "pipeline.model",
-        "pipeline.score", "pipeline.targets", "pipeline.publish"],
+        "pipeline.score", "pipeline.targets", "pipeline.learn", "pipeline.publish"],
        "stages are registered in execution order")
 p = run(["kernels"])
 expect("window.local_z" in p.stdout and "radius" in p.stdout, "kernels prints names and parameters")

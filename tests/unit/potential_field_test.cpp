@@ -490,7 +490,10 @@ TEST_CASE("potential_field: bit-identical for 1, 2 and 3 threads, across calls a
     for (std::int64_t c = 0; c < in.nx; ++c)
       if ((r < 220 && c < 160) || (r >= 230 && r < 240 && c >= 200 && c < 215))
         in.v[static_cast<std::size_t>(r * in.nx + c)] = kNaN;
-  const int saved = omp_get_max_threads();
+  struct RestoreThreads {
+    int saved = omp_get_max_threads();
+    ~RestoreThreads() { omp_set_num_threads(saved); }
+  } restore;
   auto plan = plan_for(in, {0.25, 16, 30}); // fewer fill sweeps than the default keep the test quick
   for (const auto& name : kAll) {
     INFO(name);
@@ -510,7 +513,6 @@ TEST_CASE("potential_field: bit-identical for 1, 2 and 3 threads, across calls a
     REQUIRE(run(name, inplace, plan, inplace).ok);
     CHECK(bit_equal(one, inplace));
   }
-  omp_set_num_threads(saved);
 }
 
 TEST_CASE("potential_field: all-nodata input gives all-nodata output; a constant stays constant",

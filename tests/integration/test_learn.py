@@ -1,0 +1,135 @@
+"""Data-driven prospectivity and validation on the demo survey: half of the planted deposits train weights of
+evidence and logistic regression, the other half must fall in the top 10% of area of their commodity's
+posterior, with prediction-rate AUC above 0.9; blocked cross-validation; deposits that cannot be used are
+counted and listed; the self-contained report renders in headless Chromium."""
+import csv
+import json
+import os
+import re
+import shutil
+import subprocess
+
+import h5py
+import numpy as np
+from osgeo import gdal, ogr, osr
+
+from common import expect, finish, fresh_dir, run
+
+gdal.UseExceptions()
+work = fresh_dir("learn")
+survey = os.path.join(work, "survey")
+run(["synth", "--out", survey, "--size", "400", "--seed", "11"])
+spec = json.load(open(os.path.join(survey, "job.json")))
+truth = [r for r in csv.DictReader(open(os.path.join(survey, "truth.csv"))) if r["kind"] == "deposit"]
+train, test = [], []
+for c in spec["commodities"]:
+    deps = [r for r in truth if r["commodity"] == c]
+    half = (len(deps) + 1) // 2
+    train += deps[:half]
+    test += deps[half:]
+
+# Training deposits as a GeoPackage in geographic coordinates (another CRS than the grid), plus two bad rows.
+src = osr.SpatialReference()
+src.ImportFromEPSG(28350)
+dst = osr.SpatialReference()
+dst.ImportFromEPSG(4326)
+dst.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
+src.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
+ct = osr.CoordinateTransformation(src, dst)
+gpkg = os.path.join(survey, "known_deposits.gpkg")
+ds = ogr.GetDriverByName("GPKG").CreateDataSource(gpkg)
+lyr = ds.CreateLayer("deposits", dst, ogr.wkbPoint)
+lyr.CreateField(ogr.FieldDefn("commodity", ogr.OFTString))
+for r in train + [{"commodity": "cu", "x": "300000", "y": "7000000"}]:  # the last one lies off the grid
+    f = ogr.Feature(lyr.GetLayerDefn())
+    f.SetField("commodity", r["commodity"])
+    lon, lat, _ = ct.TransformPoint(float(r["x"]), float(r["y"]))
+    g = ogr.Geometry(ogr.wkbPoint)
+    g.AddPoint_2D(lon, lat)
+    f.SetGeometry(g)
+    lyr.CreateFeature(f)
+f = ogr.Feature(lyr.GetLayerDefn())  # no geometry at all
+f.SetField("commodity", "li")
+lyr.CreateFeature(f)
+ds = None
+with open(os.path.join(survey, "test_deposits.csv"), "w") as fh:
+    w = csv.DictWriter(fh, fieldnames=["commodity", "x", "y", "kind"])
+    w.writeheader()
+    w.writerows(test)
+
+job = dict(spec)
+job["training"] = {"path": "known_deposits.gpkg", "test_path": "test_deposits.csv", "crs": "EPSG:4326"}
+# The test CSV is in grid coordinates: give it its own job run below; here both share training.crs, so write
+# the test points in lon/lat as well.
+with open(os.path.join(survey, "test_deposits.csv"), "w") as fh:
+    w = csv.DictWriter(fh, fieldnames=["commodity", "x", "y"])
+    w.writeheader()
+    for r in test:
+        lon, lat, _ = ct.TransformPoint(float(r["x"]), float(r["y"]))
+        w.writerow({"commodity": r["commodity"], "x": lon, "y": lat})
+job_path = os.path.join(survey, "job_learn.json")
+json.dump(job, open(job_path, "w"), indent=1)
+out = os.path.join(work, "out")
+p = run(["run", job_path, "--out", out])
+log = p.stderr
+expect("1 bad geometry, 1 outside the grid" in log, "the bad and off-grid training deposits are counted")
+expect(len(re.findall(r"left out: .*known_deposits.gpkg: feature \d+", log)) == 2, "and listed with their feature")
+
+f = h5py.File(os.path.join(out, "prospectivity.h5"), "r")
+for c in spec["commodities"]:
+    post = f["posterior_wofe_" + c][...]
+    valid = post[post != -9999]
+    cell = spec["grid"]["cell_size"]
+    x0, y0 = spec["grid"]["extent"][0], spec["grid"]["extent"][3]
+    for r in [t for t in test if t["commodity"] == c]:
+        row, col = int((y0 - float(r["y"])) // cell), int((float(r["x"]) - x0) // cell)
+        v = post[row, col]
+        share = (np.count_nonzero(valid > v) + 0.5 * np.count_nonzero(valid == v)) / valid.size
+        expect(share <= 0.10, "%s test deposit at (%s, %s) lies in the top %.2f%% of the posterior's area" %
+               (c, r["x"], r["y"], 100 * share))
+    auc = float(f["prediction_rate_" + c].attrs["auc"])
+    expect(auc > 0.9, "%s prediction-rate AUC %.3f > 0.9 (independent test deposits)" % (c, auc))
+    expect("success_rate_" + c in f and "wofe_" + c + "_w_plus" in f and "probability_logistic_" + c in f,
+           "%s: success-rate curve, weights table and logistic probability written" % c)
+    wp = f["wofe_" + c + "_w_plus"][...]
+    expect(np.all(np.isfinite(wp)), "%s: all weights finite (classes without deposits corrected and flagged)" % c)
+
+# Blocked k-fold cross-validation when there is no test set (all deposits as training, 2 folds).
+job_cv = dict(spec)
+all_csv = os.path.join(survey, "all_deposits.csv")
+shutil.copy(os.path.join(survey, "truth.csv"), all_csv)
+job_cv["training"] = {"path": "all_deposits.csv", "crs": "EPSG:28350", "where_column": "kind", "where_value": "deposit"}
+job_cv["models"] = {"folds": 2, "block_size": 2000}
+json.dump(job_cv, open(os.path.join(survey, "job_cv.json"), "w"), indent=1)
+out_cv = os.path.join(work, "out_cv")
+p = run(["run", os.path.join(survey, "job_cv.json"), "--out", out_cv])
+g = h5py.File(os.path.join(out_cv, "prospectivity.h5"), "r")
+src_attr = g["prediction_rate_ni"].attrs.get("source")
+src_attr = src_attr.decode() if isinstance(src_attr, bytes) else str(src_attr)
+expect("cross-validation" in src_attr, "prediction-rate curve from spatially blocked cross-validation (%s)" % src_attr)
+
+# The report: self-contained, renders in headless Chromium without console errors, and is not blank.
+report = os.path.join(out, "report.html")
+html = open(report).read()
+expect("data:image/png;base64," in html and "<svg" in html and "Weights of evidence" in html,
+       "report.html holds the quicklook maps, curves and the weights table")
+expect(not re.search(r"(src|href)=['\"]https?:", html), "report.html loads nothing from the network")
+chromium = shutil.which("chromium")
+expect(chromium is not None, "chromium is installed")
+if chromium:
+    shot = os.path.join(work, "report.png")
+    profile = os.path.join(work, "chromium-profile")
+    p = subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                        "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+                        "--user-data-dir=" + profile, "--enable-logging=stderr", "--v=0",
+                        "--window-size=1300,1500", "--screenshot=" + shot, "file://" + report],
+                       capture_output=True, text=True, timeout=120)
+    console = [l for l in p.stderr.splitlines() if "CONSOLE" in l or "Uncaught" in l]
+    expect(p.returncode == 0 and os.path.exists(shot), "headless Chromium rendered the report")
+    expect(not console, "no console errors (%s)" % console[:3])
+    if os.path.exists(shot):
+        img = gdal.Open(shot).ReadAsArray().astype(np.float64)
+        colours = len(np.unique(img.reshape(img.shape[0], -1).T, axis=0))
+        expect(img.std() > 20 and colours > 50,
+               "the screenshot is not blank (std %.1f, %d colours)" % (img.std(), colours))
+finish()
