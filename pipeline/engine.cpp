@@ -301,7 +301,7 @@ private:
       need(parts, "anomaly", {"anomaly", u.tile}, waiting);
       Hash64 h;
       for (const auto& r : p_.recipes) {
-        h.add(read_file(r.path)).add(r.min_weight_fraction);
+        h.add(read_file(r.path)).add(r.min_weight_fraction).add(r.combination).add(r.gamma);
         for (const auto& e : r.evidence) h.add(e.id).add(e.weight).add(e.bound_layer);
       }
       parts["recipes"] = h.hex();

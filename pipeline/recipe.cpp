@@ -54,7 +54,15 @@ std::shared_ptr<ObjectSpec> make_recipe_spec() {
                                    "cells where the evidence present carries less than this share of the total "
                                    "weight get no score",
                                    0.3),
-                               0.0, 1.0)};
+                               0.0, 1.0),
+                         choices(str("operator",
+                                     "weighted_mean: weighted mean of the memberships (default); and, or, product, "
+                                     "sum, gamma: fuzzy operators (Bonham-Carter 1994) on the memberships, weights "
+                                     "only ranking the evidence",
+                                     "weighted_mean"),
+                                 {"weighted_mean", "and", "or", "product", "sum", "gamma"}),
+                         range(num("gamma", "gamma of the gamma operator: 0 = product, 1 = algebraic sum", 0.9), 0.0,
+                               1.0)};
   auto recipe = std::make_shared<ObjectSpec>();
   recipe->title = "prospector recipe";
   recipe->description = "Knowledge-driven prospectivity recipe for one commodity: evidence layers, memberships and "
@@ -108,7 +116,10 @@ Recipe load_recipe(const Job& job, const std::string& commodity) {
   r.name = v["name"];
   r.deposit_model = v["deposit_model"];
   for (const auto& ref : v.value("references", json::array())) r.references.push_back(ref);
-  r.min_weight_fraction = v.value("combination", json::object()).value("min_weight_fraction", 0.3);
+  const json comb = v.value("combination", json::object());
+  r.min_weight_fraction = comb.value("min_weight_fraction", 0.3);
+  r.combination = comb.value("operator", "weighted_mean");
+  r.gamma = comb.value("gamma", 0.9);
   for (const auto& e : v["evidence"]) {
     Evidence ev;
     ev.id = e["id"];

@@ -38,6 +38,8 @@ struct Recipe {
   std::vector<std::string> references;
   std::vector<Evidence> evidence;
   double min_weight_fraction = 0.3;
+  std::string combination = "weighted_mean"; ///< weighted_mean, and, or, product, sum, gamma
+  double gamma = 0.9;
   std::string path;
 };
 

@@ -414,6 +414,21 @@ std::string run_score_tile(const Plan& p, std::int64_t t) {
     kernels::Status st = kernels::weighted_overlay(ptrs.data(), weights.data(), static_cast<std::int64_t>(ptrs.size()),
                                                    n, op, score.data());
     if (!st.ok) throw_runtime(rc.commodity + ": overlay failed: " + st.message);
+    if (rc.combination != "weighted_mean") {
+      // The weighted overlay still decides where enough evidence is present; the operator gives the value.
+      const kernels::FuzzyOperator op = rc.combination == "and"       ? kernels::FuzzyOperator::And
+                                        : rc.combination == "or"      ? kernels::FuzzyOperator::Or
+                                        : rc.combination == "product" ? kernels::FuzzyOperator::Product
+                                        : rc.combination == "sum"     ? kernels::FuzzyOperator::Sum
+                                                                      : kernels::FuzzyOperator::Gamma;
+      kernels::FuzzyCombineParams fp;
+      fp.gamma = rc.gamma;
+      fp.nodata = kernels::FuzzyNodata::Ignore;
+      std::vector<float> combined(static_cast<size_t>(n));
+      st = kernels::fuzzy_combine(ptrs.data(), static_cast<std::int64_t>(ptrs.size()), n, op, fp, combined.data());
+      if (!st.ok) throw_runtime(rc.commodity + ": fuzzy " + rc.combination + " failed: " + st.message);
+      for (size_t i = 0; i < score.size(); ++i) score[i] = std::isnan(score[i]) ? score[i] : combined[i];
+    }
     const std::string name = "prospectivity_" + rc.commodity;
     put_tile(layer_tile_path(p, name, t), score, h);
     put_partial(partial_path(p, name, t), score, sorted, h);
