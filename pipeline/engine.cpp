@@ -460,6 +460,33 @@ void check_output_folder(const std::string& out) {
 
 } // namespace
 
+namespace {
+volatile std::sig_atomic_t g_signal = 0;
+extern "C" void on_interrupt(int sig) { g_signal = sig; }
+} // namespace
+
+InterruptGuard::InterruptGuard() : saved_(new struct sigaction[3]) {
+  g_signal = 0;
+  struct sigaction sa {};
+  sa.sa_handler = on_interrupt;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGTERM, &sa, &saved_[0]);
+  sigaction(SIGINT, &sa, &saved_[1]);
+  struct sigaction ign {};
+  ign.sa_handler = SIG_IGN;
+  sigemptyset(&ign.sa_mask);
+  sigaction(SIGXFSZ, &ign, &saved_[2]);
+}
+
+InterruptGuard::~InterruptGuard() {
+  sigaction(SIGTERM, &saved_[0], nullptr);
+  sigaction(SIGINT, &saved_[1], nullptr);
+  sigaction(SIGXFSZ, &saved_[2], nullptr);
+  delete[] saved_;
+}
+
+int InterruptGuard::received() { return g_signal; }
+
 void execute(const Plan& p, const EngineOptions& opts) {
   const auto t0 = std::chrono::steady_clock::now();
   check_output_folder(p.out);
@@ -491,6 +518,9 @@ void execute(const Plan& p, const EngineOptions& opts) {
     Progress progress(stage, static_cast<std::int64_t>(units.size()));
     std::int64_t done = 0, stage_recomputed = 0;
     for (const auto& u : units) {
+      if (const int sig = InterruptGuard::received())
+        throw_runtime(std::string("interrupted by ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") + " before " + stage + " " +
+                      unit_name(p, u) + "; completed units are kept: rerun the same command to resume");
       const auto st = ev.state(u);
       const bool run = opts.force || st.state != "done";
       if (st.reason.rfind("waiting for ", 0) == 0 && !all_stages)

@@ -17,6 +17,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <csignal>
 #include <map>
 #include <memory>
 #include <optional>
@@ -79,6 +80,23 @@ Plan make_plan(const std::string& job_path, const EngineOptions& opts);
 
 /// Short names of the stages in order ("ingest", ..., "publish").
 const std::vector<std::string>& stage_names();
+
+/// While alive, SIGTERM and SIGINT only set a flag that execute() checks between units, so the unit being
+/// computed finishes and its manifest is written before the run stops (exit code 4, "interrupted"); SIGXFSZ
+/// is ignored so that exceeding a file-size limit is a write error with a clear message, not a kill.
+/// Restores the previous handlers on destruction.
+class InterruptGuard {
+public:
+  InterruptGuard();
+  ~InterruptGuard();
+  InterruptGuard(const InterruptGuard&) = delete;
+  InterruptGuard& operator=(const InterruptGuard&) = delete;
+  /// The signal received (0 when none).
+  static int received();
+
+private:
+  struct sigaction* saved_;
+};
 
 /// Runs the stale units of the selected stages and tiles. Throws prospector::Error.
 void execute(const Plan& plan, const EngineOptions& opts);

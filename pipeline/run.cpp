@@ -29,6 +29,7 @@ void run_job(const std::string& job_path, const EngineOptions& opts) {
   omp_set_num_threads(threads);
   // Kernels parallelise their own loops; nested regions would oversubscribe the CPUs.
   omp_set_max_active_levels(1);
+  InterruptGuard guard;
   Plan plan = make_plan(job_path, opts);
   spdlog::info("job {} ({}), {} OpenMP thread(s)", plan.job.name, plan.job.path, threads);
   execute(plan, opts);

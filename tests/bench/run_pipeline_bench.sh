@@ -8,7 +8,7 @@
 #                                     [--build BUILD_DIR] [--keep]
 #
 # Everything goes under DIR (default /tmp/prospector-pipeline-bench-N), which is deleted at the end unless
-# --keep. Needs about 12 x (N^2 x 4 B x 8 layers) of free disk there (~24 GiB at 8192): the survey, the run's
+# --keep; the run log is kept as DIR.log. Needs about 12 x (N^2 x 4 B x 8 layers) of free disk there (~24 GiB at 8192): the survey, the run's
 # work folder (per-tile layers and sorted runs), the output and the floor's copy of it.
 # Environment: PYTHON (default /usr/bin/python3: numpy, h5py, osgeo), JOBS (ninja -j, default 1).
 set -euo pipefail
@@ -34,7 +34,9 @@ python="${PYTHON:-/usr/bin/python3}"
 
 need_gib=$(( size * size * 4 * 8 * 12 / 1024 / 1024 / 1024 + 1 ))
 mkdir -p "$dir"
-[[ $keep == 1 ]] || trap 'rm -rf "$dir"' EXIT
+log_copy="${dir%/}.log"
+# The run log (per-stage times, /usr/bin/time -v figures) outlives the folder.
+trap 'cp -f "$dir/run.log" "$log_copy" 2>/dev/null || true; [[ $keep == 1 ]] || rm -rf "$dir"' EXIT
 echo "== disk (need ~${need_gib} GiB)"
 df -h "$dir"
 avail_gib=$(df -P -BG "$dir" | awk 'NR==2 {sub("G","",$4); print $4}')
