@@ -40,8 +40,8 @@ std::vector<std::string> Plan::anomaly_layers() const {
 }
 
 const std::vector<std::string>& stage_names() {
-  static const std::vector<std::string> s = {"ingest", "transform", "stats", "anomaly", "model", "score", "targets",
-                                             "learn", "publish"};
+  static const std::vector<std::string> s = {"ingest", "fft", "transform", "stats", "anomaly", "model", "score",
+                                             "targets", "learn", "publish"};
   return s;
 }
 
@@ -109,6 +109,32 @@ Plan make_plan(const std::string& job_path, const EngineOptions& opts) {
       EvidenceBinding b;
       b.base = ev.transform.find("local") != std::string::npos ? "local_z" : "robust_z";
       std::string layer = ev.bound_layer.empty() ? find_layer(ev.source, p.input_layers) : ev.bound_layer;
+      if (!layer.empty() && !ev.source.filter.empty()) {
+        const std::string name = layer + "_" + ev.source.filter;
+        bool have = false;
+        for (const auto& d : p.derived_layers) have = have || d.name == name;
+        if (!have) {
+          const LayerDef* base = nullptr;
+          for (const auto& l : p.input_layers)
+            if (l.name == layer) base = &l;
+          const InputSpec& in = p.job.inputs[static_cast<size_t>(base->input)];
+          if ((ev.source.filter == "rtp" || ev.source.filter == "pseudo_gravity") &&
+              (!in.inclination || !in.declination))
+            throw_usage(p.job.path + ": key 'inputs[" + std::to_string(base->input) + "].inclination': recipe " +
+                        r.path + " evidence '" + ev.id + "' needs the " + ev.source.filter +
+                        " of input '" + in.id + "': give its field inclination and declination");
+          LayerDef d;
+          d.name = name;
+          d.long_name = ev.source.filter + " of " + base->long_name;
+          d.units = base->units;
+          d.kind = "derived";
+          d.num = layer;
+          d.filter = ev.source.filter;
+          d.input = -1;
+          p.derived_layers.push_back(d);
+        }
+        layer = name;
+      }
       if (!ev.bound_layer.empty()) {
         bool ok = false;
         for (const auto& l : p.input_layers) ok = ok || l.name == layer;
@@ -277,8 +303,20 @@ private:
       } else {
         for (const auto& [k, v] : detail::ingest_key_parts(p_, u.tile, *cache_)) parts[k] = v;
       }
+    } else if (u.stage == "fft") {
+      parts["ingest"] = all_of("ingest");
+      Hash64 h;
+      for (const auto& d : p_.derived_layers)
+        if (!d.filter.empty()) {
+          h.add(d.name).add(d.num).add(d.filter);
+          for (const auto& in : p_.job.inputs)
+            if (in.id == d.num || d.num.rfind(in.id + "_", 0) == 0)
+              h.add(in.inclination ? *in.inclination : 999.0).add(in.declination ? *in.declination : 999.0).add(in.upward_height);
+        }
+      parts["filters"] = h.hex();
     } else if (u.stage == "transform") {
       need(parts, "ingest", {"ingest", u.tile}, waiting);
+      need(parts, "fft", {"fft", -1}, waiting);
       Hash64 h;
       for (const auto& d : p_.derived_layers) h.add(d.name).add(d.num).add(d.den);
       parts["derived"] = h.hex();
@@ -382,8 +420,8 @@ std::vector<std::string> parse_stages(const std::vector<std::string>& list) {
     while (std::getline(ss, tok, ',')) {
       if (tok.rfind("pipeline.", 0) == 0) tok = tok.substr(9);
       if (std::find(stage_names().begin(), stage_names().end(), tok) == stage_names().end())
-        throw_usage("--stages: unknown stage '" + tok + "' (stages: ingest, transform, stats, anomaly, model, score, "
-                    "targets, learn, publish)");
+        throw_usage("--stages: unknown stage '" + tok + "' (stages: ingest, fft, transform, stats, anomaly, model, "
+                    "score, targets, learn, publish)");
       out.push_back(tok);
     }
   }
@@ -435,6 +473,7 @@ private:
 
 std::string run_unit(const Plan& p, const Unit& u, detail::IngestCache& cache, std::vector<std::string>& log) {
   if (u.stage == "ingest") return detail::run_ingest_tile(p, u.tile, cache);
+  if (u.stage == "fft") return detail::run_fft(p, log);
   if (u.stage == "transform") return detail::run_transform_tile(p, u.tile);
   if (u.stage == "stats") return detail::run_stats(p, log);
   if (u.stage == "anomaly") return detail::run_anomaly_tile(p, u.tile);

@@ -3,7 +3,8 @@
 /// The stage DAG and its executor: a plan built from a validated job, per-unit manifests with content keys,
 /// staleness ("recompute only what changed"), status, and crash-safe execution.
 ///
-/// Stages (in order): ingest (per tile), transform (per tile), stats (global), anomaly (per tile, halo),
+/// Stages (in order): ingest (per tile), fft (global: potential-field transforms on the whole grid),
+/// transform (per tile), stats (global), anomaly (per tile, halo),
 /// model (global), score (per tile), targets (global), learn (global: data-driven models from training
 /// deposits), publish (global). A unit is one stage on one tile,
 /// or the single unit of a global stage. Its key hashes its parameters and the content hashes of the
@@ -38,6 +39,7 @@ struct LayerDef {
   int element_index = -1; ///< geochem_points: index of the element
   std::string num, den;  ///< derived ratio: numerator and denominator layers
   bool log_ratio = false; ///< both geochem (log10): the ratio is a difference
+  std::string filter;     ///< derived potential-field transform of layer `num` (fft stage)
 };
 
 /// Resolved evidence of a recipe: which layer and base transform it reads.

@@ -1,5 +1,7 @@
 #include "pipeline/gdal_util.hpp"
 
+#include "pipeline/geosoft_grd.hpp"
+
 #include <cpl_conv.h>
 #include <cpl_error.h>
 #include <cpl_string.h>
@@ -134,6 +136,14 @@ Dataset open_raster(const std::string& path, const std::string& what) {
   if (VSIStatL(path.c_str(), &st) != 0 && path.rfind("NETCDF:", 0) != 0 && path.rfind("HDF5:", 0) != 0 &&
       path.rfind("/vsi", 0) != 0)
     throw_input(what + ": file not found: " + path + " (check the path; relative paths are relative to the job file)");
+  // GDAL 3.6 has no driver for native Geosoft grids: decode them into a MEM dataset.
+  if (looks_like_geosoft_grd(path)) {
+    try {
+      return geosoft_to_mem_dataset(read_geosoft_grd(path));
+    } catch (const Error& e) {
+      throw Error(e.kind(), what + ": " + e.what());
+    }
+  }
   GDALDatasetH h = GDALOpenEx(path.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY, nullptr, nullptr, nullptr);
   if (!h) {
     std::string e = last_error();

@@ -100,13 +100,13 @@ GeochemSamples read_geochem_csv(const InputSpec& in) {
       float out = NAN;
       if (!t.empty() && t[0] == '<') {
         double dl = 0;
-        if (parse_double(trim(t.substr(1)), dl) && dl > 0) {
+        if (parse_double(trim(t.substr(1)), dl) && dl > 0 && dl < 3.0e38) {
           out = static_cast<float>(dl * sub);
           ++c.censored_lt;
         } else {
           ++c.missing;
         }
-      } else if (!parse_double(t, v) || !std::isfinite(v)) {
+      } else if (!parse_double(t, v) || !std::isfinite(v) || std::fabs(v) > 3.0e38) {
         ++c.missing;
       } else if (v < 0) {
         if (in.below_detection.negative_values) {

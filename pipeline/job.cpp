@@ -100,6 +100,12 @@ std::shared_ptr<ObjectSpec> make_job_spec() {
               {"auto", "nearest", "bilinear", "cubic", "cubicspline", "average", "min", "max", "med"}),
       range(integer("band", "raster band (1-based)", 1), 1, 65535),
       str("crs", "CRS of a raster that has none, or of the CSV x/y columns (geochem_points: required)"),
+      range(num("inclination", "magnetics: geomagnetic field inclination in degrees (positive down), for "
+                               "reduction to the pole and pseudo-gravity"),
+            -90.0, 90.0),
+      range(num("declination", "magnetics: geomagnetic field declination in degrees east of grid north"), -180.0,
+            360.0),
+      range(num("upward_height", "height in metres for the upward_continuation filter", 500.0), 0.0, std::nullopt),
       str("x_column", "geochem_points: column of x / longitude"),
       str("y_column", "geochem_points: column of y / latitude"),
       choices(str("delimiter", "geochem_points: field separator", ","), {",", ";", "\t", "|"}),
@@ -280,6 +286,9 @@ Job load_job(const std::string& path) {
     in.resampling = j["resampling"];
     in.band = j["band"];
     in.crs = j.value("crs", "");
+    if (j.contains("inclination")) in.inclination = j["inclination"].get<double>();
+    if (j.contains("declination")) in.declination = j["declination"].get<double>();
+    in.upward_height = j.value("upward_height", 500.0);
     if (!ids.insert(in.id).second) throw_usage(where + ".id': duplicate id '" + in.id + "' (ids must be unique)");
     const bool points = in.kind == "geochem_points";
     if (in.kind == "radiometric" && !contains({"K", "Th", "U", "TC", "U/Th", "K/Th", "U/K"}, in.element))

@@ -57,6 +57,8 @@ struct InputSpec {
   std::string resampling = "auto";
   int band = 1;
   std::string crs;         ///< overrides/sets the CRS of the file (rasters without one) or of the CSV x/y
+  std::optional<double> inclination, declination; ///< magnetics: field direction (degrees)
+  double upward_height = 500.0; ///< metres, for the upward_continuation filter
   // geochem_points only
   std::string x_column, y_column;
   char delimiter = ',';

@@ -292,6 +292,9 @@ json parse_json(const std::string& text, const std::string& file) {
     }
     throw_usage(file + ": line " + std::to_string(line) + ", column " + std::to_string(col) +
                 ": not valid JSON (" + std::string(e.what()) + ")");
+  } catch (const json::exception& e) {
+    // e.g. a number that overflows a double
+    throw_usage(file + ": not valid JSON (" + std::string(e.what()) + ")");
   }
 }
 

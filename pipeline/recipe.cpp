@@ -22,6 +22,12 @@ std::shared_ptr<ObjectSpec> make_recipe_spec() {
       required(choices(str("kind", "layer kind; geochem matches geochem_points elements and geochem_grid inputs"),
                        {"magnetics", "gravity", "radiometric", "em", "geochem"})),
       str("element", "element (radiometric K/Th/U/TC, geochem symbol)"),
+      choices(str("filter", "potential-field transform of the layer, computed on the whole grid with FFTs "
+                            "(kernels potential_field.*): rtp, pseudo_gravity (need the input's inclination "
+                            "and declination), upward_continuation (input's upward_height), vertical_derivative, "
+                            "total_horizontal_gradient, tilt_derivative, analytic_signal"),
+              {"rtp", "pseudo_gravity", "upward_continuation", "vertical_derivative", "total_horizontal_gradient",
+               "tilt_derivative", "analytic_signal"}),
   };
   auto membership = std::make_shared<ObjectSpec>();
   membership->title = "membership";
@@ -80,7 +86,7 @@ std::shared_ptr<ObjectSpec> make_recipe_spec() {
   return recipe;
 }
 
-LayerSelector selector(const json& j) { return {j["kind"], j.value("element", "")}; }
+LayerSelector selector(const json& j) { return {j["kind"], j.value("element", ""), j.value("filter", "")}; }
 
 kernels::MembershipShape shape(const std::string& s) {
   if (s == "linear") return kernels::MembershipShape::Linear;

@@ -16,6 +16,7 @@ namespace prospector {
 struct LayerSelector {
   std::string kind;    ///< magnetics, gravity, radiometric, em, geochem
   std::string element; ///< optional (required for radiometric and geochem)
+  std::string filter;  ///< optional potential-field transform (rtp, analytic_signal, ...)
 };
 
 /// One evidence layer of a recipe.

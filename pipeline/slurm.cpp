@@ -509,6 +509,8 @@ Query query_states(const std::vector<std::string>& ids, bool live_only) {
 // State of one recorded job (index -1) or array task.
 const TaskState* lookup(const Query& q, const std::string& id, std::int64_t index) {
   auto it = q.states.find(index < 0 ? id : id + "_" + std::to_string(index));
+  // An array cancelled before any task started has one record without task ids (jobcomp): it covers every task.
+  if (it == q.states.end() && index >= 0) it = q.states.find(id);
   return it == q.states.end() ? nullptr : &it->second;
 }
 

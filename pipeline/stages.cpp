@@ -12,6 +12,11 @@ const std::vector<StageInfo>& stage_registry() {
        "below-detection conventions, log10-transformed and gridded with GDAL's gridding API; geochemical grids are "
        "log10-transformed. A tile depends only on the source files and samples that reach it.",
        true},
+      {"pipeline.fft", "Potential-field transforms (RTP, derivatives, analytic signal, ...) on the whole grid",
+       "For recipe evidence with a source filter, the FFT transforms of kernels potential_field.* run on the whole "
+       "grid (padded with mirrored, tapered edges inside the kernel; nodata filled for the transform and restored) "
+       "and are stored per tile as derived layers, so every tiling sees the same values.",
+       false},
       {"pipeline.transform", "Derived layers (ratios such as K/Th) and per-tile sorted partials for global statistics",
        "Computes the ratio layers the recipes ask for and, for every layer, the tile's valid values sorted, from "
        "which the stats stage merges exact order statistics.",

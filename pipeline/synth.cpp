@@ -733,7 +733,8 @@ void write_job(const Model& m, const std::string& path, const std::string& strea
         {"extent", {m.x0, m.y0 - m.height, m.x0 + m.width, m.y0}}}},
       {"inputs",
        {
-           {{"id", "tmi"}, {"kind", "magnetics"}, {"path", "tmi_mga50.tif"}, {"units", "nT"}},
+           {{"id", "tmi"}, {"kind", "magnetics"}, {"path", "tmi_mga50.tif"}, {"units", "nT"},
+            {"inclination", kInclination}, {"declination", kDeclination}},
            {{"id", "bouguer"}, {"kind", "gravity"}, {"path", "bouguer_gda94.tif"}, {"units", "mGal"}},
            {{"id", "k"},
             {"kind", "radiometric"},

@@ -5,6 +5,7 @@
 #include "kernels/log_transform.hpp"
 #include "kernels/mahalanobis.hpp"
 #include "kernels/order_stats.hpp"
+#include "kernels/potential_field.hpp"
 #include "kernels/robust_stats.hpp"
 #include "kernels/window_exact.hpp"
 #include "pipeline/errors.hpp"
@@ -218,11 +219,70 @@ std::string run_ingest_tile(const Plan& p, std::int64_t t, IngestCache& cache) {
   return h.hex();
 }
 
+std::string run_fft(const Plan& p, std::vector<std::string>& log) {
+  Hash64 h;
+  kernels::PotentialFieldPlan plan;
+  bool planned = false;
+  std::vector<float> in, out, tile;
+  for (const auto& d : p.derived_layers) {
+    if (d.filter.empty()) continue;
+    // Whole-grid transforms: the FFT needs every cell at once.
+    in.assign(static_cast<size_t>(p.grid.size()), NAN);
+    for (std::int64_t t = 0; t < p.tiles.count(); ++t) {
+      const Window w = p.tiles.window(t);
+      read_tile(layer_tile_path(p, d.num, t), w, tile);
+      for (std::int64_t r = 0; r < w.rows; ++r)
+        std::copy(tile.begin() + r * w.cols, tile.begin() + (r + 1) * w.cols, in.begin() + (w.row0 + r) * p.grid.nx + w.col0);
+    }
+    if (!planned) {
+      kernels::Status st = plan.init(p.grid.nx, p.grid.ny);
+      if (!st.ok) throw_runtime("fft: " + st.message);
+      planned = true;
+    }
+    const InputSpec* src = nullptr;
+    for (const auto& l : p.input_layers)
+      if (l.name == d.num) src = &p.job.inputs[static_cast<size_t>(l.input)];
+    out.assign(in.size(), NAN);
+    const kernels::ConstGridView iv{in.data(), p.grid.nx, p.grid.ny};
+    const kernels::GridView ov{out.data(), p.grid.nx, p.grid.ny};
+    const double dx = p.grid.cell, dy = p.grid.cell;
+    kernels::RtpParams rtp;
+    if (src && src->inclination) rtp.inclination_deg = *src->inclination;
+    if (src && src->declination) rtp.declination_deg = *src->declination;
+    kernels::Status st;
+    if (d.filter == "rtp") st = kernels::reduce_to_pole(iv, dx, dy, rtp, plan, ov);
+    else if (d.filter == "pseudo_gravity") {
+      kernels::PseudoGravityParams pg;
+      pg.rtp = rtp;
+      st = kernels::pseudo_gravity(iv, dx, dy, pg, plan, ov);
+    } else if (d.filter == "upward_continuation") {
+      kernels::UpwardContinuationParams up;
+      up.height = src ? src->upward_height : 500.0;
+      st = kernels::upward_continuation(iv, dx, dy, up, plan, ov);
+    } else if (d.filter == "vertical_derivative") st = kernels::vertical_derivative(iv, dx, dy, {}, plan, ov);
+    else if (d.filter == "total_horizontal_gradient") st = kernels::total_horizontal_gradient(iv, dx, dy, plan, ov);
+    else if (d.filter == "tilt_derivative") st = kernels::tilt_derivative(iv, dx, dy, plan, ov);
+    else st = kernels::analytic_signal(iv, dx, dy, plan, ov);
+    if (!st.ok) throw_input("fft: " + d.filter + " of layer " + d.num + ": " + st.message);
+    for (std::int64_t t = 0; t < p.tiles.count(); ++t) {
+      const Window w = p.tiles.window(t);
+      tile.resize(static_cast<size_t>(w.size()));
+      for (std::int64_t r = 0; r < w.rows; ++r)
+        std::copy(out.begin() + (w.row0 + r) * p.grid.nx + w.col0, out.begin() + (w.row0 + r) * p.grid.nx + w.col0 + w.cols,
+                  tile.begin() + r * w.cols);
+      put_tile(layer_tile_path(p, d.name, t), tile, h);
+    }
+    log.push_back(d.name + ": " + d.filter + " of " + d.num + " on the whole grid");
+  }
+  return h.hex();
+}
+
 std::string run_transform_tile(const Plan& p, std::int64_t t) {
   Hash64 h;
   const Window w = p.tiles.window(t);
   std::vector<float> a, b, sorted;
   for (const auto& d : p.derived_layers) {
+    if (!d.filter.empty()) continue; // computed by the fft stage
     read_tile(layer_tile_path(p, d.num, t), w, a);
     read_tile(layer_tile_path(p, d.den, t), w, b);
     for (size_t i = 0; i < a.size(); ++i) {

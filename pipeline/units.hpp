@@ -38,6 +38,7 @@ std::map<std::string, std::string> ingest_key_parts(const Plan& p, std::int64_t 
 
 // Each unit writes its outputs atomically and returns the content hash of what it wrote.
 std::string run_ingest_tile(const Plan& p, std::int64_t t, IngestCache& cache);
+std::string run_fft(const Plan& p, std::vector<std::string>& log);
 std::string run_transform_tile(const Plan& p, std::int64_t t);
 std::string run_stats(const Plan& p, std::vector<std::string>& log);
 std::string run_anomaly_tile(const Plan& p, std::int64_t t);

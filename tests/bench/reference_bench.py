@@ -45,8 +45,8 @@ def main():
     n, T = a.size, a.threads
     only = [s for s in a.only.split(",") if s]
 
-    def want(key):
-        return not only or any(key.startswith(s) for s in only)
+    def want(key):  # a group key matches a more specific --only item and the reverse
+        return not only or any(key.startswith(s) or s.startswith(key) for s in only)
 
     def report(key, seconds):
         print("REF %s %d %.6f" % (key, T, seconds), flush=True)

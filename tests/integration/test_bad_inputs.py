@@ -88,8 +88,8 @@ for rel in ["gcore/byte_truncated.tif", "gcore/hugeblocksize.tif", "gcore_gtiff/
         ds = None
     except Exception:
         pass
-    s = {"grid": grid, "inputs": [{"id": "mag", "kind": "magnetics", "path": path, "crs": grid["crs"]}],
-         "commodities": ["cu"], "recipes": {"cu": {"min_weight_fraction": 0.0}}}
+    s = {"grid": grid, "inputs": [{"id": "mag", "kind": "gravity", "path": path, "crs": grid["crs"]}],
+         "commodities": ["ni"], "recipes": {"ni": {"min_weight_fraction": 0.0}}}
     check_case("corrupt_" + os.path.basename(rel).replace(".", "_"), s, 3, os.path.basename(rel))
 
 # Unwritable output folder: its parent is a regular file (root ignores permission bits).

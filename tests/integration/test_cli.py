@@ -25,7 +25,7 @@ for k in ["stats.robust_z", "window.local_z", "transform.log10", "anomaly.rx", "
     expect(k in names, "kernel %s is registered" % k)
 expect(all(k["description"] and k["doc"] for k in doc["kernels"]), "every kernel has a description and a doc")
 expect([s["name"] for s in doc["stages"]] ==
-       ["pipeline.ingest", "pipeline.transform", "pipeline.stats", "pipeline.anomaly", "pipeline.model",
+       ["pipeline.ingest", "pipeline.fft", "pipeline.transform", "pipeline.stats", "pipeline.anomaly", "pipeline.model",
         "pipeline.score", "pipeline.targets", "pipeline.learn", "pipeline.publish"],
        "stages are registered in execution order")
 p = run(["kernels"])
