@@ -152,6 +152,22 @@ Dataset open_raster(const std::string& path, const std::string& what) {
   }
   Dataset ds(h);
   if (GDALGetRasterCount(h) < 1) throw_input(what + ": " + path + " has no raster band");
+  // An uncompressed GeoTIFF cannot hold more pixels than it has bytes: refuse bogus headers (e.g. a 401-byte
+  // file declaring 65535 x 65535 cells) before any block is read or allocated.
+  const char* drv = GDALGetDriverShortName(GDALGetDatasetDriver(h));
+  const char* comp = GDALGetMetadataItem(h, "COMPRESSION", "IMAGE_STRUCTURE");
+  if (drv && std::string(drv) == "GTiff" && !comp && VSIStatL(path.c_str(), &st) == 0) {
+    const double bytes = static_cast<double>(GDALGetRasterXSize(h)) * static_cast<double>(GDALGetRasterYSize(h)) *
+                         GDALGetRasterCount(h) *
+                         GDALGetDataTypeSizeBytes(GDALGetRasterDataType(GDALGetRasterBand(h, 1)));
+    if (bytes > 16.0 * static_cast<double>(st.st_size) + 1048576.0) {
+      char buf[160];
+      std::snprintf(buf, sizeof buf, "declares %d x %d cells (%.3g GiB of pixels to read) but the file holds only %lld bytes",
+                    GDALGetRasterXSize(h), GDALGetRasterYSize(h), bytes / 1073741824.0,
+                    static_cast<long long>(st.st_size));
+      throw_input(what + ": " + path + " " + buf + ": the header is corrupt or the file is truncated");
+    }
+  }
   return ds;
 }
 

@@ -159,7 +159,8 @@ GridSpec resolve_grid(const Job& job) {
   const double cells = static_cast<double>(g.nx) * static_cast<double>(g.ny);
   if (cells > 4e9 || g.nx > std::numeric_limits<int>::max() || g.ny > std::numeric_limits<int>::max())
     throw_usage(job.path + ": key 'grid.cell_size': the grid would have " + std::to_string(g.nx) + " x " +
-                std::to_string(g.ny) + " cells; use a larger cell size or a smaller extent");
+                std::to_string(g.ny) + " cells (" + std::to_string(static_cast<long long>(cells * 4.0 / 1073741824.0)) +
+                " GiB per float32 layer); use a larger cell size or a smaller extent");
   return g;
 }
 
@@ -257,7 +258,7 @@ std::string resampling_for(const InputSpec& in, GDALDatasetH src, const GridSpec
 void warp_to_window(const InputSpec& in, GDALDatasetH src, const std::string& method, const GridSpec& sub,
                     std::vector<float>& out, std::int64_t& dummies) {
   gdal::Dataset band_src;
-  if (in.band != 1) {
+  if (in.band != 1 || GDALGetRasterCount(src) > 1) {
     if (in.band > GDALGetRasterCount(src))
       throw_usage(where(in) + ": key 'band': the raster has only " + std::to_string(GDALGetRasterCount(src)) + " band(s)");
     // GDAL 3.6's warper has no band selection: pick the band through an in-memory VRT.
