@@ -275,8 +275,8 @@ s = status(job, bad_out)
 expect("every unit is done" in s and "failed tasks" not in s, "status: every unit done after the resubmission")
 
 # --- a task killed like at a time limit (SIGTERM, then SIGKILL) -------------------------------------------------------
-# The engine finishes the current unit on SIGTERM; SIGKILL (KillWait later) ends it wherever it is. Kill publish while
-# it is writing prospectivity.h5 (its temporary file exists), SIGTERM then SIGKILL 0.2 s later.
+# The engine finishes the current unit on SIGTERM; SIGKILL ends it wherever it is. Kill publish while it is writing
+# prospectivity.h5 (its temporary file exists): SIGTERM, then SIGKILL 0.2 s later.
 big = os.path.join(work, "big")
 run(["synth", "--out", big, "--size", "600"])
 big_job = os.path.join(big, "job.json")
@@ -295,9 +295,11 @@ while time.time() - t < 240 and not partial:
     partial = [f for f in os.listdir(kill_out) if f.startswith(".prospectivity.h5.partial")]
     time.sleep(0.02)
 state_at_kill = squeue([victim]).get(victim)
-subprocess.run(["scancel", "--full", "--signal=TERM", victim])
+# --batch: signal the batch step (the script exec's prospector) without cancelling the job. At a time limit Slurm
+# sends SIGTERM and SIGKILL max(KillWait, 5) s later; 0.2 s here, so that SIGKILL lands inside the unit.
+subprocess.run(["scancel", "--batch", "--signal=TERM", victim])
 time.sleep(0.2)
-subprocess.run(["scancel", "--full", "--signal=KILL", victim], capture_output=True)
+subprocess.run(["scancel", "--batch", "--signal=KILL", victim])
 expect(wait_done(ids), "the killed run ends")
 stamp("Slurm run with publish killed")
 expect(state_at_kill == "RUNNING" and partial,
