@@ -657,13 +657,21 @@ std::string describe_plan(const Plan& p) {
   size_t evidence = 0;
   for (const auto& r : p.recipes) evidence += r.evidence.size();
   const double grids = static_cast<double>(3 * layers + 2 * p.recipes.size() + evidence + 1);
-  char buf[400];
+  // Whole-grid stages: FFT (input, output, padded complex plan ~ 2.25 x 2 x 4 bytes per cell) and learn
+  // (a commodity's evidence memberships, classes, score and model grids).
+  bool fft = false;
+  for (const auto& d : p.derived_layers) fft = fft || !d.filter.empty();
+  size_t max_evidence = 0;
+  for (const auto& r : p.recipes) max_evidence = std::max(max_evidence, r.evidence.size());
+  const double whole = std::max(fft ? layer_mb * 20.0 : 0.0,
+                                p.job.training.path.empty() ? 0.0 : layer_mb * (2.0 * static_cast<double>(max_evidence) + 8.0));
+  char buf[512];
   std::snprintf(buf, sizeof buf,
                 "estimate: peak memory about %.0f MiB (tile with halo %.1f MiB x ~16 buffers incl. 40-byte-per-cell "
-                "window tables, + %.0f MiB per output row block); work folder about %.0f MiB; prospectivity.h5 at "
-                "most %.0f MiB before compression\n",
-                tile_mb * 16 + 64 + 256.0 * static_cast<double>(p.grid.nx) * 4 / 1048576.0, tile_mb,
-                256.0 * static_cast<double>(p.grid.nx) * 4 / 1048576.0, layer_mb * (grids + static_cast<double>(layers)),
+                "window tables, + %.0f MiB per output row block; whole-grid fft/learn stages %.0f MiB); work folder "
+                "about %.0f MiB; prospectivity.h5 at most %.0f MiB before compression\n",
+                std::max(tile_mb * 16 + 256.0 * static_cast<double>(p.grid.nx) * 4 / 1048576.0, whole) + 64, tile_mb,
+                256.0 * static_cast<double>(p.grid.nx) * 4 / 1048576.0, whole, layer_mb * (grids + static_cast<double>(layers)),
                 layer_mb * static_cast<double>(2 * layers + p.recipes.size() + 1));
   os << buf;
   os << "output: " << p.out << "\n";
