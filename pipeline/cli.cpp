@@ -133,10 +133,12 @@ int cli_main(int argc, char** argv) {
       ->check(CLI::Range(16, 65536));
 
   SlurmOptions slo;
-  auto* submit = app.add_subcommand("submit", "submit the job to Slurm: per-tile stages as job arrays, global stages "
-                                              "as single jobs, each stage afterok on the one before");
+  auto* submit =
+      app.add_subcommand("submit", "submit the job to Slurm: per-tile stages as job arrays, global stages "
+                                   "as single jobs, each stage afterok on the one before");
   submit->add_option("JOB", job_path, "job file (JSON)")->required();
-  submit->add_option("--out", eo.out_folder, "output folder (overrides output.folder; must be shared with the nodes)");
+  submit->add_option("--out", eo.out_folder,
+                     "output folder (overrides output.folder; must be shared with the nodes)");
   submit->add_option("--tile-size", eo.tile_size, "tile edge in cells (overrides tiling.tile_size)")
       ->check(CLI::Range(16, 65536));
   struct ResourceFlag {
@@ -144,23 +146,29 @@ int cli_main(int argc, char** argv) {
     std::vector<std::string>* target;
     const char* help;
   };
-  for (const ResourceFlag& f : {ResourceFlag{"--partition", &slo.partition, "Slurm partition"},
-                                ResourceFlag{"--account", &slo.account, "Slurm account"},
-                                ResourceFlag{"--qos", &slo.qos, "Slurm QOS"},
-                                ResourceFlag{"--time", &slo.time, "time limit per task (default 01:00:00)"},
-                                ResourceFlag{"--mem", &slo.mem, "memory per task, e.g. 4G (default: from the plan)"},
-                                ResourceFlag{"--cpus-per-task", &slo.cpus_per_task,
-                                             "CPUs (OpenMP threads) per task (default 1 per-tile, 2 global)"}})
-    submit->add_option(f.flag, *f.target, std::string(f.help) + ": VALUE for every stage, or STAGE=VALUE (repeatable)")
+  for (const ResourceFlag& f :
+       {ResourceFlag{"--partition", &slo.partition, "Slurm partition"},
+        ResourceFlag{"--account", &slo.account, "Slurm account"},
+        ResourceFlag{"--qos", &slo.qos, "Slurm QOS"},
+        ResourceFlag{"--time", &slo.time, "time limit per task (default 01:00:00)"},
+        ResourceFlag{"--mem", &slo.mem, "memory per task, e.g. 4G (default: from the plan)"},
+        ResourceFlag{"--cpus-per-task", &slo.cpus_per_task,
+                     "CPUs (OpenMP threads) per task (default 1 per-tile, 2 global)"}})
+    submit
+        ->add_option(f.flag, *f.target,
+                     std::string(f.help) + ": VALUE for every stage, or STAGE=VALUE (repeatable)")
         ->expected(1)
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-  submit->add_option("--array-throttle", slo.array_throttle, "at most K tasks of a job array run at once (%K)")
+  submit
+      ->add_option("--array-throttle", slo.array_throttle, "at most K tasks of a job array run at once (%K)")
       ->check(CLI::Range(1, 1000000));
   submit->add_flag("--dry-run", slo.dry_run, "print the batch scripts and sbatch commands; submit nothing");
-  submit->add_flag("--resubmit-failed", slo.resubmit_failed,
-                   "submit only the units that are not done (failed, killed, never run) and what depends on them");
+  submit->add_flag(
+      "--resubmit-failed", slo.resubmit_failed,
+      "submit only the units that are not done (failed, killed, never run) and what depends on them");
 
-  auto* cancel = app.add_subcommand("cancel", "cancel (scancel) every Slurm job that `submit` recorded for this job");
+  auto* cancel =
+      app.add_subcommand("cancel", "cancel (scancel) every Slurm job that `submit` recorded for this job");
   cancel->add_option("JOB", job_path, "job file (JSON)")->required();
   cancel->add_option("--out", eo.out_folder, "output folder (overrides output.folder)");
 

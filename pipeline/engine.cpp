@@ -308,7 +308,7 @@ private:
       Hash64 h;
       for (const auto& d : p_.derived_layers)
         if (!d.filter.empty()) {
-          h.add(d.name).add(d.num).add(d.filter);
+          h.add(d.name).add(d.num).add(d.filter).add(p_.job.fft_block);
           for (const auto& in : p_.job.inputs)
             if (in.id == d.num || d.num.rfind(in.id + "_", 0) == 0)
               h.add(in.inclination ? *in.inclination : 999.0).add(in.declination ? *in.declination : 999.0).add(in.upward_height);
@@ -663,7 +663,9 @@ std::string describe_plan(const Plan& p) {
   for (const auto& d : p.derived_layers) fft = fft || !d.filter.empty();
   size_t max_evidence = 0;
   for (const auto& r : p.recipes) max_evidence = std::max(max_evidence, r.evidence.size());
-  const double whole = std::max(fft ? layer_mb * 20.0 : 0.0,
+  const double fb = 1.5 * static_cast<double>(p.job.fft_block);
+  const double fft_mb = std::min(static_cast<double>(p.grid.size()), fb * fb) * 4.0 / 1048576.0;
+  const double whole = std::max(fft ? fft_mb * 20.0 : 0.0,
                                 p.job.training.path.empty() ? 0.0 : layer_mb * (2.0 * static_cast<double>(max_evidence) + 8.0));
   char buf[512];
   std::snprintf(buf, sizeof buf,

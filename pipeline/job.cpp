@@ -147,7 +147,11 @@ std::shared_ptr<ObjectSpec> make_job_spec() {
   auto tiling = std::make_shared<ObjectSpec>();
   tiling->title = "tiling";
   tiling->description = "Per-cell stages run tile by tile, so memory depends on the tile size, not the survey size.";
-  tiling->fields = {range(integer("tile_size", "tile edge in cells", 1024), 16, 65536)};
+  tiling->fields = {range(integer("tile_size", "tile edge in cells", 1024), 16, 65536),
+                    range(integer("fft_block", "FFT transforms of grids larger than this (cells per edge) run on "
+                                               "blocks of this size with a margin of a quarter block",
+                                  4096),
+                          64, 65536)};
 
   auto training = std::make_shared<ObjectSpec>();
   training->title = "training";
@@ -356,6 +360,7 @@ Job load_job(const std::string& path) {
   job.targets.min_cells = tg.value("min_cells", 1);
   job.targets.max_targets = tg.value("max_targets", 50);
   job.tile_size = v.value("tiling", json::object()).value("tile_size", 1024);
+  job.fft_block = v.value("tiling", json::object()).value("fft_block", 4096);
   if (v.contains("training")) {
     const json& t = v["training"];
     job.training.path = resolve(job.dir, t["path"]);

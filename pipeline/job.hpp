@@ -131,6 +131,7 @@ struct Job {
   AnomalyOptions anomaly;
   TargetOptions targets;
   std::int64_t tile_size = 1024;
+  std::int64_t fft_block = 4096; ///< FFT block edge for large grids (cells)
   TrainingSpec training;
   ModelOptions models;
   std::string output_folder; ///< absolute

@@ -35,7 +35,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// ---- external commands ---------------------------------------------------------------------------------------
+// ---- external commands
+// ---------------------------------------------------------------------------------------
 
 struct CmdResult {
   int rc = -1;
@@ -71,7 +72,8 @@ CmdResult run_cmd(const std::vector<std::string>& argv) {
   posix_spawn_file_actions_adddup2(&fa, po[1], 1);
   posix_spawn_file_actions_adddup2(&fa, pe[1], 2);
   std::vector<char*> args;
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  for (const auto& a : argv)
+    args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
   pid_t pid = -1;
   const int e = posix_spawnp(&pid, argv[0].c_str(), &fa, nullptr, args.data(), environ);
@@ -113,9 +115,11 @@ CmdResult run_cmd(const std::vector<std::string>& argv) {
 }
 
 std::string trim(std::string s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back())))
+    s.pop_back();
   size_t i = 0;
-  while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i]))) ++i;
+  while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i])))
+    ++i;
   return s.substr(i);
 }
 
@@ -132,13 +136,15 @@ std::string shell_quote(const std::string& s) {
     plain = plain && (std::isalnum(static_cast<unsigned char>(c)) || std::strchr("/._-+=:,@%", c));
   if (plain) return s;
   std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  for (char c : s)
+    q += c == '\'' ? std::string("'\\''") : std::string(1, c);
   return q + "'";
 }
 
 std::string join(const std::vector<std::string>& v, const std::string& sep) {
   std::string s;
-  for (size_t i = 0; i < v.size(); ++i) s += (i ? sep : "") + v[i];
+  for (size_t i = 0; i < v.size(); ++i)
+    s += (i ? sep : "") + v[i];
   return s;
 }
 
@@ -151,7 +157,8 @@ std::string utc_now() {
   return buf;
 }
 
-// ---- manifest state, from the text of status_report -----------------------------------------------------------
+// ---- manifest state, from the text of status_report
+// -----------------------------------------------------------
 
 // Per stage: the state of each unit (tile index, or -1 for the unit of a global stage), in stage order.
 struct UnitStates {
@@ -162,10 +169,12 @@ struct UnitStates {
 
 UnitStates parse_report(const Plan& plan, const std::string& report) {
   std::map<std::string, std::int64_t> index;
-  for (std::int64_t t = 0; t < plan.tiles.count(); ++t) index[plan.tiles.label(t)] = t;
+  for (std::int64_t t = 0; t < plan.tiles.count(); ++t)
+    index[plan.tiles.label(t)] = t;
   UnitStates u;
   u.stages = stage_names();
-  for (const auto& s : u.stages) u.tiled[s] = false;
+  for (const auto& s : u.stages)
+    u.tiled[s] = false;
   std::stringstream ss(report);
   std::string line;
   while (std::getline(ss, line)) {
@@ -188,7 +197,8 @@ UnitStates parse_report(const Plan& plan, const std::string& report) {
   return u;
 }
 
-// ---- resources -----------------------------------------------------------------------------------------------
+// ---- resources
+// -----------------------------------------------------------------------------------------------
 
 struct Resources {
   std::string partition, account, qos, time, mem;
@@ -217,7 +227,8 @@ bool valid_time(const std::string& v) {
 
 bool valid_mem(const std::string& v) {
   size_t i = 0;
-  while (i < v.size() && std::isdigit(static_cast<unsigned char>(v[i]))) ++i;
+  while (i < v.size() && std::isdigit(static_cast<unsigned char>(v[i])))
+    ++i;
   if (i == 0) return false;
   return i == v.size() || (i + 1 == v.size() && std::strchr("KMGTkmgt", v[i]));
 }
@@ -228,8 +239,9 @@ bool valid_name(const std::string& v) {
   });
 }
 
-// Memory request in MiB. A per-tile unit holds its tile with halo in ~16 work buffers plus two per layer; a global
-// unit holds a few whole-grid float layers (score grids of every commodity, labels, a row block of the output).
+// Memory request in MiB. A per-tile unit holds its tile with halo in ~16 work buffers plus two per layer; a
+// global unit holds a few whole-grid float layers (score grids of every commodity, labels, a row block of the
+// output).
 std::int64_t default_mem_mib(const Plan& p, bool tiled) {
   const double mib = 1048576.0;
   const double halo_cells = static_cast<double>(std::min(p.grid.ny, p.tiles.tile_size + 2 * p.halo)) *
@@ -275,14 +287,15 @@ Resources resources_for(const Plan& p, const std::string& stage, bool tiled, con
         if (eq != std::string::npos) {
           const std::string s = item.substr(0, eq);
           if (std::find(stage_names().begin(), stage_names().end(), s) == stage_names().end())
-            throw_usage(std::string(f.flag) + " " + item + ": unknown stage '" + s + "' (stages: " +
-                        join(stage_names(), ", ") + ")");
+            throw_usage(std::string(f.flag) + " " + item + ": unknown stage '" + s +
+                        "' (stages: " + join(stage_names(), ", ") + ")");
           if (pass == 0 || s != stage) continue;
           value = item.substr(eq + 1);
         } else if (pass == 1) {
           continue;
         }
-        if (!f.valid(value)) throw_usage(std::string(f.flag) + " " + item + ": '" + value + "' is not " + f.what);
+        if (!f.valid(value))
+          throw_usage(std::string(f.flag) + " " + item + ": '" + value + "' is not " + f.what);
         *f.target = value;
       }
     }
@@ -291,7 +304,8 @@ Resources resources_for(const Plan& p, const std::string& stage, bool tiled, con
   return r;
 }
 
-// ---- the record of submitted jobs ---------------------------------------------------------------------------
+// ---- the record of submitted jobs
+// ---------------------------------------------------------------------------
 
 std::string slurm_dir(const Plan& p) { return p.work + "/slurm"; }
 std::string record_path(const Plan& p) { return slurm_dir(p) + "/submitted.json"; }
@@ -304,25 +318,28 @@ json load_record(const Plan& p) {
     if (r.is_object() && r.contains("submissions") && r["submissions"].is_array()) return r;
   } catch (const json::exception&) {
   }
-  throw_runtime(path + " is not a valid record of submitted Slurm jobs (remove it if no job of this output folder "
-                       "is queued)");
+  throw_runtime(path +
+                " is not a valid record of submitted Slurm jobs (remove it if no job of this output folder "
+                "is queued)");
 }
 
 std::vector<std::string> recorded_ids(const json& record) {
   std::vector<std::string> ids;
   if (record.is_null()) return ids;
   for (const auto& s : record["submissions"])
-    for (const auto& j : s["jobs"]) ids.push_back(j["id"].get<std::string>());
+    for (const auto& j : s["jobs"])
+      ids.push_back(j["id"].get<std::string>());
   return ids;
 }
 
 std::string log_path(const json& j, std::int64_t array_index) {
-  const std::string base = j["log_dir"].get<std::string>() + "/" + j["name"].get<std::string>() + "-" +
-                           j["id"].get<std::string>();
+  const std::string base =
+      j["log_dir"].get<std::string>() + "/" + j["name"].get<std::string>() + "-" + j["id"].get<std::string>();
   return array_index < 0 ? base + ".out" : base + "_" + std::to_string(array_index) + ".out";
 }
 
-// ---- Slurm job states -----------------------------------------------------------------------------------------
+// ---- Slurm job states
+// -----------------------------------------------------------------------------------------
 
 struct TaskState {
   std::string state, reason, exit_code, source;
@@ -347,11 +364,12 @@ std::vector<std::int64_t> expand_indices(std::string spec) {
     const long long a = std::strtoll(part.c_str(), &e1, 10);
     long long b = a;
     if (dash != std::string::npos) b = std::strtoll(part.c_str() + dash + 1, &e2, 10);
-    if (part.empty() || e1 == part.c_str() || (dash == std::string::npos ? *e1 != '\0' : (e1 != part.c_str() + dash ||
-                                                                                          *e2 != '\0')))
+    if (part.empty() || e1 == part.c_str() ||
+        (dash == std::string::npos ? *e1 != '\0' : (e1 != part.c_str() + dash || *e2 != '\0')))
       return {};
     if (b < a || b - a > 10000000) return {};
-    for (long long i = a; i <= b; ++i) out.push_back(i);
+    for (long long i = a; i <= b; ++i)
+      out.push_back(i);
   }
   return out;
 }
@@ -364,13 +382,14 @@ void add_state(StateMap& m, const std::string& id, const TaskState& s) {
     return;
   }
   const std::string job = id.substr(0, us);
-  for (std::int64_t i : expand_indices(id.substr(us + 1))) m.emplace(job + "_" + std::to_string(i), s);
+  for (std::int64_t i : expand_indices(id.substr(us + 1)))
+    m.emplace(job + "_" + std::to_string(i), s);
 }
 
 const std::set<std::string>& active_states() {
-  static const std::set<std::string> s = {"PENDING",   "RUNNING",      "CONFIGURING", "COMPLETING", "SUSPENDED",
-                                          "REQUEUED",  "REQUEUE_HOLD", "REQUEUE_FED", "RESIZING",   "SIGNALING",
-                                          "STAGE_OUT", "STOPPED",      "RESV_DEL_HOLD"};
+  static const std::set<std::string> s = {
+      "PENDING",     "RUNNING",  "CONFIGURING", "COMPLETING", "SUSPENDED", "REQUEUED",     "REQUEUE_HOLD",
+      "REQUEUE_FED", "RESIZING", "SIGNALING",   "STAGE_OUT",  "STOPPED",   "RESV_DEL_HOLD"};
   return s;
 }
 
@@ -403,7 +422,8 @@ StateMap squeue_states(const std::vector<std::string>& ids, bool& ok) {
     std::getline(ls, id, '|');
     std::getline(ls, state, '|');
     std::getline(ls, reason);
-    if (!id.empty()) add_state(m, trim(id), {trim(state), trim(reason) == "None" ? "" : trim(reason), "", "squeue"});
+    if (!id.empty())
+      add_state(m, trim(id), {trim(state), trim(reason) == "None" ? "" : trim(reason), "", "squeue"});
   }
   return m;
 }
@@ -412,7 +432,8 @@ StateMap squeue_states(const std::vector<std::string>& ids, bool& ok) {
 void sacct_states(const std::vector<std::string>& ids, StateMap& m, bool& used) {
   used = false;
   if (ids.empty() || find_on_path("sacct").empty()) return;
-  const CmdResult r = run_cmd({"sacct", "-n", "-P", "-X", "-j", join(ids, ","), "-o", "JobID,State,ExitCode"});
+  const CmdResult r =
+      run_cmd({"sacct", "-n", "-P", "-X", "-j", join(ids, ","), "-o", "JobID,State,ExitCode"});
   if (r.rc != 0) return;
   used = true;
   std::stringstream ss(r.out);
@@ -476,12 +497,14 @@ void jobcomp_states(const std::set<std::string>& jobs, StateMap& m, std::string&
     if (!jobs.count(job)) continue;
     const TaskState s{f["JobState"], "", f["ExitCode"], "jobcomp"};
     if (f.count("ArrayJobId") && f.count("ArrayTaskId")) {
-      for (std::int64_t i : expand_indices(f["ArrayTaskId"])) found[job + "_" + std::to_string(i)] = s;
+      for (std::int64_t i : expand_indices(f["ArrayTaskId"]))
+        found[job + "_" + std::to_string(i)] = s;
     } else {
       found[job] = s;
     }
   }
-  for (const auto& [k, v] : found) m.emplace(k, v);
+  for (const auto& [k, v] : found)
+    m.emplace(k, v);
 }
 
 struct Query {
@@ -509,7 +532,8 @@ Query query_states(const std::vector<std::string>& ids, bool live_only) {
 // State of one recorded job (index -1) or array task.
 const TaskState* lookup(const Query& q, const std::string& id, std::int64_t index) {
   auto it = q.states.find(index < 0 ? id : id + "_" + std::to_string(index));
-  // An array cancelled before any task started has one record without task ids (jobcomp): it covers every task.
+  // An array cancelled before any task started has one record without task ids (jobcomp): it covers every
+  // task.
   if (it == q.states.end() && index >= 0) it = q.states.find(id);
   return it == q.states.end() ? nullptr : &it->second;
 }
@@ -536,7 +560,8 @@ std::vector<std::string> active_ids(const json& record, const Query& q) {
 
 std::string job_label(const std::string& name) {
   std::string s;
-  for (char c : name) s += (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-') ? c : '_';
+  for (char c : name)
+    s += (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-') ? c : '_';
   if (s.size() > 40) s.resize(40);
   return s.empty() ? "job" : s;
 }
@@ -544,13 +569,15 @@ std::string job_label(const std::string& name) {
 void check_sbatch_safe(const std::string& what, const std::string& path) {
   for (char c : path)
     if (std::isspace(static_cast<unsigned char>(c)) || c == '"' || c == '\'' || c == '\\')
-      throw_usage(what + " '" + path + "' contains whitespace, a quote or a backslash, which #SBATCH lines cannot "
+      throw_usage(what + " '" + path +
+                  "' contains whitespace, a quote or a backslash, which #SBATCH lines cannot "
                   "carry; use another folder (--out)");
 }
 
 std::string escape_percent(const std::string& s) {
   std::string o;
-  for (char c : s) o += c == '%' ? std::string("%%") : std::string(1, c);
+  for (char c : s)
+    o += c == '%' ? std::string("%%") : std::string(1, c);
   return o;
 }
 
@@ -573,7 +600,8 @@ int max_array_size(const std::map<std::string, std::string>& conf) {
   return v > 1 ? v : 1001;
 }
 
-// One sbatch submission: a whole global stage, or a chunk of a per-tile stage's tiles (array index = tile - offset).
+// One sbatch submission: a whole global stage, or a chunk of a per-tile stage's tiles (array index = tile -
+// offset).
 struct Planned {
   std::string stage;
   bool tiled = false;
@@ -596,7 +624,8 @@ std::string slurm_array_spec(const std::vector<std::int64_t>& indices, int throt
   std::string s;
   for (size_t i = 0; i < indices.size();) {
     size_t j = i;
-    while (j + 1 < indices.size() && indices[j + 1] == indices[j] + 1) ++j;
+    while (j + 1 < indices.size() && indices[j + 1] == indices[j] + 1)
+      ++j;
     if (!s.empty()) s += ",";
     s += std::to_string(indices[i]);
     if (j > i) s += "-" + std::to_string(indices[j]);
@@ -608,9 +637,10 @@ std::string slurm_array_spec(const std::vector<std::int64_t>& indices, int throt
 
 std::string submit_job(const std::string& job_path, const EngineOptions& opts, const SlurmOptions& so) {
   if (!so.dry_run && find_on_path("sbatch").empty())
-    throw_runtime("sbatch not found on PATH: Slurm's client commands are not installed on this machine. Submit from "
-                  "a Slurm login node, preview with `prospector submit --dry-run`, or run here with `prospector run " +
-                  job_path + "`");
+    throw_runtime(
+        "sbatch not found on PATH: Slurm's client commands are not installed on this machine. Submit from "
+        "a Slurm login node, preview with `prospector submit --dry-run`, or run here with `prospector run " +
+        job_path + "`");
   const Plan plan = make_plan(job_path, opts);
   check_sbatch_safe("output folder", plan.out);
   const UnitStates units = parse_report(plan, status_report(plan));
@@ -620,9 +650,10 @@ std::string submit_job(const std::string& job_path, const EngineOptions& opts, c
     const Query q = query_states(recorded_ids(record), true);
     const auto active = active_ids(record, q);
     if (!active.empty())
-      throw_runtime("Slurm jobs of an earlier submission of this output folder are still pending or running (" +
-                    join(active, ", ") + "): wait for them (`prospector status " + job_path +
-                    "`) or cancel them (`prospector cancel " + job_path + "`) first");
+      throw_runtime(
+          "Slurm jobs of an earlier submission of this output folder are still pending or running (" +
+          join(active, ", ") + "): wait for them (`prospector status " + job_path +
+          "`) or cancel them (`prospector cancel " + job_path + "`) first");
   }
 
   const auto conf = so.dry_run ? std::map<std::string, std::string>() : slurm_config();
@@ -641,13 +672,15 @@ std::string submit_job(const std::string& job_path, const EngineOptions& opts, c
     }
     // Array indices must stay below MaxArraySize: larger tile counts are split, each chunk offset.
     std::map<std::int64_t, std::vector<std::int64_t>> by_chunk;
-    for (std::int64_t t : sel) by_chunk[t / chunk].push_back(t);
+    for (std::int64_t t : sel)
+      by_chunk[t / chunk].push_back(t);
     for (const auto& [c, tiles] : by_chunk)
-      todo.push_back({stage, true, tiles, c * chunk, "", by_chunk.size() > 1 ? stage + "_" + std::to_string(c) : stage});
+      todo.push_back(
+          {stage, true, tiles, c * chunk, "", by_chunk.size() > 1 ? stage + "_" + std::to_string(c) : stage});
   }
   if (todo.empty())
-    return "nothing to resubmit: every unit of job " + plan.job.name + " is done (`prospector status " + job_path +
-           "`)\n";
+    return "nothing to resubmit: every unit of job " + plan.job.name + " is done (`prospector status " +
+           job_path + "`)\n";
 
   const std::string dir = slurm_dir(plan);
   const std::string logs = dir + "/logs";
@@ -660,7 +693,8 @@ std::string submit_job(const std::string& job_path, const EngineOptions& opts, c
     if (scripts.count(t.stage)) continue;
     const std::string tpath = tdir + (t.tiled ? "/tile_stage.sbatch" : "/global_stage.sbatch");
     if (!file_exists(tpath))
-      throw_runtime("Slurm batch template " + tpath + " not found (reinstall prospector or set "
+      throw_runtime("Slurm batch template " + tpath +
+                    " not found (reinstall prospector or set "
                     "PROSPECTOR_SLURM_TEMPLATES to its jobs/slurm folder)");
     std::string text = read_file(tpath);
     const Resources r = resources_for(plan, t.stage, t.tiled, so);
@@ -668,7 +702,8 @@ std::string submit_job(const std::string& job_path, const EngineOptions& opts, c
     if (!r.partition.empty()) optional += "#SBATCH --partition=" + r.partition + "\n";
     if (!r.account.empty()) optional += "#SBATCH --account=" + r.account + "\n";
     if (!r.qos.empty()) optional += "#SBATCH --qos=" + r.qos + "\n";
-    if (optional.empty()) optional = "# (no --partition, --account or --qos given: the cluster's defaults apply)\n";
+    if (optional.empty())
+      optional = "# (no --partition, --account or --qos given: the cluster's defaults apply)\n";
     optional.pop_back();
     const std::string name = label + "-" + t.stage;
     replace_all(text, "@NAME@", name);
@@ -688,13 +723,15 @@ std::string submit_job(const std::string& job_path, const EngineOptions& opts, c
 
   auto array_of = [&](const Planned& t) {
     std::vector<std::int64_t> idx;
-    for (std::int64_t x : t.tiles) idx.push_back(x - t.offset);
+    for (std::int64_t x : t.tiles)
+      idx.push_back(x - t.offset);
     return slurm_array_spec(idx, so.array_throttle);
   };
   auto sbatch_args = [&](const Planned& t, const std::vector<std::string>& after) {
     std::vector<std::string> a = {"sbatch", "--parsable"};
     if (!after.empty()) a.push_back("--dependency=afterok:" + join(after, ":"));
-    // Per job, whatever the cluster's DependencyParameters: a failed dependency cancels instead of pending forever.
+    // Per job, whatever the cluster's DependencyParameters: a failed dependency cancels instead of pending
+    // forever.
     a.push_back("--kill-on-invalid-dep=yes");
     if (t.tiled) {
       a.push_back("--array=" + array_of(t));
@@ -708,7 +745,8 @@ std::string submit_job(const std::string& job_path, const EngineOptions& opts, c
   std::ostringstream os;
   if (so.dry_run) {
     os << "# prospector submit --dry-run: nothing is written or submitted. Job " << plan.job.name << ", "
-       << plan.tiles.count() << " tile(s) of " << plan.tiles.tile_size << " cells, output " << plan.out << "\n";
+       << plan.tiles.count() << " tile(s) of " << plan.tiles.tile_size << " cells, output " << plan.out
+       << "\n";
     std::set<std::string> shown;
     for (const auto& t : todo) {
       if (shown.count(t.stage)) continue;
@@ -726,10 +764,12 @@ std::string submit_job(const std::string& job_path, const EngineOptions& opts, c
         prev_stage = t.stage;
       }
       std::vector<std::string> after;
-      for (const auto& v : prev) after.push_back("$" + v);
+      for (const auto& v : prev)
+        after.push_back("$" + v);
       std::vector<std::string> a = sbatch_args(t, after);
       std::string line = t.var + "=$(";
-      for (size_t i = 0; i < a.size(); ++i) line += (i ? " " : "") + (a[i].find('$') != std::string::npos ? a[i] : shell_quote(a[i]));
+      for (size_t i = 0; i < a.size(); ++i)
+        line += (i ? " " : "") + (a[i].find('$') != std::string::npos ? a[i] : shell_quote(a[i]));
       os << line << ")\n";
       cur.push_back(t.var);
     }
@@ -739,19 +779,24 @@ std::string submit_job(const std::string& job_path, const EngineOptions& opts, c
   std::error_code ec;
   fs::create_directories(logs, ec);
   if (ec) throw_runtime("cannot create " + logs + ": " + ec.message() + " (is the output folder writable?)");
-  for (const auto& [stage, text] : scripts) write_text_atomic(dir + "/" + stage + ".sbatch", text);
-  for (const auto& [stage, text] : scripts) ::chmod((dir + "/" + stage + ".sbatch").c_str(), 0755);
+  for (const auto& [stage, text] : scripts)
+    write_text_atomic(dir + "/" + stage + ".sbatch", text);
+  for (const auto& [stage, text] : scripts)
+    ::chmod((dir + "/" + stage + ".sbatch").c_str(), 0755);
 
   if (record.is_null() || !so.resubmit_failed)
-    record = {{"job", plan.job.path}, {"out", plan.out}, {"tile_size", plan.tiles.tile_size},
+    record = {{"job", plan.job.path},
+              {"out", plan.out},
+              {"tile_size", plan.tiles.tile_size},
               {"submissions", json::array()}};
-  record["submissions"].push_back({{"time", utc_now()}, {"mode", so.resubmit_failed ? "resubmit-failed" : "submit"},
+  record["submissions"].push_back({{"time", utc_now()},
+                                   {"mode", so.resubmit_failed ? "resubmit-failed" : "submit"},
                                    {"jobs", json::array()}});
   json& jobs = record["submissions"].back()["jobs"];
   std::vector<std::string> submitted, prev, cur;
   std::string prev_stage;
-  os << (so.resubmit_failed ? "resubmitted" : "submitted") << " job " << plan.job.name << " to Slurm (record: "
-     << record_path(plan) << ")\n";
+  os << (so.resubmit_failed ? "resubmitted" : "submitted") << " job " << plan.job.name
+     << " to Slurm (record: " << record_path(plan) << ")\n";
   for (const auto& t : todo) {
     if (t.stage != prev_stage) {
       if (!cur.empty()) prev = cur;
@@ -773,8 +818,8 @@ std::string submit_job(const std::string& job_path, const EngineOptions& opts, c
       }
       record["submissions"].back()["cancelled"] = true;
       write_text_atomic(record_path(plan), record.dump(1));
-      throw_runtime("sbatch failed for stage " + t.stage + " (" + join(args, " ") + "): " +
-                    one_line(r.err.empty() ? r.out : r.err) + undo);
+      throw_runtime("sbatch failed for stage " + t.stage + " (" + join(args, " ") +
+                    "): " + one_line(r.err.empty() ? r.out : r.err) + undo);
     }
     jobs.push_back({{"stage", t.stage},
                     {"kind", t.tiled ? "array" : "single"},
@@ -790,13 +835,15 @@ std::string submit_job(const std::string& job_path, const EngineOptions& opts, c
     submitted.push_back(id);
     cur.push_back(id);
     os << "  " << t.stage << ": Slurm job " << id;
-    if (t.tiled) os << ", array " << jobs.back()["array"].get<std::string>() << " (" << t.tiles.size() << " tile(s))";
-    else os << " (global)";
+    if (t.tiled)
+      os << ", array " << jobs.back()["array"].get<std::string>() << " (" << t.tiles.size() << " tile(s))";
+    else
+      os << " (global)";
     if (!prev.empty()) os << ", after " << join(prev, ", ");
     os << "\n";
   }
-  os << "logs: " << logs << "/; follow with `prospector status " << job_path << "`, cancel with `prospector cancel "
-     << job_path << "`\n";
+  os << "logs: " << logs << "/; follow with `prospector status " << job_path
+     << "`, cancel with `prospector cancel " << job_path << "`\n";
   return os.str();
 }
 
@@ -806,12 +853,16 @@ std::string cancel_job(const std::string& job_path, const EngineOptions& opts) {
   const auto ids = recorded_ids(record);
   if (ids.empty()) return "nothing to cancel: no Slurm job recorded in " + record_path(plan) + "\n";
   if (find_on_path("scancel").empty())
-    throw_runtime("scancel not found on PATH: Slurm's client commands are not installed on this machine; cancel "
-                  "jobs " + join(ids, ", ") + " from a Slurm login node");
+    throw_runtime(
+        "scancel not found on PATH: Slurm's client commands are not installed on this machine; cancel "
+        "jobs " +
+        join(ids, ", ") + " from a Slurm login node");
   Query q = query_states(ids, true);
   // Without squeue's answer, cancel everything recorded; scancel ignores finished jobs.
   std::vector<std::string> targets = q.squeue_ok ? active_ids(record, q) : ids;
-  if (targets.empty()) return "nothing to cancel: the " + std::to_string(ids.size()) + " recorded Slurm job(s) have all finished\n";
+  if (targets.empty())
+    return "nothing to cancel: the " + std::to_string(ids.size()) +
+           " recorded Slurm job(s) have all finished\n";
   std::vector<std::string> c = {"scancel"};
   c.insert(c.end(), targets.begin(), targets.end());
   const CmdResult r = run_cmd(c);
@@ -825,7 +876,8 @@ std::string cancel_job(const std::string& job_path, const EngineOptions& opts) {
     if (!q.squeue_ok) break;
     left = active_ids(record, q);
   }
-  os << "cancelled " << targets.size() << " Slurm job(s) of job " << plan.job.name << ": " << join(targets, ", ") << "\n";
+  os << "cancelled " << targets.size() << " Slurm job(s) of job " << plan.job.name << ": "
+     << join(targets, ", ") << "\n";
   if (!left.empty()) {
     os << "still ending after 30 s: " << join(left, ", ") << "\n";
     throw_runtime(os.str() + "Slurm has not ended them yet; check `squeue -j " + join(left, ",") + "`");
@@ -871,7 +923,8 @@ std::string slurm_status_section(const std::string& job_path, const EngineOption
           os << (first ? " " : ", ") << state << " " << n;
           first = false;
         }
-        if (!reasons.empty()) os << " (" << join(std::vector<std::string>(reasons.begin(), reasons.end()), ", ") << ")";
+        if (!reasons.empty())
+          os << " (" << join(std::vector<std::string>(reasons.begin(), reasons.end()), ", ") << ")";
       } else {
         const TaskState* st = lookup(q, id, -1);
         os << ": " << (st ? st->state : "unknown");
@@ -898,9 +951,9 @@ std::string slurm_status_section(const std::string& job_path, const EngineOption
       const bool ran = file_exists(log);
       if (state != "failed" && !(st && failed_state(st->state) && ran)) continue;
       std::string line = "    " + stage + " " + (unit < 0 ? std::string("all") : plan.tiles.label(unit)) +
-                         (unit < 0 ? "" : " (tile " + std::to_string(unit) + ")") + ": " + state + "; Slurm " +
-                         (idx < 0 ? "job " + id : "task " + id + "_" + std::to_string(idx)) + " " +
-                         (st ? st->state : "state unknown");
+                         (unit < 0 ? "" : " (tile " + std::to_string(unit) + ")") + ": " + state +
+                         "; Slurm " + (idx < 0 ? "job " + id : "task " + id + "_" + std::to_string(idx)) +
+                         " " + (st ? st->state : "state unknown");
       if (st && !st->exit_code.empty() && st->exit_code != "0:0") line += " (exit " + st->exit_code + ")";
       line += ", log " + (ran ? log : log + " (not written: the task never started)");
       failed.push_back(line);
@@ -911,15 +964,17 @@ std::string slurm_status_section(const std::string& job_path, const EngineOption
   } else {
     if (!failed.empty()) {
       os << "  failed tasks (" << failed.size() << "):\n";
-      for (const auto& l : failed) os << l << "\n";
+      for (const auto& l : failed)
+        os << l << "\n";
     }
     const auto active = active_ids(record, q);
     if (!active.empty())
-      os << "  " << not_done << " unit(s) not done yet; " << active.size() << " Slurm job(s) still pending or running ("
-         << join(active, ", ") << ")\n";
+      os << "  " << not_done << " unit(s) not done yet; " << active.size()
+         << " Slurm job(s) still pending or running (" << join(active, ", ") << ")\n";
     else
-      os << "  " << not_done << " unit(s) not done; resubmit them and what depends on them with `prospector submit "
-         << job_path << " --resubmit-failed`\n";
+      os << "  " << not_done
+         << " unit(s) not done; resubmit them and what depends on them with `prospector submit " << job_path
+         << " --resubmit-failed`\n";
   }
   return os.str();
 }

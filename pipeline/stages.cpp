@@ -14,8 +14,9 @@ const std::vector<StageInfo>& stage_registry() {
        true},
       {"pipeline.fft", "Potential-field transforms (RTP, derivatives, analytic signal, ...) on the whole grid",
        "For recipe evidence with a source filter, the FFT transforms of kernels potential_field.* run on the whole "
-       "grid (padded with mirrored, tapered edges inside the kernel; nodata filled for the transform and restored) "
-       "and are stored per tile as derived layers, so every tiling sees the same values.",
+       "grid, or for grids over 4096 x 4096 cells on 4096-cell blocks fixed from the grid origin, each with a "
+       "1024-cell margin of real data (padded with mirrored, tapered edges inside the kernel; nodata filled for "
+       "the transform and restored); results are stored per tile as derived layers, the same for every tiling.",
        false},
       {"pipeline.transform", "Derived layers (ratios such as K/Th) and per-tile sorted partials for global statistics",
        "Computes the ratio layers the recipes ask for and, for every layer, the tile's valid values sorted, from "

@@ -18,6 +18,7 @@
 
 #include <Eigen/Dense>
 #include <fcntl.h>
+#include <csignal>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -220,59 +221,88 @@ std::string run_ingest_tile(const Plan& p, std::int64_t t, IngestCache& cache) {
 }
 
 std::string run_fft(const Plan& p, std::vector<std::string>& log) {
+  // FFTs need whole blocks of the grid: blocks of kBlock cells fixed from the grid origin (so results do not
+  // depend on the tile size), each transformed with a margin of kMargin cells of real data around it. A grid
+  // of at most kBlock x kBlock cells is one block: the transform of the whole grid.
+  const std::int64_t kBlock = p.job.fft_block, kMargin = p.job.fft_block / 4;
   Hash64 h;
   kernels::PotentialFieldPlan plan;
-  bool planned = false;
+  std::int64_t planned_nx = -1, planned_ny = -1;
   std::vector<float> in, out, tile;
+  const std::int64_t nbx = (p.grid.nx + kBlock - 1) / kBlock, nby = (p.grid.ny + kBlock - 1) / kBlock;
   for (const auto& d : p.derived_layers) {
     if (d.filter.empty()) continue;
-    // Whole-grid transforms: the FFT needs every cell at once.
-    in.assign(static_cast<size_t>(p.grid.size()), NAN);
-    for (std::int64_t t = 0; t < p.tiles.count(); ++t) {
-      const Window w = p.tiles.window(t);
-      read_tile(layer_tile_path(p, d.num, t), w, tile);
-      for (std::int64_t r = 0; r < w.rows; ++r)
-        std::copy(tile.begin() + r * w.cols, tile.begin() + (r + 1) * w.cols, in.begin() + (w.row0 + r) * p.grid.nx + w.col0);
-    }
-    if (!planned) {
-      kernels::Status st = plan.init(p.grid.nx, p.grid.ny);
-      if (!st.ok) throw_runtime("fft: " + st.message);
-      planned = true;
-    }
+    const std::string raw = p.work + "/fft/" + d.name + ".raw";
+    std::filesystem::create_directories(p.work + "/fft");
+    const int fd = ::open(raw.c_str(), O_RDWR | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0 || ::ftruncate(fd, static_cast<off_t>(p.grid.size() * 4)) != 0)
+      throw_runtime("fft: cannot create " + raw + " (check free disk space)");
     const InputSpec* src = nullptr;
     for (const auto& l : p.input_layers)
       if (l.name == d.num) src = &p.job.inputs[static_cast<size_t>(l.input)];
-    out.assign(in.size(), NAN);
-    const kernels::ConstGridView iv{in.data(), p.grid.nx, p.grid.ny};
-    const kernels::GridView ov{out.data(), p.grid.nx, p.grid.ny};
-    const double dx = p.grid.cell, dy = p.grid.cell;
     kernels::RtpParams rtp;
     if (src && src->inclination) rtp.inclination_deg = *src->inclination;
     if (src && src->declination) rtp.declination_deg = *src->declination;
-    kernels::Status st;
-    if (d.filter == "rtp") st = kernels::reduce_to_pole(iv, dx, dy, rtp, plan, ov);
-    else if (d.filter == "pseudo_gravity") {
-      kernels::PseudoGravityParams pg;
-      pg.rtp = rtp;
-      st = kernels::pseudo_gravity(iv, dx, dy, pg, plan, ov);
-    } else if (d.filter == "upward_continuation") {
-      kernels::UpwardContinuationParams up;
-      up.height = src ? src->upward_height : 500.0;
-      st = kernels::upward_continuation(iv, dx, dy, up, plan, ov);
-    } else if (d.filter == "vertical_derivative") st = kernels::vertical_derivative(iv, dx, dy, {}, plan, ov);
-    else if (d.filter == "total_horizontal_gradient") st = kernels::total_horizontal_gradient(iv, dx, dy, plan, ov);
-    else if (d.filter == "tilt_derivative") st = kernels::tilt_derivative(iv, dx, dy, plan, ov);
-    else st = kernels::analytic_signal(iv, dx, dy, plan, ov);
-    if (!st.ok) throw_input("fft: " + d.filter + " of layer " + d.num + ": " + st.message);
+    for (std::int64_t by = 0; by < nby; ++by)
+      for (std::int64_t bx = 0; bx < nbx; ++bx) {
+        const Window core{by * kBlock, bx * kBlock, std::min(kBlock, p.grid.ny - by * kBlock),
+                          std::min(kBlock, p.grid.nx - bx * kBlock)};
+        Window w;
+        w.row0 = std::max<std::int64_t>(0, core.row0 - (nby > 1 ? kMargin : 0));
+        w.col0 = std::max<std::int64_t>(0, core.col0 - (nbx > 1 ? kMargin : 0));
+        w.rows = std::min(p.grid.ny, core.row0 + core.rows + (nby > 1 ? kMargin : 0)) - w.row0;
+        w.cols = std::min(p.grid.nx, core.col0 + core.cols + (nbx > 1 ? kMargin : 0)) - w.col0;
+        read_window(p, d.num, w, in);
+        if (planned_nx != w.cols || planned_ny != w.rows) {
+          kernels::Status st = plan.init(w.cols, w.rows);
+          if (!st.ok) throw_runtime("fft: " + st.message);
+          planned_nx = w.cols;
+          planned_ny = w.rows;
+        }
+        out.assign(in.size(), NAN);
+        const kernels::ConstGridView iv{in.data(), w.cols, w.rows};
+        const kernels::GridView ov{out.data(), w.cols, w.rows};
+        const double dx = p.grid.cell, dy = p.grid.cell;
+        kernels::Status st;
+        if (d.filter == "rtp") st = kernels::reduce_to_pole(iv, dx, dy, rtp, plan, ov);
+        else if (d.filter == "pseudo_gravity") {
+          kernels::PseudoGravityParams pg;
+          pg.rtp = rtp;
+          st = kernels::pseudo_gravity(iv, dx, dy, pg, plan, ov);
+        } else if (d.filter == "upward_continuation") {
+          kernels::UpwardContinuationParams up;
+          up.height = src ? src->upward_height : 500.0;
+          st = kernels::upward_continuation(iv, dx, dy, up, plan, ov);
+        } else if (d.filter == "vertical_derivative") st = kernels::vertical_derivative(iv, dx, dy, {}, plan, ov);
+        else if (d.filter == "total_horizontal_gradient") st = kernels::total_horizontal_gradient(iv, dx, dy, plan, ov);
+        else if (d.filter == "tilt_derivative") st = kernels::tilt_derivative(iv, dx, dy, plan, ov);
+        else st = kernels::analytic_signal(iv, dx, dy, plan, ov);
+        if (!st.ok) {
+          ::close(fd);
+          throw_input("fft: " + d.filter + " of layer " + d.num + ": " + st.message);
+        }
+        for (std::int64_t r = 0; r < core.rows; ++r) {
+          const float* row = out.data() + (core.row0 - w.row0 + r) * w.cols + (core.col0 - w.col0);
+          const off_t off = static_cast<off_t>(((core.row0 + r) * p.grid.nx + core.col0) * 4);
+          if (::pwrite(fd, row, static_cast<size_t>(core.cols) * 4, off) != static_cast<ssize_t>(core.cols * 4)) {
+            ::close(fd);
+            throw_runtime("fft: cannot write " + raw + " (check free disk space)");
+          }
+        }
+      }
+    ::close(fd);
     for (std::int64_t t = 0; t < p.tiles.count(); ++t) {
       const Window w = p.tiles.window(t);
       tile.resize(static_cast<size_t>(w.size()));
-      for (std::int64_t r = 0; r < w.rows; ++r)
-        std::copy(out.begin() + (w.row0 + r) * p.grid.nx + w.col0, out.begin() + (w.row0 + r) * p.grid.nx + w.col0 + w.cols,
-                  tile.begin() + r * w.cols);
+      read_tile_block(raw, p.grid.nx, w.row0, w.rows, w.col0, w.cols, tile.data(), w.cols);
       put_tile(layer_tile_path(p, d.name, t), tile, h);
     }
-    log.push_back(d.name + ": " + d.filter + " of " + d.num + " on the whole grid");
+    std::error_code ec;
+    std::filesystem::remove(raw, ec);
+    log.push_back(d.name + ": " + d.filter + " of " + d.num +
+                  (nbx * nby == 1 ? std::string(" on the whole grid")
+                                  : " in " + std::to_string(nbx * nby) + " blocks of " + std::to_string(kBlock) +
+                                        " cells with " + std::to_string(kMargin) + "-cell margins"));
   }
   return h.hex();
 }
@@ -646,6 +676,14 @@ std::string run_publish(const Plan& p, std::vector<std::string>& log) {
   for (const auto& g : learn.value("grids", json::array())) grids.push_back({g["name"], g["long_name"]});
   const std::string h5 = p.out + "/prospectivity.h5";
   const std::string tmp = p.out + "/.prospectivity.h5.partial-" + std::to_string(getpid());
+  // A publish killed with SIGKILL leaves its temporary file: remove those whose process is gone.
+  std::error_code dec;
+  for (const auto& e : std::filesystem::directory_iterator(p.out, dec)) {
+    const std::string n = e.path().filename().string();
+    if (n.rfind(".prospectivity.h5.partial-", 0) != 0) continue;
+    const long pid = std::atol(n.c_str() + std::string(".prospectivity.h5.partial-").size());
+    if (pid > 0 && ::kill(static_cast<pid_t>(pid), 0) != 0) std::filesystem::remove(e.path(), dec);
+  }
   std::vector<InputRecord> inputs;
   for (const auto& in : p.job.inputs)
     for (const auto& s : in.kind == "geochem_points" ? std::vector<std::string>{in.path} : input_sources(in))

@@ -90,6 +90,9 @@ def main():
         item = {"id": lid, "kind": kind, "path": lid + ".tif", "units": units}
         if element:
             item["element"] = element
+        if kind == "magnetics":  # field direction for the reduction to the pole (south-west Western Australia)
+            item["inclination"] = -64.0
+            item["declination"] = -1.0
         inputs.append(item)
         print("make_survey: wrote %s (%d x %d)" % (path, n, n), flush=True)
 

@@ -60,7 +60,24 @@ read_line=$("$python" "$here/io_floor.py" read "$dir"/survey/*.tif 2>/dev/null)
 echo "$read_line"
 
 echo "== prospector run --threads $threads (load average before: $(cut -d' ' -f1-3 /proc/loadavg))"
-/usr/bin/time -v "$bin" run "$job" --threads "$threads" >"$dir/run.log" 2>&1 || { tail -30 "$dir/run.log"; exit 1; }
+/usr/bin/time -v "$bin" run "$job" --threads "$threads" >"$dir/run.log" 2>&1 &
+tpid=$!
+# Resident memory of the prospector process (the child of time) twice a second, to attribute the peak to a stage.
+(
+  while kill -0 "$tpid" 2>/dev/null; do
+    child=$(pgrep -P "$tpid" | head -1 || true)
+    if [[ -n "$child" ]]; then
+      rss=$(awk '/^VmRSS:/ {print $2}' "/proc/$child/status" 2>/dev/null || true)
+      [[ -n "$rss" ]] && echo "$(date +%s.%N) $rss" >>"$dir/rss.txt"
+    fi
+    sleep 0.5
+  done
+) &
+spid=$!
+rc=0
+wait "$tpid" || rc=$?
+wait "$spid" || true
+if (( rc != 0 )); then tail -30 "$dir/run.log"; exit 1; fi
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 out="$dir/survey/out"
 grids=$(h5ls "$out/prospectivity.h5" | grep -c "{$size, $size}" || true)
@@ -80,9 +97,33 @@ read_s=$(echo "$read_line" | awk '{print $3}')
 write_s=$(echo "$write_line" | awk '{print $3}')
 
 echo
-echo "== per-stage times (from the run log)"
-grep -E '\] stage [a-z]+: ' "$dir/run.log" | sed -E 's/^.*\] stage /  /'
-grep -E 'run finished' "$dir/run.log" | sed -E 's/^.*\] /  /'
+echo "== per-stage times (from the run log) and peak resident memory sampled during each stage"
+"$python" - "$dir/run.log" "$dir/rss.txt" <<'EOF'
+import re, sys, time
+samples = []
+try:
+    for line in open(sys.argv[2]):
+        t, kb = line.split()
+        samples.append((float(t), int(kb)))
+except OSError:
+    pass
+stages, total = [], None
+for line in open(sys.argv[1]):
+    m = re.match(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) \[info\] stage (\w+): (.*) in ([\d.]+) s", line)
+    if m:
+        end = time.mktime(time.strptime(m.group(1), "%Y-%m-%d %H:%M:%S")) + 1.0  # log stamps are truncated
+        stages.append((m.group(2), m.group(3), float(m.group(4)), end))
+    m = re.search(r"run finished in ([\d.]+) s", line)
+    if m:
+        total = float(m.group(1))
+print("  %-10s %9s %6s %12s  %s" % ("stage", "seconds", "share", "peak RSS", "units"))
+for name, units, sec, end in stages:
+    peak = max((kb for t, kb in samples if end - sec - 1.0 <= t <= end), default=0)
+    share = "%5.1f%%" % (100 * sec / total) if total else "-"
+    print("  %-10s %9.2f %6s %8.0f MiB  %s" % (name, sec, share, peak / 1024, units))
+if total:
+    print("  %-10s %9.2f" % ("total", total))
+EOF
 echo
 "$python" - "$size" "$threads" "$tile" "$wall" "$rss_kb" "$user" "$sys" "$read_s" "$write_s" "$grids" "$fsin" "$fsout" <<'EOF'
 import sys

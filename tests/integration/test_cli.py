@@ -3,7 +3,7 @@ import json
 
 from common import expect, finish, run
 
-for sub in ["synth", "validate", "run", "status", "inspect", "schema", "kernels"]:
+for sub in ["synth", "validate", "run", "status", "submit", "cancel", "inspect", "schema", "kernels"]:
     p = run([sub, "--help"], check=False)
     expect(p.returncode == 0 and sub in p.stdout, "%s --help exits 0 and documents the subcommand" % sub)
 
