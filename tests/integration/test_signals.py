@@ -52,4 +52,20 @@ after = open(os.path.join(out, "prospectivity.h5"), "rb").read()
 expect(before == after, "the earlier prospectivity.h5 is left intact")
 left = [f for f in os.listdir(out) if ".partial" in f]
 expect(not left, "no partial output is left behind (%s)" % left)
+
+# A read-only output folder (a read-only bind mount: root ignores permission bits) holding an earlier output.
+ro = os.path.join(work, "out_readonly")
+run(["run", job, "--out", ro, "--tile-size", "40"])
+before = open(os.path.join(ro, "prospectivity.h5"), "rb").read()
+m = subprocess.run(["mount", "--bind", ro, ro], capture_output=True, text=True)
+m2 = subprocess.run(["mount", "-o", "remount,ro,bind", ro], capture_output=True, text=True)
+expect(m.returncode == 0 and m2.returncode == 0, "made the output folder read-only (%s)" % (m.stderr + m2.stderr).strip())
+try:
+    p = run(["run", job, "--out", ro, "--tile-size", "40", "--force"], check=False)
+    err = [l for l in p.stderr.splitlines() if "error:" in l]
+    expect(p.returncode == 4 and len(err) == 1 and "not writable" in err[0],
+           "a read-only output folder: one clear error, exit 4 (%d: %s)" % (p.returncode, err))
+    expect(open(os.path.join(ro, "prospectivity.h5"), "rb").read() == before, "the earlier output is intact")
+finally:
+    subprocess.run(["umount", ro])
 finish()
