@@ -77,11 +77,6 @@ std::string sanitize(std::string s) {
   return s;
 }
 
-std::string layer_long_name(const InputSpec& in, const std::string& element) {
-  std::string n = in.kind;
-  if (!element.empty()) n += " " + element;
-  return n + " (" + in.id + ")";
-}
 
 // Counts the valid cells and maps undeclared dummies to NaN; returns the valid count.
 std::int64_t sanitize_values(std::vector<float>& v, std::int64_t& dummies) {

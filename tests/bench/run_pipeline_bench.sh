@@ -8,8 +8,10 @@
 #                                     [--build BUILD_DIR] [--keep]
 #
 # Everything goes under DIR (default /tmp/prospector-pipeline-bench-N), which is deleted at the end unless
-# --keep; the run log is kept as DIR.log. Needs about 12 x (N^2 x 4 B x 8 layers) of free disk there (~24 GiB at 8192): the survey, the run's
-# work folder (per-tile layers and sorted runs), the output and the floor's copy of it.
+# --keep; the run log and the RSS samples are kept as DIR.log and DIR.rss.txt. Needs about
+# 12 x (N^2 x 4 B x 8 layers) of free disk there (~25 GiB at 8192): the survey, the run's work folder
+# (per-tile layers and sorted runs), the output and the floor's copy of it. Extra environment for the run
+# (e.g. GDAL_CACHEMAX=64) is passed through to prospector.
 # Environment: PYTHON (default /usr/bin/python3: numpy, h5py, osgeo), JOBS (ninja -j, default 1).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -24,7 +26,7 @@ while [[ $# -gt 0 ]]; do
     --radius) radius="$2"; shift 2 ;;
     --build) build="$2"; shift 2 ;;
     --keep) keep=1; shift ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
     *) echo "run_pipeline_bench: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -36,7 +38,7 @@ need_gib=$(( size * size * 4 * 8 * 12 / 1024 / 1024 / 1024 + 1 ))
 mkdir -p "$dir"
 log_copy="${dir%/}.log"
 # The run log (per-stage times, /usr/bin/time -v figures) outlives the folder.
-trap 'cp -f "$dir/run.log" "$log_copy" 2>/dev/null || true; [[ $keep == 1 ]] || rm -rf "$dir"' EXIT
+trap 'cp -f "$dir/rss.txt" "${dir%/}.rss.txt" 2>/dev/null || true; cp -f "$dir/run.log" "$log_copy" 2>/dev/null || true; [[ $keep == 1 ]] || rm -rf "$dir"' EXIT
 echo "== disk (need ~${need_gib} GiB)"
 df -h "$dir"
 avail_gib=$(df -P -BG "$dir" | awk 'NR==2 {sub("G","",$4); print $4}')
