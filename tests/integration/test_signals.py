@@ -28,10 +28,16 @@ def same(a, b):
 for sig, name in [(signal.SIGTERM, "SIGTERM"), (signal.SIGINT, "SIGINT")]:
     out = os.path.join(work, "out_" + name)
     proc = subprocess.Popen([BIN, "run", job, "--out", out, "--tile-size", "20", "--threads", "1"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(1.0)
-    proc.send_signal(sig)
-    _, err = proc.communicate(timeout=120)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    # Signal once the anomaly stage is under way, whatever the machine's speed.
+    seen = []
+    for line in proc.stderr:
+        seen.append(line)
+        if "anomaly r" in line and "recomputing" in line:
+            proc.send_signal(sig)
+            break
+    err = "".join(seen) + proc.stderr.read()
+    proc.wait(timeout=120)
     expect(proc.returncode == 4 and "interrupted by " + name in err,
            "%s: the run stops after the current unit with exit 4 (%d: %s)" % (name, proc.returncode, err.strip()[-160:]))
     p = run(["status", job, "--out", out, "--tile-size", "20"])

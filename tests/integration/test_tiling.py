@@ -154,17 +154,24 @@ compare(os.path.join(inc, "out", "prospectivity.h5"), os.path.join(fresh, "prosp
 # --- kill -9 at random moments, then rerun: identical output -------------------------------------------------------
 crash = os.path.join(work, "crash")
 rng = random.Random(1234)
+# Kill moments are drawn relative to the duration of a full forced run, so they land mid-run on any machine.
+run(["run", job, "--out", crash, "--tile-size", "40", "--threads", "1"])
+t0 = time.time()
+run(["run", job, "--out", crash, "--tile-size", "40", "--threads", "1", "--force"])
+full = time.time() - t0
 kills = 0
-for attempt in range(6):
+attempt = 0
+while kills < 6 and attempt < 15:
     # --force after the first attempt: every attempt rewrites units, so a kill can land anywhere, including
     # while a unit that is already marked done is being rewritten.
     proc = subprocess.Popen([BIN, "run", job, "--out", crash, "--tile-size", "40", "--threads", "1"] +
                             (["--force"] if attempt else []), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    time.sleep(rng.uniform(0.05, 1.5))
+    time.sleep(rng.uniform(0.05, 0.7) * full)
     if proc.poll() is None:
         proc.send_signal(signal.SIGKILL)
         kills += 1
     proc.wait()
+    attempt += 1
 expect(kills >= 5, "killed the run with SIGKILL %d times mid-way" % kills)
 run(["run", job, "--out", crash, "--tile-size", "40"])
 compare(os.path.join(ref, "prospectivity.h5"), os.path.join(crash, "prospectivity.h5"), "after kill -9 and rerun")
