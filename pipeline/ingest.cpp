@@ -27,6 +27,14 @@ std::string where(const InputSpec& in) { return "input '" + in.id + "' (" + in.p
 // Values this large are dummies (1e30 in ASCII/GXF grids, -FLT_MAX) that files often do not declare.
 constexpr float kDummyAbs = 1e29f;
 
+// NULL-terminated argv view of GDAL utility options (GDAL's *OptionsNew take char**).
+std::vector<char*> c_argv(std::vector<std::string>& args) {
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  return argv;
+}
+
 struct Box {
   double xmin, ymin, xmax, ymax;
 };
@@ -203,9 +211,7 @@ gdal::Dataset open_input_raster(const InputSpec& in) {
     args.push_back("-srcnodata");
     args.push_back(std::to_string(*in.nodata));
   }
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
+  std::vector<char*> argv = c_argv(args);
   GDALBuildVRTOptions* o = GDALBuildVRTOptionsNew(argv.data(), nullptr);
   gdal::clear_error();
   int usage = 0;
@@ -285,9 +291,7 @@ void warp_to_window(const InputSpec& in, GDALDatasetH src, const std::string& me
     args.push_back("-srcnodata");
     args.push_back(std::to_string(*in.nodata));
   }
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
+  std::vector<char*> argv = c_argv(args);
   GDALWarpAppOptions* wo = GDALWarpAppOptionsNew(argv.data(), nullptr);
   if (!wo) throw_runtime(where(in) + ": bad warp options: " + gdal::last_error());
   gdal::clear_error();
