@@ -4,13 +4,15 @@
 //
 // Not a test: run it through tests/bench/run_kernel_bench.sh (Release build). Every buffer, including the
 // kernels' scratch, is allocated and touched before any timed call (first touch costs ~3 s/GiB on this kind
-// of machine); each figure is the best of several calls after one untimed warm-up call.
+// of machine); each figure is the best of several calls after one untimed warm-up call, the thread counts
+// interleaved call by call. On a machine shared with other jobs, the "others" column gives the share of the
+// CPUs that other processes used while a kernel was timed (--quiet-wait waits for them first).
 //
 // Bytes are counted per grid cell from each kernel's algorithm, pass by pass, as the distinct array elements
 // a pass reads plus those it writes (4 B per float, 8 per double or int64, 16 per __int128), without
 // write-allocate traffic and assuming a row or block that a pass reuses stays in cache ("algo" column);
 // "min" is the compulsory traffic of any implementation: inputs read once and outputs written once. The
-// per-kernel formulas are in add_rows() below and printed with --explain.
+// per-kernel counts are explained next to each row in main() below and printed with --explain.
 
 #include "kernels/compositional.hpp"
 #include "kernels/fuzzy.hpp"
@@ -25,6 +27,8 @@
 
 #include <fftw3.h>
 #include <omp.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -54,6 +58,7 @@ struct Options {
   std::string python = "/usr/bin/python3";
   std::string reference_script; // empty: no reference timings
   std::string only;             // comma-separated kernel-name prefixes
+  double quiet_wait = 0.0;      // seconds to wait, before each row, for other processes to leave the CPUs
   bool explain = false;
 };
 
@@ -61,15 +66,62 @@ double now() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
-// One untimed warm-up call (sizes and touches scratch), then the best of `reps` timed calls.
-double best_of(int reps, const std::function<void()>& fn) {
-  fn();
-  double best = 1e300;
-  for (int r = 0; r < reps; ++r) {
-    const double t0 = now();
-    fn();
-    best = std::min(best, now() - t0);
+// CPU time (seconds) the whole machine spent busy, from /proc/stat (all CPUs: user, nice, system, irq,
+// softirq, steal), and CPU time of this process (user + system).
+double machine_busy() {
+  FILE* f = std::fopen("/proc/stat", "r");
+  if (!f) return 0.0;
+  unsigned long long v[8] = {};
+  const int got = std::fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3],
+                              &v[4], &v[5], &v[6], &v[7]);
+  std::fclose(f);
+  if (got < 8) return 0.0;
+  const double hz = static_cast<double>(sysconf(_SC_CLK_TCK));
+  return static_cast<double>(v[0] + v[1] + v[2] + v[5] + v[6] + v[7]) / hz;
+}
+
+double self_busy() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         1e-6 * static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
+}
+
+// Waits until the machine has been nearly idle (other processes below 10% of the CPUs) for half a second, or
+// max_s seconds have passed. Returns whether it found the machine quiet.
+bool wait_quiet(double max_s) {
+  const double start = now();
+  const double cpus = std::max(1, omp_get_num_procs());
+  while (true) {
+    const double m0 = machine_busy(), t0 = now();
+    usleep(500000);
+    if ((machine_busy() - m0) / ((now() - t0) * cpus) < 0.10) return true;
+    if (now() - start >= max_s) return false;
   }
+}
+
+// Times fn at every thread count: one untimed warm-up call per count (sizes and touches scratch), then `reps`
+// rounds that each time one call per thread count, keeping the best per count. Interleaving the counts gives
+// each the same chance of a quiet moment on a machine that other jobs share. `others` receives the share of
+// the machine's CPU time (all CPUs) that other processes used while this ran, 0 on a quiet machine.
+std::map<int, double> time_threads(const std::vector<int>& threads, int reps, const std::function<void()>& fn,
+                                   double& others) {
+  std::map<int, double> best;
+  for (int t : threads) {
+    omp_set_num_threads(t);
+    fn();
+    best[t] = 1e300;
+  }
+  const double m0 = machine_busy(), s0 = self_busy(), w0 = now();
+  for (int r = 0; r < reps; ++r)
+    for (int t : threads) {
+      omp_set_num_threads(t);
+      const double t0 = now();
+      fn();
+      best[t] = std::min(best[t], now() - t0);
+    }
+  const double wall = (now() - w0) * std::max(1, omp_get_num_procs());
+  others = wall > 0.0 ? std::max(0.0, ((machine_busy() - m0) - (self_busy() - s0)) / wall) : 0.0;
   return best;
 }
 
@@ -117,8 +169,9 @@ void fill_field(std::vector<float>& g, std::int64_t n, std::uint64_t seed, doubl
 // ---------------------------------------------------------------------------------------------------------
 // STREAM triad
 
-double stream_triad(std::int64_t n_elems, int threads, int reps) {
-  omp_set_num_threads(threads);
+// GB/s per thread count, STREAM convention: 24 B per element (read b and c, write a; no write-allocate).
+std::map<int, double> stream_triad(std::int64_t n_elems, const std::vector<int>& threads, int reps,
+                                   double& others) {
   std::vector<double> a(static_cast<std::size_t>(n_elems)), b(a.size()), c(a.size());
   touch(a, 0.0);
   touch(b, 1.0);
@@ -127,13 +180,18 @@ double stream_triad(std::int64_t n_elems, int threads, int reps) {
   const double* pb = b.data();
   const double* pc = c.data();
   const double s = 3.0;
-  const double t = best_of(reps, [&] {
+  std::map<int, double> gbs = time_threads(
+      threads, reps,
+      [&] {
 #pragma omp parallel for schedule(static)
-    for (std::int64_t i = 0; i < n_elems; ++i)
-      pa[i] = pb[i] + s * pc[i];
-  });
+        for (std::int64_t i = 0; i < n_elems; ++i)
+          pa[i] = pb[i] + s * pc[i];
+      },
+      others);
   if (pa[n_elems / 3] != 7.0) std::fprintf(stderr, "kernel_bench: STREAM triad check failed\n");
-  return 3.0 * 8.0 * static_cast<double>(n_elems) / t / 1e9; // STREAM convention: 24 B per element
+  for (auto& kv : gbs)
+    kv.second = 3.0 * 8.0 * static_cast<double>(n_elems) / kv.second / 1e9;
+  return gbs;
 }
 
 bool wanted(const Options& o, const std::string& name) {
@@ -166,6 +224,7 @@ void run_references(const Options& o, std::int64_t nxp, std::int64_t nyp, RefTab
         << o.python << "' '" << o.reference_script << "' --size " << o.n << " --threads " << t << " --reps "
         << o.ref_reps << " --fft-reps " << o.ref_fft_reps << " --padded " << nxp << " " << nyp;
     if (!only.empty()) cmd << " --only '" << only << "'";
+    if (o.quiet_wait > 0.0) wait_quiet(o.quiet_wait);
     std::fprintf(stderr, "kernel_bench: reference timings at %d thread(s): %s\n", t, cmd.str().c_str());
     FILE* p = popen(cmd.str().c_str(), "r");
     if (!p) {
@@ -209,6 +268,7 @@ struct Result {
   const Row* row = nullptr;
   int threads = 1;
   double seconds = 0.0;
+  double others = 0.0; // share of the machine's CPU time used by other processes while the row was timed
 };
 
 std::string fmt(const char* f, double v) {
@@ -246,6 +306,8 @@ int main(int argc, char** argv) {
       o.python = next();
     else if (a == "--reference-script")
       o.reference_script = next();
+    else if (a == "--quiet-wait")
+      o.quiet_wait = std::atof(next().c_str());
     else if (a == "--only")
       o.only = next();
     else if (a == "--explain")
@@ -260,6 +322,7 @@ int main(int argc, char** argv) {
       std::fprintf(
           stderr,
           "usage: kernel_bench [--size N] [--threads 1,2] [--reps R] [--fft-reps R] [--stream-mib M]\n"
+          "                    [--quiet-wait SECONDS]\n"
           "                    [--reference-script reference_bench.py [--python /usr/bin/python3]\n"
           "                     [--ref-reps R] [--ref-fft-reps R]] [--only prefix,...] [--explain]\n");
       return a == "--help" || a == "-h" ? 0 : 2;
@@ -275,12 +338,13 @@ int main(int argc, char** argv) {
 
   // 1. STREAM triad, arrays far larger than the last-level cache.
   const std::int64_t stream_n = o.stream_mib * 1024 * 1024 / 8;
-  std::map<int, double> stream;
-  for (int t : o.threads) {
-    stream[t] = stream_triad(stream_n, t, 10);
+  if (o.quiet_wait > 0.0) wait_quiet(o.quiet_wait);
+  double stream_others = 0.0;
+  std::map<int, double> stream = stream_triad(stream_n, o.threads, 10, stream_others);
+  double stream_others_end = 0.0;
+  for (const auto& [t, g] : stream)
     std::fprintf(stderr, "kernel_bench: STREAM triad %d thread(s): %.1f GB/s (3 x %lld MiB, best of 10)\n", t,
-                 stream[t], static_cast<long long>(o.stream_mib));
-  }
+                 g, static_cast<long long>(o.stream_mib));
 
   // FFT size of the potential-field plan, as documented in potential_field.hpp (default plan parameters).
   const k::PotentialFieldPlanParams pfp;
@@ -565,30 +629,50 @@ int main(int argc, char** argv) {
 
   // 4. Timing: every row at every thread count.
   std::vector<Result> results;
-  for (const Row& r : rows)
-    for (int t : o.threads) {
-      omp_set_num_threads(t);
-      const double s = best_of(r.reps, r.fn);
-      results.push_back({&r, t, s});
-      std::fprintf(stderr, "kernel_bench: %-42s %d thread(s) %9.4f s\n", r.kernel.c_str(), t, s);
+  for (const Row& r : rows) {
+    if (o.quiet_wait > 0.0 && !wait_quiet(o.quiet_wait))
+      std::fprintf(stderr, "kernel_bench: other processes still busy after %.0f s; timing %s anyway\n",
+                   o.quiet_wait, r.kernel.c_str());
+    double others = 0.0;
+    const std::map<int, double> best = time_threads(o.threads, r.reps, r.fn, others);
+    for (const auto& [t, sec] : best) {
+      results.push_back({&r, t, sec, others});
+      std::fprintf(stderr, "kernel_bench: %-42s %d thread(s) %9.4f s (other processes %.0f%% of the CPUs)\n",
+                   r.kernel.c_str(), t, sec, 100.0 * others);
     }
+  }
+
+  // STREAM again after the kernels: the best of the two measurements per thread count is the reference, so a
+  // burst of other work during one of them does not inflate every %STREAM figure.
+  {
+    if (o.quiet_wait > 0.0) wait_quiet(o.quiet_wait);
+    double others_end = 0.0;
+    const std::map<int, double> again = stream_triad(stream_n, o.threads, 10, others_end);
+    for (const auto& [t, g] : again) {
+      std::fprintf(stderr, "kernel_bench: STREAM triad again %d thread(s): %.1f GB/s\n", t, g);
+      if (g > stream.at(t)) stream[t] = g;
+    }
+    stream_others_end = others_end;
+  }
 
   // 5. The table.
   std::printf(
       "\nKernel benchmark: %lld x %lld float32 grid (%.1f Mcells), best of %d (FFT %d), no nodata in the "
       "inputs.\n",
       static_cast<long long>(n), static_cast<long long>(n), dcells / 1e6, o.reps, o.fft_reps);
-  std::printf("STREAM triad (a = b + s*c, 3 x %lld MiB doubles, 24 B/element, best of 10):",
+  std::printf("STREAM triad (a = b + s*c, 3 x %lld MiB doubles, 24 B/element, best of 10, before and after):",
               static_cast<long long>(o.stream_mib));
   for (int t : o.threads)
-    std::printf("  %d thread(s) %.1f GB/s", t, stream[t]);
+    std::printf("  %d thread(s) %.1f GB/s", t, stream.at(t));
+  std::printf(" (others %.0f%% / %.0f%%)", 100.0 * stream_others, 100.0 * stream_others_end);
   std::printf(
       "\nB/cell: algorithm traffic (min = compulsory in+out); GB/s and %%STREAM use the algorithm count, "
       "%%STR(min) the compulsory one.\nref: numpy/scipy time at the same thread setting "
       "(* = reference named by issue 3); speed-up = ref / kernel; references other than anomaly.rx are\n"
-      "single-threaded and timed once.\n\n");
-  std::printf("%-42s %3s %9s %9s %7s %7s %7s %7s %9s %8s\n", "kernel", "thr", "time ms", "Mcells/s", "B/cell",
-              "GB/s", "%STREAM", "%STR(min)", "ref ms", "speed-up");
+      "single-threaded and timed once. others: share of all CPUs used by other processes while the row ran\n"
+      "(on a 2-CPU machine, 50%% means one CPU was taken: 2-thread figures are then not meaningful).\n\n");
+  std::printf("%-42s %3s %9s %9s %7s %7s %7s %7s %9s %8s %6s\n", "kernel", "thr", "time ms", "Mcells/s",
+              "B/cell", "GB/s", "%STREAM", "%STR(min)", "ref ms", "speed-up", "others");
   for (const Result& res : results) {
     const Row& r = *res.row;
     const double mcs = dcells / res.seconds / 1e6;
@@ -603,20 +687,30 @@ int main(int argc, char** argv) {
         sp = fmt("%.1fx", rs / res.seconds);
       }
     }
-    std::printf("%-42s %3d %9.1f %9.1f %7.0f %7s %7s %7s %9s %8s\n", r.kernel.c_str(), res.threads,
+    std::printf("%-42s %3d %9.1f %9.1f %7.0f %7s %7s %7s %9s %8s %5.0f%%\n", r.kernel.c_str(), res.threads,
                 res.seconds * 1e3, mcs, r.algo_bytes, r.algo_bytes > 0 ? fmt("%.1f", gbs).c_str() : "-",
-                r.algo_bytes > 0 ? fmt("%.0f%%", 100.0 * gbs / stream[res.threads]).c_str() : "-",
-                r.min_bytes > 0 ? fmt("%.0f%%", 100.0 * gbs_min / stream[res.threads]).c_str() : "-",
-                ref.c_str(), sp.c_str());
+                r.algo_bytes > 0 ? fmt("%.0f%%", 100.0 * gbs / stream.at(res.threads)).c_str() : "-",
+                r.min_bytes > 0 ? fmt("%.0f%%", 100.0 * gbs_min / stream.at(res.threads)).c_str() : "-",
+                ref.c_str(), sp.c_str(), 100.0 * res.others);
   }
 
   // 6. Issue 3's targets, at the largest thread count measured.
   const int T = max_t;
   std::printf("\nIssue 3 targets at %d thread(s):\n", T);
+  int busy_rows = 0, all_rows = 0;
+  for (const Result& res : results)
+    if (res.threads == T) {
+      ++all_rows;
+      busy_rows += res.others > 0.2 ? 1 : 0;
+    }
+  if (busy_rows > 0)
+    std::printf("  WARNING: other processes used more than 20%% of the CPUs while %d of %d rows ran; their\n"
+                "  %d-thread figures understate the kernels.\n",
+                busy_rows, all_rows, T);
   for (const Result& res : results) {
     if (res.threads != T || !res.row->streaming) continue;
-    const double frac = res.row->algo_bytes * dcells / res.seconds / 1e9 / stream[T];
-    const double frac_min = res.row->min_bytes * dcells / res.seconds / 1e9 / stream[T];
+    const double frac = res.row->algo_bytes * dcells / res.seconds / 1e9 / stream.at(T);
+    const double frac_min = res.row->min_bytes * dcells / res.seconds / 1e9 / stream.at(T);
     std::printf("  streaming >= 50%% STREAM  %-36s algo %4.0f%%  min %4.0f%%  %s\n", res.row->kernel.c_str(),
                 100 * frac, 100 * frac_min, frac >= 0.5 ? "MET (algo count)" : "NOT MET");
   }

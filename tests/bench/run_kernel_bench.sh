@@ -6,7 +6,9 @@
 #
 #   tests/bench/run_kernel_bench.sh [BUILD_DIR] [-- extra kernel_bench options, e.g. --only window --size 2048]
 #
-# Environment: PYTHON (default /usr/bin/python3, which must have numpy and scipy), JOBS (ninja -j, default 1).
+# Environment: PYTHON (default /usr/bin/python3, which must have numpy and scipy), JOBS (ninja -j, default 1),
+# QUIET_WAIT (seconds to wait before each kernel for other processes to leave the CPUs, default 120: on a
+# shared machine the 2-thread figures mean nothing while another job holds a CPU; the "others" column says).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -21,5 +23,6 @@ cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DPROSPECTOR_BU
 ninja -C "$build" -j "${JOBS:-1}" kernel_bench >/dev/null
 
 echo "host: $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), load average $(cut -d' ' -f1-3 /proc/loadavg)"
-"$build/tests/bench/kernel_bench" --reference-script "$here/reference_bench.py" --python "$python" --explain "$@"
+"$build/tests/bench/kernel_bench" --reference-script "$here/reference_bench.py" --python "$python" --explain \
+  --quiet-wait "${QUIET_WAIT:-120}" "$@"
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

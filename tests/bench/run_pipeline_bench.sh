@@ -62,6 +62,7 @@ read_line=$("$python" "$here/io_floor.py" read "$dir"/survey/*.tif 2>/dev/null)
 echo "$read_line"
 
 echo "== prospector run --threads $threads (load average before: $(cut -d' ' -f1-3 /proc/loadavg))"
+stat0=$(head -1 /proc/stat)
 /usr/bin/time -v "$bin" run "$job" --threads "$threads" >"$dir/run.log" 2>&1 &
 tpid=$!
 # Resident memory of the prospector process (the child of time) twice a second, to attribute the peak to a stage.
@@ -79,6 +80,7 @@ spid=$!
 rc=0
 wait "$tpid" || rc=$?
 wait "$spid" || true
+stat1=$(head -1 /proc/stat)
 if (( rc != 0 )); then tail -30 "$dir/run.log"; exit 1; fi
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 out="$dir/survey/out"
@@ -127,7 +129,8 @@ if total:
     print("  %-10s %9.2f" % ("total", total))
 EOF
 echo
-"$python" - "$size" "$threads" "$tile" "$wall" "$rss_kb" "$user" "$sys" "$read_s" "$write_s" "$grids" "$fsin" "$fsout" <<'EOF'
+"$python" - "$size" "$threads" "$tile" "$wall" "$rss_kb" "$user" "$sys" "$read_s" "$write_s" "$grids" "$fsin" "$fsout" \
+  "$stat0" "$stat1" "$(getconf CLK_TCK)" "$(nproc)" <<'EOF'
 import sys
 size, threads, tile = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
 wall, rss_kb, user, sys_t, rd, wr = (float(v) for v in sys.argv[4:10])
@@ -144,4 +147,9 @@ print("%-44s %10.1f s" % ("I/O floor: write %d grids to HDF5 (deflate 4)" % grid
 print("%-44s %10.1f s" % ("I/O floor total", floor))
 print("%-44s %10.2fx (target <= 3x: %s)" % ("end-to-end / floor", wall / floor, "MET" if wall <= 3 * floor else "NOT MET"))
 print("%-44s %10.1f / %.1f GiB" % ("block I/O in / out (time -v, 512 B units)", fsin * 512 / 2**30, fsout * 512 / 2**30))
+# Share of all CPUs that other processes used during the run (user, nice, system, irq, softirq, steal).
+busy = lambda line: sum(int(v) for i, v in enumerate(line.split()[1:9]) if i in (0, 1, 2, 5, 6, 7))
+hz, ncpu = float(sys.argv[15]), int(sys.argv[16])
+others = ((busy(sys.argv[14]) - busy(sys.argv[13])) / hz - (user + sys_t)) / (wall * ncpu)
+print("%-44s %10.0f%%  (of %d CPUs)" % ("other processes during the run", max(0.0, 100 * others), ncpu))
 EOF
