@@ -7,6 +7,7 @@
 #include <cpl_string.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <cstdio>
 #include <mutex>
 
@@ -28,6 +29,8 @@ void ensure_initialized() {
   static std::once_flag once;
   std::call_once(once, [] {
     GDALAllRegister();
+    // GDAL's default block cache (5% of RAM) would dominate a tile's memory; tiles are read once each.
+    if (!std::getenv("GDAL_CACHEMAX")) GDALSetCacheMax64(static_cast<GIntBig>(128) << 20);
     CPLSetErrorHandler(record_error);
   });
 }

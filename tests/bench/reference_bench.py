@@ -13,7 +13,6 @@ reference) uses threads, set through OPENBLAS_NUM_THREADS / OMP_NUM_THREADS by t
 starts; uniform_filter and numpy.fft are single-threaded whatever the setting.
 """
 import argparse
-import os
 import sys
 import time
 
