@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 #ifdef _OPENMP
@@ -24,6 +25,81 @@ namespace {
 // Cells per reduction block. Block boundaries depend only on the grid size, and the per-block partial sums
 // are combined in block order, so the result is the same for every thread count.
 constexpr std::int64_t kBlockCells = 16384;
+
+// Cells per chunk of mahalanobis_apply: 256 bytes of each band read at a time, then sixteen cells (four SSE
+// registers) at a time through the triangular product.
+constexpr std::int64_t kChunk = 64;
+constexpr std::int64_t kLanes = 16;
+
+// The 32-byte vector type below never crosses a call boundary between the two builds (everything taking or
+// returning it is inlined), so GCC's note that its ABI differs with AVX does not apply.
+#pragma GCC diagnostic ignored "-Wpsabi"
+
+// Eight floats (GCC/Clang vector extension): two SSE registers, or one AVX register in the AVX2 build of
+// the chunk loop. Loads and stores go through memcpy (no alignment).
+typedef float V8 __attribute__((vector_size(32)));
+__attribute__((always_inline)) inline V8 load8(const float* p) {
+  V8 v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
+struct RxChunkArgs {
+  const ConstGridView* bands;
+  std::int64_t nb;
+  const float* mean_hi;
+  const float* mean_lo;
+  const float* u; // coefficients of L^T, each repeated for eight lanes, row-major nb x nb
+};
+
+// One full chunk starting at cell i0 into dst; d is the thread's nb x kChunk scratch. The per-lane
+// arithmetic (differences, then for each row of L^T a product and additions in column order, then the sum of
+// squares in row order) is the same in both builds and in the scalar tail below, and no multiply-add is
+// fused (-ffp-contract=off), so every build and every chunk position give the same bits.
+__attribute__((always_inline)) inline void rx_chunk_body(const RxChunkArgs& a, std::int64_t i0, float* d,
+                                                         float* dst) {
+  const std::int64_t nb = a.nb;
+  for (std::int64_t b = 0; b < nb; ++b) {
+    const float* src = a.bands[b].data + i0;
+    float* db = d + b * kChunk;
+    const float mh = a.mean_hi[b], ml = a.mean_lo[b];
+    for (std::int64_t k = 0; k < kChunk; k += 8) {
+      const V8 v = (load8(src + k) - mh) - ml;
+      std::memcpy(db + k, &v, sizeof v);
+    }
+  }
+  for (std::int64_t c = 0; c < kChunk; c += kLanes) {
+    V8 a0 = {}, a1 = {};
+    for (std::int64_t i = 0; i < nb; ++i) {
+      const float* ui = a.u + i * nb * 8;
+      const float* di = d + i * kChunk + c;
+      const V8 uii = load8(ui + i * 8);
+      V8 y0 = uii * load8(di), y1 = uii * load8(di + 8);
+      for (std::int64_t j = i + 1; j < nb; ++j) {
+        const float* dj = d + j * kChunk + c;
+        const V8 uij = load8(ui + j * 8);
+        y0 += uij * load8(dj);
+        y1 += uij * load8(dj + 8);
+      }
+      a0 += y0 * y0;
+      a1 += y1 * y1;
+    }
+    std::memcpy(dst + c, &a0, sizeof a0);
+    std::memcpy(dst + c + 8, &a1, sizeof a1);
+  }
+}
+
+void rx_chunk_default(const RxChunkArgs& a, std::int64_t i0, float* d, float* dst) {
+  rx_chunk_body(a, i0, d, dst);
+}
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define PROSPECTOR_RX_AVX2 1
+__attribute__((target("avx2"))) void rx_chunk_avx2(const RxChunkArgs& a, std::int64_t i0, float* d,
+                                                   float* dst) {
+  rx_chunk_body(a, i0, d, dst);
+}
+#endif
 
 Status check_bands(const ConstGridView* bands, std::int64_t n_bands, const char* who) {
   if (n_bands < 1 || bands == nullptr) return Status::Invalid(std::string(who) + ": need at least one band");
@@ -149,6 +225,11 @@ Status band_statistics(const ConstGridView* bands, std::int64_t n_bands, const R
 
 Status mahalanobis_apply(const ConstGridView* bands, std::int64_t n_bands, const BandStatistics& stats,
                          GridView out) {
+  return detail::mahalanobis_apply_isa(bands, n_bands, stats, out, true);
+}
+
+Status detail::mahalanobis_apply_isa(const ConstGridView* bands, std::int64_t n_bands,
+                                     const BandStatistics& stats, GridView out, bool allow_avx2) {
   if (Status s = check_bands(bands, n_bands, "mahalanobis_apply"); !s.ok) return s;
   const std::int64_t nb = n_bands;
   if (stats.bands != nb || static_cast<std::int64_t>(stats.mean.size()) != nb ||
@@ -157,16 +238,53 @@ Status mahalanobis_apply(const ConstGridView* bands, std::int64_t n_bands, const
   if (out.nx != bands[0].nx || out.ny != bands[0].ny || (out.data == nullptr && out.size() > 0))
     return Status::Invalid("mahalanobis_apply: output shape differs from the bands");
 
+  // inv_cov = L L^T, so d^T inv_cov d = |L^T d|^2: a sum of squares, which float arithmetic cannot drive
+  // negative, and rows of L^T that need no more than band-count multiply-adds each.
+  const Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>> a(
+      stats.inv_cov.data(), nb, nb);
+  const Eigen::LLT<Eigen::MatrixXd> llt(a);
+  if (llt.info() != Eigen::Success)
+    return Status::Invalid("mahalanobis_apply: the inverse covariance is not positive definite");
+  const Eigen::MatrixXd lt = llt.matrixU(); // L^T, upper triangular
+  std::vector<float> u(static_cast<std::size_t>(nb * nb), 0.0f);
+  for (std::int64_t i = 0; i < nb; ++i)
+    for (std::int64_t j = i; j < nb; ++j)
+      u[static_cast<std::size_t>(i * nb + j)] = static_cast<float>(lt(i, j));
+  for (float v : u)
+    if (!std::isfinite(v)) return Status::Invalid("mahalanobis_apply: the inverse covariance is not finite");
+
+  // Cells go in chunks of 64: the differences of every band for a chunk (the bands read side by side, which
+  // the hardware prefetcher follows much better than one band after another), then the triangular product
+  // with y and the running sums in four vector registers each, as independent chains that hide the latency
+  // of the additions. A NaN band value makes the cell's sum NaN on its own.
   const std::int64_t n = out.size();
+  const std::int64_t n_chunks = (n + kChunk - 1) / kChunk;
+  const std::size_t per_thread = static_cast<std::size_t>(nb * kChunk);
   int max_threads = 1;
 #ifdef _OPENMP
   max_threads = omp_get_max_threads();
 #endif
-  // One difference vector per thread, allocated here because nothing may throw inside the parallel region.
-  std::vector<double> work(static_cast<std::size_t>(max_threads) * static_cast<std::size_t>(nb));
-  const double* mean = stats.mean.data();
-  const double* ic = stats.inv_cov.data();
-  const float nan = std::numeric_limits<float>::quiet_NaN();
+  // Allocated here because nothing may throw inside the parallel region.
+  std::vector<float> work(static_cast<std::size_t>(max_threads) * per_thread);
+  // The mean as a float pair hi + lo: x - hi is exact for values near the mean (a field on a large offset),
+  // so (x - hi) - lo keeps the difference as precise as a double subtraction would, in float arithmetic.
+  std::vector<float> mean_hi(static_cast<std::size_t>(nb)), mean_lo(static_cast<std::size_t>(nb));
+  for (std::int64_t b = 0; b < nb; ++b) {
+    mean_hi[b] = static_cast<float>(stats.mean[b]);
+    mean_lo[b] = static_cast<float>(stats.mean[b] - static_cast<double>(mean_hi[b]));
+  }
+  const float* uc = u.data();
+  // The coefficients broadcast to all lanes once, so the inner loop loads them instead of shuffling.
+  std::vector<float> ubroadcast(u.size() * 8);
+  for (std::size_t k = 0; k < u.size(); ++k)
+    std::fill(ubroadcast.begin() + static_cast<std::ptrdiff_t>(8 * k),
+              ubroadcast.begin() + static_cast<std::ptrdiff_t>(8 * k + 8), u[k]);
+  const RxChunkArgs args{bands, nb, mean_hi.data(), mean_lo.data(), ubroadcast.data()};
+  void (*chunk)(const RxChunkArgs&, std::int64_t, float*, float*) = rx_chunk_default;
+  (void)allow_avx2;
+#ifdef PROSPECTOR_RX_AVX2
+  if (allow_avx2 && __builtin_cpu_supports("avx2")) chunk = rx_chunk_avx2;
+#endif
 
 #pragma omp parallel num_threads(max_threads)
   {
@@ -174,30 +292,26 @@ Status mahalanobis_apply(const ConstGridView* bands, std::int64_t n_bands, const
 #ifdef _OPENMP
     t = omp_get_thread_num();
 #endif
-    double* d = work.data() + static_cast<std::size_t>(t) * static_cast<std::size_t>(nb);
+    float* d = work.data() + static_cast<std::size_t>(t) * per_thread;
 #pragma omp for schedule(static)
-    for (std::int64_t i = 0; i < n; ++i) {
-      bool ok = true;
-      for (std::int64_t b = 0; b < nb; ++b) {
-        const float v = bands[b].data[i];
-        if (std::isnan(v)) {
-          ok = false;
-          break;
+    for (std::int64_t ch = 0; ch < n_chunks; ++ch) {
+      const std::int64_t i0 = ch * kChunk;
+      float* dst = out.data + i0;
+      if (i0 + kChunk <= n) {
+        chunk(args, i0, d, dst);
+      } else {
+        for (std::int64_t k = 0; k < n - i0; ++k) { // the last, partial chunk: same arithmetic per cell
+          float acc = 0.0f;
+          for (std::int64_t i = 0; i < nb; ++i) {
+            const float* ui = uc + i * nb;
+            float yv = ui[i] * ((bands[i].data[i0 + k] - mean_hi[i]) - mean_lo[i]);
+            for (std::int64_t j = i + 1; j < nb; ++j)
+              yv += ui[j] * ((bands[j].data[i0 + k] - mean_hi[j]) - mean_lo[j]);
+            acc += yv * yv;
+          }
+          dst[k] = acc;
         }
-        d[b] = static_cast<double>(v) - mean[b];
       }
-      if (!ok) {
-        out.data[i] = nan;
-        continue;
-      }
-      double acc = 0.0;
-      for (std::int64_t r = 0; r < nb; ++r) {
-        double row = 0.0;
-        for (std::int64_t c = 0; c < nb; ++c)
-          row += ic[r * nb + c] * d[c];
-        acc += d[r] * row;
-      }
-      out.data[i] = static_cast<float>(std::max(0.0, acc));
     }
   }
   return Status::Ok();

@@ -13,8 +13,8 @@ struct BandStatistics {
   std::int64_t bands = 0;
   std::int64_t count = 0; ///< cells where every band is valid
   std::vector<double> mean;
-  std::vector<double> cov;      ///< sample covariance (divisor count - 1)
-  std::vector<double> inv_cov;  ///< inverse of cov (from a Cholesky factorisation)
+  std::vector<double> cov;     ///< sample covariance (divisor count - 1)
+  std::vector<double> inv_cov; ///< inverse of cov (from a Cholesky factorisation)
 };
 
 /// Parameters of `anomaly.rx`.
@@ -30,7 +30,21 @@ Status band_statistics(const ConstGridView* bands, std::int64_t n_bands, const R
 
 /// out = squared Mahalanobis distance (x - mean)^T inv_cov (x - mean) per cell; NaN where any band is NaN.
 /// For multivariate normal data this follows a chi-square distribution with `bands` degrees of freedom.
+/// Computed as |L^T (x - mean)|^2 with inv_cov = L L^T (Cholesky, in double; the differences x - mean
+/// against the mean split into two floats, as precise as in double), the triangular product and the sum of
+/// squares in float, sixteen cells at a time in vector registers (an AVX2 build of that loop is chosen at run
+/// time where the CPU has it; without fused multiply-adds it gives the same bits as the baseline one):
+/// relative error about 1e-7 times the condition number of L. Bit-identical for any thread count and tiling.
+/// Allocates a small buffer per thread (bands x 256 bytes) per call. Invalid when inv_cov is not positive
+/// definite.
 Status mahalanobis_apply(const ConstGridView* bands, std::int64_t n_bands, const BandStatistics& stats,
                          GridView out);
+
+namespace detail {
+/// mahalanobis_apply with the AVX2 build of its inner loop allowed (where the CPU has AVX2) or not; for the
+/// test that both builds give the same bits.
+Status mahalanobis_apply_isa(const ConstGridView* bands, std::int64_t n_bands, const BandStatistics& stats,
+                             GridView out, bool allow_avx2);
+} // namespace detail
 
 } // namespace prospector::kernels

@@ -12,6 +12,8 @@
 #include <mutex>
 #include <new>
 #include <string>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 namespace prospector::kernels {
@@ -25,6 +27,8 @@ constexpr double kGravitationalConstant = 6.6743e-11; // CODATA 2018, m^3 kg^-1 
 // instead of once per FFT stage (3-4x faster). The block partition does not depend on the thread count, so
 // neither does the arithmetic of any column.
 constexpr std::int64_t kColumnBlock = 8;
+// Rows ahead whose spectrum line the column-block copies prefetch.
+constexpr std::int64_t kPrefetchRows = 32;
 // Per-row sums of the plane fit: count, sum f, sum u, sum u^2, sum f u (u = column, v = row is constant).
 constexpr std::int64_t kRowSums = 5;
 // Below this many cells per sweep the hole fill runs on one thread: its sweeps are short and a team barrier
@@ -101,6 +105,12 @@ struct PotentialFieldPlan::Impl {
   std::vector<Level> levels;                  // fill pyramid levels 1..top (level 0 is the grid itself)
   std::vector<float> pyramid;
   std::vector<float> aux; // ny * nx
+  std::vector<float> ky;  // nyp, wavenumber of each spectrum row (set by each filtered column pass)
+  // Source row and factor of each spectrum row in a first column pass: a grid row itself (factor 1), or for a
+  // pad row the grid row it mirrors and its taper (see prepare). Identity tables for the other passes.
+  std::vector<std::int64_t> first_row, same_row;
+  std::vector<float> first_factor, unit_factor;
+  std::vector<float> hbuf; // threads * 2 * nyp, a column of filter values (real, imaginary) per thread
 
   ~Impl() {
     std::lock_guard<std::mutex> lock(planner_mutex());
@@ -132,7 +142,8 @@ std::size_t PotentialFieldPlan::memory_bytes() const {
   const auto n = static_cast<std::size_t>(w.nx * w.ny);
   return static_cast<std::size_t>(2 * w.nyp * w.cs + w.threads * w.nyp * kColumnBlock) *
              sizeof(fftwf_complex) +
-         n * (1 + sizeof(float)) + w.pyramid.size() * sizeof(float);
+         (w.ky.size() + w.hbuf.size()) * sizeof(float) + n * (1 + sizeof(float)) +
+         w.pyramid.size() * sizeof(float);
 }
 
 Status PotentialFieldPlan::init(std::int64_t nx, std::int64_t ny, const PotentialFieldPlanParams& params) {
@@ -187,6 +198,18 @@ Status PotentialFieldPlan::init(std::int64_t nx, std::int64_t ny, const Potentia
     w->row_sums.assign(static_cast<std::size_t>(ny * kRowSums), 0.0);
     w->hole_lo.assign(static_cast<std::size_t>(ny), 0);
     w->hole_hi.assign(static_cast<std::size_t>(ny), -1);
+    w->ky.assign(static_cast<std::size_t>(nyp), 0.0f);
+    w->first_row.resize(static_cast<std::size_t>(nyp));
+    w->same_row.resize(static_cast<std::size_t>(nyp));
+    w->first_factor.resize(static_cast<std::size_t>(nyp));
+    w->unit_factor.assign(static_cast<std::size_t>(nyp), 1.0f);
+    for (std::int64_t p = 0; p < nyp; ++p) {
+      const bool grid_row = p >= w->north && p < w->north + ny;
+      w->same_row[p] = p;
+      w->first_row[p] = grid_row ? p : w->north + w->src_y[p];
+      w->first_factor[p] = grid_row ? 1.0f : w->taper_y[p];
+    }
+    w->hbuf.assign(static_cast<std::size_t>(w->threads * 2 * nyp), 0.0f);
     std::int64_t lx = nx, ly = ny, offset = 0;
     while (lx > 1 || ly > 1) {
       lx = (lx + 1) / 2;
@@ -196,7 +219,7 @@ Status PotentialFieldPlan::init(std::int64_t nx, std::int64_t ny, const Potentia
     }
     w->pyramid.assign(static_cast<std::size_t>(offset), 0.0f);
 
-    const int inxp = static_cast<int>(nxp), inyp = static_cast<int>(nyp), B = static_cast<int>(kColumnBlock);
+    const int inxp = static_cast<int>(nxp), inyp = static_cast<int>(nyp);
     const int tail = static_cast<int>(w->nc % kColumnBlock);
     fftwf_complex* buf = w->work.get();
     fftwf_complex* sc = w->scratch.get();
@@ -205,7 +228,7 @@ Status PotentialFieldPlan::init(std::int64_t nx, std::int64_t ny, const Potentia
       w->row_r2c = fftwf_plan_dft_r2c_1d(inxp, w->real(buf), buf, FFTW_ESTIMATE);
       w->row_c2r = fftwf_plan_dft_c2r_1d(inxp, buf, w->real(buf), FFTW_ESTIMATE);
       auto columns = [&](int howmany, int sign) {
-        return fftwf_plan_many_dft(1, &inyp, howmany, sc, nullptr, B, 1, sc, nullptr, B, 1, sign,
+        return fftwf_plan_many_dft(1, &inyp, howmany, sc, nullptr, 1, inyp, sc, nullptr, 1, inyp, sign,
                                    FFTW_ESTIMATE);
       };
       w->col_fwd = columns(static_cast<int>(kColumnBlock), FFTW_FORWARD);
@@ -361,8 +384,9 @@ Trend fit_plane(const Impl& w, bool plane, std::int64_t& count) {
   return t;
 }
 
-// Writes the detrended (plane or mean removed), hole-filled, mirrored and tapered grid into the real view of
-// buf. Returns false (and leaves the buffer alone) when the grid has no valid cell.
+// Writes the detrended (plane or mean removed), hole-filled, mirrored and tapered grid rows into the real
+// view of buf and transforms them (row FFTs). Returns false (and leaves the buffer alone) when the grid has
+// no valid cell.
 bool prepare(Impl& w, ConstGridView in, fftwf_complex* buf, bool plane, Trend& trend) {
   const std::int64_t nx = w.nx, ny = w.ny, rs = w.real_stride();
   float* R = w.real(buf);
@@ -370,24 +394,33 @@ bool prepare(Impl& w, ConstGridView in, fftwf_complex* buf, bool plane, Trend& t
   for (std::int64_t r = 0; r < ny; ++r) {
     const float* row = in.data + r * nx;
     std::uint8_t* hole = w.hole.data() + r * nx;
-    double s[kRowSums] = {};
-    std::int64_t lo = nx, hi = -1;
+    // Branch-free sums over the row (vectorised; the order is fixed for the binary, whatever the threads).
+    double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0, s4 = 0.0;
+#pragma omp simd reduction(+ : s0, s1, s2, s3, s4)
     for (std::int64_t c = 0; c < nx; ++c) {
-      const bool nan = !std::isfinite(row[c]); // +-inf is nodata too: it would swamp the whole FFT
-      hole[c] = nan ? 1 : 0;
-      if (nan) {
-        lo = std::min(lo, c);
-        hi = c;
-      } else {
-        const double f = row[c], u = static_cast<double>(c);
-        s[0] += 1.0;
-        s[1] += f;
-        s[2] += u;
-        s[3] += u * u;
-        s[4] += f * u;
-      }
+      const float v = row[c];
+      const bool ok = std::fabs(v) <= std::numeric_limits<float>::max(); // +-inf is nodata too: it would
+      hole[c] = ok ? 0 : 1;                                              // swamp the whole FFT
+      const double f = ok ? static_cast<double>(v) : 0.0, u = ok ? static_cast<double>(c) : 0.0;
+      s0 += ok ? 1.0 : 0.0;
+      s1 += f;
+      s2 += u;
+      s3 += u * u;
+      s4 += f * u;
     }
-    std::copy(s, s + kRowSums, w.row_sums.data() + r * kRowSums);
+    std::int64_t lo = nx, hi = -1;
+    if (s0 < static_cast<double>(nx))
+      for (std::int64_t c = 0; c < nx; ++c)
+        if (hole[c]) {
+          lo = std::min(lo, c);
+          hi = c;
+        }
+    double* rs = w.row_sums.data() + r * kRowSums;
+    rs[0] = s0;
+    rs[1] = s1;
+    rs[2] = s2;
+    rs[3] = s3;
+    rs[4] = s4;
     w.hole_lo[r] = lo;
     w.hole_hi[r] = hi;
   }
@@ -396,68 +429,120 @@ bool prepare(Impl& w, ConstGridView in, fftwf_complex* buf, bool plane, Trend& t
   if (count == 0) return false;
 
   float* grid = R + w.north * rs + w.west;
-#pragma omp parallel for schedule(static)
-  for (std::int64_t r = 0; r < ny; ++r) {
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  // The hole test repeated on the value (as in the first pass) and the column as a 32-bit integer keep the
+  // loop to conversions SSE2 has (no byte masks, no int64 to double), so GCC vectorises it.
+  auto detrend_row = [&](std::int64_t r) {
     const float* row = in.data + r * nx;
-    const std::uint8_t* hole = w.hole.data() + r * nx;
     float* dst = grid + r * rs;
-    for (std::int64_t c = 0; c < nx; ++c)
-      dst[c] = hole[c] ? std::numeric_limits<float>::quiet_NaN()
-                       : static_cast<float>(static_cast<double>(row[c]) - trend.at(r, c));
+    const double base = trend.at(r, 0), slope = trend.bu;
+#pragma omp simd
+    for (std::int64_t c = 0; c < nx; ++c) {
+      const float x = row[c];
+      const float v = static_cast<float>(static_cast<double>(x) -
+                                         (base + slope * static_cast<double>(static_cast<std::int32_t>(c))));
+      dst[c] = std::fabs(x) <= std::numeric_limits<float>::max() ? v : nan;
+    }
+  };
+  auto pad_row = [&](std::int64_t r) {
+    float* row = R + (w.north + r) * rs;
+    const float* taper = w.taper_x.data();
+    const std::int64_t east = w.west + nx;
+    if (w.west <= nx && w.nxp - east <= nx) {
+      // Pads no wider than the grid: a single mirror image, as reversed copies (which vectorise).
+      for (std::int64_t p = 0; p < w.west; ++p)
+        row[p] = row[2 * w.west - 1 - p] * taper[p];
+      for (std::int64_t p = east; p < w.nxp; ++p)
+        row[p] = row[2 * east - 1 - p] * taper[p];
+    } else {
+      for (std::int64_t p = 0; p < w.west; ++p)
+        row[p] = row[w.west + w.src_x[p]] * taper[p];
+      for (std::int64_t p = east; p < w.nxp; ++p)
+        row[p] = row[w.west + w.src_x[p]] * taper[p];
+    }
+  };
+  // Only the grid rows are transformed: a pad row is taper_y times the grid row it mirrors, so (the FFT being
+  // linear) its spectrum is taper_y times that row's spectrum, and the first column pass reads it from there
+  // (Impl::first_row). That saves the FFTs of a third of the rows and the pad rows' memory traffic.
+  auto fft_row = [&](std::int64_t r) {
+    const std::int64_t p = w.north + r;
+    fftwf_execute_dft_r2c(w.row_r2c, R + p * rs, buf + p * w.cs);
+  };
+  if (count == nx * ny) {
+    // No holes: each row is detrended, padded and transformed while it is in cache.
+#pragma omp parallel for schedule(static)
+    for (std::int64_t r = 0; r < ny; ++r) {
+      detrend_row(r);
+      pad_row(r);
+      fft_row(r);
+    }
+    return true;
   }
-  if (count < nx * ny) fill_holes(w, grid, rs);
-
+#pragma omp parallel for schedule(static)
+  for (std::int64_t r = 0; r < ny; ++r)
+    detrend_row(r);
+  fill_holes(w, grid, rs);
 #pragma omp parallel for schedule(static)
   for (std::int64_t r = 0; r < ny; ++r) {
-    float* row = R + (w.north + r) * rs;
-    for (std::int64_t p = 0; p < w.nxp; ++p)
-      if (p < w.west || p >= w.west + nx) row[p] = row[w.west + w.src_x[p]] * w.taper_x[p];
-  }
-#pragma omp parallel for schedule(static)
-  for (std::int64_t p = 0; p < w.nyp; ++p) {
-    if (p >= w.north && p < w.north + ny) continue;
-    const float* src = R + (w.north + w.src_y[p]) * rs;
-    float* dst = R + p * rs;
-    const float t = w.taper_y[p];
-    for (std::int64_t c = 0; c < w.nxp; ++c)
-      dst[c] = src[c] * t;
+    pad_row(r);
+    fft_row(r);
   }
   return true;
 }
 
-void rows_forward(Impl& w, fftwf_complex* buf) {
+// Only the rows that hold grid cells are brought back to real values; op(r, row) then takes grid row r
+// (its nx cells) while it is in cache.
+template <class RowOp> void rows_inverse(Impl& w, fftwf_complex* buf, const RowOp& op) {
   float* R = w.real(buf);
 #pragma omp parallel for schedule(static)
-  for (std::int64_t r = 0; r < w.nyp; ++r)
-    fftwf_execute_dft_r2c(w.row_r2c, R + r * w.real_stride(), buf + r * w.cs);
+  for (std::int64_t r = 0; r < w.ny; ++r) {
+    const std::int64_t p = w.north + r;
+    fftwf_execute_dft_c2r(w.row_c2r, buf + p * w.cs, R + p * w.real_stride());
+    op(r, R + p * w.real_stride() + w.west);
+  }
 }
 
-// Only the rows that hold grid cells are brought back to real values.
-void rows_inverse(Impl& w, fftwf_complex* buf) {
-  float* R = w.real(buf);
-#pragma omp parallel for schedule(static)
-  for (std::int64_t r = w.north; r < w.north + w.ny; ++r)
-    fftwf_execute_dft_c2r(w.row_c2r, buf + r * w.cs, R + r * w.real_stride());
-}
-
-// Copies each block of spectrum columns of src into the thread's scratch (row n at n * kColumnBlock), calls
-// body(scratch, first column, width, full block) and copies the block into dst (which may be src).
+// Copies each block of spectrum columns of src into the thread's scratch, column by column (column j of the
+// block at j * nyp: FFTW's estimate-mode plans are about three times faster on contiguous columns than on
+// columns interleaved with a stride), calls body(scratch, first column, width, full block) and copies the
+// block back into dst (which may be src).
 template <class Body>
-void column_blocks(Impl& w, const fftwf_complex* src, fftwf_complex* dst, const Body& body) {
-  const std::int64_t B = kColumnBlock, full = w.nc / B;
+void column_blocks(Impl& w, const fftwf_complex* src, fftwf_complex* dst, bool first_pass, const Body& body) {
+  const std::int64_t B = kColumnBlock, full = w.nc / B, nyp = w.nyp;
+  const std::int64_t* row = first_pass ? w.first_row.data() : w.same_row.data();
+  const float* factor = first_pass ? w.first_factor.data() : w.unit_factor.data();
   const int team = static_cast<int>(std::min<std::int64_t>(w.threads, omp_get_max_threads()));
 #pragma omp parallel num_threads(team)
   {
-    fftwf_complex* sc = w.scratch.get() + omp_get_thread_num() * w.nyp * B;
+    fftwf_complex* sc = w.scratch.get() + omp_get_thread_num() * nyp * B;
 #pragma omp for schedule(static)
     for (std::int64_t b = 0; b < w.blocks(); ++b) {
-      const std::int64_t k0 = b * B,
-                         bytes = std::min(B, w.nc - k0) * static_cast<std::int64_t>(sizeof(fftwf_complex));
-      for (std::int64_t n = 0; n < w.nyp; ++n)
-        std::memcpy(sc + n * B, src + n * w.cs + k0, static_cast<std::size_t>(bytes));
-      body(sc, k0, std::min(B, w.nc - k0), b < full);
-      for (std::int64_t n = 0; n < w.nyp; ++n)
-        std::memcpy(dst + n * w.cs + k0, sc + n * B, static_cast<std::size_t>(bytes));
+      const std::int64_t k0 = b * B, width = std::min(B, w.nc - k0);
+      // Eight rows at a time: their eight cache lines stay in L1 while each column takes eight consecutive
+      // values, so both sides of the copy move whole cache lines. Rows are cs complex values (tens of KiB)
+      // apart in memory, a stride the hardware prefetcher does not follow: each line is asked for
+      // kPrefetchRows rows ahead, so that many misses are in flight instead of one at a time.
+      for (std::int64_t n0 = 0; n0 < nyp; n0 += 8) {
+        const std::int64_t n1 = std::min(nyp, n0 + 8);
+        for (std::int64_t n = n0 + kPrefetchRows; n < std::min(nyp, n1 + kPrefetchRows); ++n)
+          __builtin_prefetch(src + row[n] * w.cs + k0, 0, 0);
+        for (std::int64_t j = 0; j < width; ++j)
+          for (std::int64_t n = n0; n < n1; ++n) {
+            sc[j * nyp + n][0] = src[row[n] * w.cs + k0 + j][0] * factor[n];
+            sc[j * nyp + n][1] = src[row[n] * w.cs + k0 + j][1] * factor[n];
+          }
+      }
+      body(sc, k0, width, b < full);
+      for (std::int64_t n0 = 0; n0 < nyp; n0 += 8) {
+        const std::int64_t n1 = std::min(nyp, n0 + 8);
+        for (std::int64_t n = n0 + kPrefetchRows; n < std::min(nyp, n1 + kPrefetchRows); ++n)
+          __builtin_prefetch(dst + n * w.cs + k0, 1, 0);
+        for (std::int64_t j = 0; j < width; ++j)
+          for (std::int64_t n = n0; n < n1; ++n) {
+            dst[n * w.cs + k0 + j][0] = sc[j * nyp + n][0];
+            dst[n * w.cs + k0 + j][1] = sc[j * nyp + n][1];
+          }
+      }
     }
   }
 }
@@ -466,45 +551,114 @@ struct Wavenumber {
   float kx, ky, k;
 };
 
-// Multiplies a scratch block (columns k0 .. k0 + width) by H(k) / (nxp nyp). At the Nyquist row and column H
-// is averaged over +k and -k (the two wavenumbers that alias there) so the inverse stays Hermitian, i.e.
-// real.
+// exp(-x) for x >= 0 in float arithmetic only (no library call), so that loops over a column vectorise:
+// Cody-Waite range reduction x = n ln 2 + r, a degree-6 polynomial for exp(r) on |r| <= ln 2 / 2 (the
+// Cephes expf coefficients, about 1 ulp) and 2^-n put into the exponent bits. Past x = 80 it returns 0:
+// exp(-x) would be subnormal there, and subnormal arithmetic is slow.
+inline float exp_neg(float x) {
+  const float y = -(x < 80.0f ? x : 80.0f);
+  const float fx = y * 1.44269504088896341f + 0.5f;
+  const auto ti = static_cast<std::int32_t>(fx); // truncation toward zero...
+  const float tf = static_cast<float>(ti);
+  const std::int32_t n = ti - (tf > fx ? 1 : 0); // ...made a floor
+  const float nf = static_cast<float>(n);
+  const float r = (y - nf * 0.693359375f) - nf * -2.12194440e-4f;
+  float p = 1.9875691500e-4f;
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  p = p * (r * r) + r + 1.0f;
+  const std::int32_t bits = (n + 127) << 23;
+  float two_n;
+  std::memcpy(&two_n, &bits, sizeof two_n);
+  return x < 80.0f ? p * two_n : 0.0f;
+}
+
+// atan2(y, x) for x >= 0, in [-pi/2, pi/2], in float arithmetic only (vectorises; libm's atan2f does not):
+// the Cephes atanf reduction to |t| <= tan(pi/8) and its degree-4 polynomial, about 2 ulp. atan2(0, 0) = 0.
+inline float atan2_nonneg_x(float y, float x) {
+  const float ay = std::fabs(y);
+  const bool big = ay > 2.414213562373095f * x; // |y / x| > tan(3 pi / 8)
+  const bool mid = !big && ay > 0.4142135623730950f * x;
+  const float num = big ? -x : (mid ? ay - x : ay);
+  const float den = big ? ay : (mid ? ay + x : x);
+  const float t = num / (den > 0.0f ? den : 1.0f);
+  const float y0 = big ? 1.5707963267948966f : (mid ? 0.7853981633974483f : 0.0f);
+  const float z = t * t;
+  const float p =
+      (((8.05374449538e-2f * z - 1.38776856032e-1f) * z + 1.99777106478e-1f) * z - 3.33329491539e-1f) * z *
+          t +
+      t;
+  const float r = y0 + p;
+  return y < 0.0f ? -r : r;
+}
+
+// Filter values of one spectrum column (fixed kx, the rows' ky) into re/im: by the filter's own vectorised
+// column() when it has one, otherwise point by point.
+template <class Filter, class = void> struct HasColumn : std::false_type {};
 template <class Filter>
-void filter_block(const Impl& w, fftwf_complex* sc, std::int64_t k0, std::int64_t width, double dx, double dy,
-                  const Filter& filter) {
+struct HasColumn<
+    Filter, std::void_t<decltype(std::declval<const Filter&>().column(0.0f, nullptr, 0, nullptr, nullptr))>>
+    : std::true_type {};
+
+template <class Filter>
+void filter_column(const Filter& filter, float kx, const float* ky, std::int64_t n, float* re, float* im) {
+  if constexpr (HasColumn<Filter>::value) {
+    filter.column(kx, ky, n, re, im);
+  } else {
+    for (std::int64_t i = 0; i < n; ++i) {
+      const std::complex<float> h = filter(Wavenumber{kx, ky[i], std::sqrt(kx * kx + ky[i] * ky[i])});
+      re[i] = h.real();
+      im[i] = h.imag();
+    }
+  }
+}
+
+// Multiplies a scratch block (columns k0 .. k0 + width, each contiguous) by H(k) / (nxp nyp). At the Nyquist
+// row and column H is averaged over +k and -k (the two wavenumbers that alias there) so the inverse stays
+// Hermitian, i.e. real. `re`, `im`: the thread's column of filter values (nyp each).
+template <class Filter>
+void filter_block(const Impl& w, fftwf_complex* sc, std::int64_t k0, std::int64_t width, double dx,
+                  const Filter& filter, float* re, float* im) {
   const double ckx = 2.0 * kPi / (static_cast<double>(w.nxp) * dx);
-  const double cky = -2.0 * kPi / (static_cast<double>(w.nyp) * dy);
   const float scale = static_cast<float>(1.0 / (static_cast<double>(w.nxp) * static_cast<double>(w.nyp)));
   auto eval = [&](float kx, float ky) { return filter(Wavenumber{kx, ky, std::sqrt(kx * kx + ky * ky)}); };
-  for (std::int64_t n = 0; n < w.nyp; ++n) {
-    const std::int64_t ns = n <= w.nyp / 2 ? n : n - w.nyp;
-    const auto ky = static_cast<float>(cky * static_cast<double>(ns));
-    const bool row_nyq = w.nyp % 2 == 0 && n == w.nyp / 2;
-    fftwf_complex* d = sc + n * kColumnBlock;
-    for (std::int64_t j = 0; j < width; ++j) {
-      const std::int64_t m = k0 + j;
-      const auto kx = static_cast<float>(ckx * static_cast<double>(m));
-      const bool col_nyq = w.nxp % 2 == 0 && m == w.nxp / 2;
+  const std::int64_t nyp = w.nyp;
+  const float* ky = w.ky.data();
+  for (std::int64_t j = 0; j < width; ++j) {
+    const std::int64_t m = k0 + j;
+    const auto kx = static_cast<float>(ckx * static_cast<double>(m));
+    const bool col_nyq = w.nxp % 2 == 0 && m == w.nxp / 2;
+    filter_column(filter, kx, ky, nyp, re, im);
+    // Only the Nyquist column, and the Nyquist row of the others, need the averaged operator.
+    const std::int64_t nyq_row = nyp % 2 == 0 ? nyp / 2 : -1;
+    for (std::int64_t n = col_nyq ? 0 : std::max<std::int64_t>(nyq_row, 0); n < (col_nyq ? nyp : nyq_row + 1);
+         ++n) {
+      const bool row_nyq = n == nyq_row;
+      const int sx = col_nyq ? 2 : 1, sy = row_nyq ? 2 : 1;
       std::complex<float> h = 0.0f;
-      if (!row_nyq && !col_nyq) {
-        h = eval(kx, ky) * scale;
-      } else {
-        const int sx = col_nyq ? 2 : 1, sy = row_nyq ? 2 : 1;
-        for (int ix = 0; ix < sx; ++ix)
-          for (int iy = 0; iy < sy; ++iy)
-            h += eval(ix ? -kx : kx, iy ? -ky : ky);
-        h *= scale / static_cast<float>(sx * sy);
-      }
-      const std::complex<float> v = std::complex<float>(d[j][0], d[j][1]) * h;
-      d[j][0] = v.real();
-      d[j][1] = v.imag();
+      for (int ix = 0; ix < sx; ++ix)
+        for (int iy = 0; iy < sy; ++iy)
+          h += eval(ix ? -kx : kx, iy ? -ky[n] : ky[n]);
+      h /= static_cast<float>(sx * sy);
+      re[n] = h.real();
+      im[n] = h.imag();
+    }
+    float* d = reinterpret_cast<float*>(sc + j * nyp);
+    for (std::int64_t n = 0; n < nyp; ++n) {
+      const float dr = d[2 * n], di = d[2 * n + 1];
+      const float hr = re[n] * scale, hi = im[n] * scale;
+      d[2 * n] = dr * hr - di * hi;
+      d[2 * n + 1] = dr * hi + di * hr;
     }
   }
 }
 
 // Column FFTs of src into dst: forward only (no filter), or [forward,] filter and inverse in one pass.
 void columns_forward(Impl& w, fftwf_complex* buf) {
-  column_blocks(w, buf, buf, [&](fftwf_complex* sc, std::int64_t, std::int64_t, bool full) {
+  column_blocks(w, buf, buf, true, [&](fftwf_complex* sc, std::int64_t, std::int64_t, bool full) {
     fftwf_execute_dft(full ? w.col_fwd : w.tail_fwd, sc, sc);
   });
 }
@@ -512,37 +666,52 @@ void columns_forward(Impl& w, fftwf_complex* buf) {
 template <class Filter>
 void columns_filtered(Impl& w, const fftwf_complex* src, fftwf_complex* dst, bool forward, double dx,
                       double dy, const Filter& filter) {
-  column_blocks(w, src, dst, [&](fftwf_complex* sc, std::int64_t k0, std::int64_t width, bool full) {
+  const double cky = -2.0 * kPi / (static_cast<double>(w.nyp) * dy);
+  for (std::int64_t n = 0; n < w.nyp; ++n)
+    w.ky[static_cast<std::size_t>(n)] =
+        static_cast<float>(cky * static_cast<double>(n <= w.nyp / 2 ? n : n - w.nyp));
+  column_blocks(w, src, dst, forward, [&](fftwf_complex* sc, std::int64_t k0, std::int64_t width, bool full) {
+    float* re = w.hbuf.data() + static_cast<std::size_t>(omp_get_thread_num()) * 2 * w.nyp;
     if (forward) fftwf_execute_dft(full ? w.col_fwd : w.tail_fwd, sc, sc);
-    filter_block(w, sc, k0, width, dx, dy, filter);
+    filter_block(w, sc, k0, width, dx, filter, re, re + w.nyp);
     fftwf_execute_dft(full ? w.col_bwd : w.tail_bwd, sc, sc);
   });
-}
-
-// Calls op(cell index, value) for every grid cell of the inverse-transformed buf.
-template <class Op> void extract(Impl& w, fftwf_complex* buf, const Op& op) {
-  const float* grid = w.real(buf) + w.north * w.real_stride() + w.west;
-#pragma omp parallel for schedule(static)
-  for (std::int64_t r = 0; r < w.ny; ++r) {
-    const float* row = grid + r * w.real_stride();
-    for (std::int64_t c = 0; c < w.nx; ++c)
-      op(r * w.nx + c, row[c]);
-  }
 }
 
 // Adds h0 times the removed trend back and restores the nodata cells.
 void finish(const Impl& w, GridView out, double h0, const Trend& trend) {
   const float nan = std::numeric_limits<float>::quiet_NaN();
 #pragma omp parallel for schedule(static)
-  for (std::int64_t r = 0; r < w.ny; ++r)
+  for (std::int64_t r = 0; r < w.ny; ++r) {
+    float* o = out.data + r * w.nx;
+    const std::uint8_t* hole = w.hole.data() + r * w.nx;
+    const double base = h0 * trend.at(r, 0), slope = h0 * trend.bu;
+#pragma omp simd
     for (std::int64_t c = 0; c < w.nx; ++c) {
-      const std::int64_t i = r * w.nx + c;
-      if (w.hole[i]) {
-        out.data[i] = nan;
-      } else if (h0 != 0.0) {
-        out.data[i] = static_cast<float>(out.data[i] + h0 * trend.at(r, c));
-      }
+      const float v =
+          h0 != 0.0
+              ? static_cast<float>(o[c] + (base + slope * static_cast<double>(static_cast<std::int32_t>(c))))
+              : o[c];
+      o[c] = hole[c] ? nan : v;
     }
+  }
+}
+
+// Grid row r of the inverse transform into out: + h0 times the trend, NaN at the holes.
+void finish_row(const Impl& w, std::int64_t r, const float* row, GridView out, double h0,
+                const Trend& trend) {
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  float* o = out.data + r * w.nx;
+  const std::uint8_t* hole = w.hole.data() + r * w.nx;
+  const double base = h0 * trend.at(r, 0), slope = h0 * trend.bu;
+#pragma omp simd
+  for (std::int64_t c = 0; c < w.nx; ++c) {
+    const float v =
+        h0 != 0.0
+            ? static_cast<float>(row[c] + (base + slope * static_cast<double>(static_cast<std::int32_t>(c))))
+            : row[c];
+    o[c] = hole[c] ? nan : v;
+  }
 }
 
 Status invalid(const char* name, const char* what) {
@@ -572,11 +741,10 @@ Status single(const char* name, ConstGridView in, double dx, double dy, Potentia
     finish(w, out, 0.0, trend); // every cell is a hole
     return Status::Ok();
   }
-  rows_forward(w, w.work.get());
   columns_filtered(w, w.work.get(), w.work.get(), true, dx, dy, filter);
-  rows_inverse(w, w.work.get());
-  extract(w, w.work.get(), [&](std::int64_t i, float v) { out.data[i] = v; });
-  finish(w, out, filter(Wavenumber{0.0f, 0.0f, 0.0f}).real(), trend);
+  const double h0 = filter(Wavenumber{0.0f, 0.0f, 0.0f}).real();
+  rows_inverse(w, w.work.get(),
+               [&](std::int64_t r, const float* row) { finish_row(w, r, row, out, h0, trend); });
   return Status::Ok();
 }
 
@@ -589,6 +757,12 @@ template <Axis A> struct D {
     return A == Axis::X   ? std::complex<float>(0.0f, k.kx)
            : A == Axis::Y ? std::complex<float>(0.0f, k.ky)
                           : std::complex<float>(k.k, 0.0f);
+  }
+  void column(float kx, const float* ky, std::int64_t n, float* re, float* im) const {
+    for (std::int64_t i = 0; i < n; ++i) {
+      re[i] = A == Axis::Z ? std::sqrt(kx * kx + ky[i] * ky[i]) : 0.0f;
+      im[i] = A == Axis::X ? kx : A == Axis::Y ? ky[i] : 0.0f;
+    }
   }
 };
 
@@ -605,17 +779,19 @@ Status derivatives(const char* name, ConstGridView in, double dx, double dy, Pot
     finish(w, out, 0.0, trend); // every cell is a hole
     return Status::Ok();
   }
-  rows_forward(w, w.spec.get());
   columns_forward(w, w.spec.get());
   const auto gx = static_cast<float>(trend.bu / dx), gy = static_cast<float>(-trend.bv / dy);
   // run(D<axis>{}, last, op): the last derivative filters spec in place instead of copying it.
   auto run = [&](auto derivative, bool last, auto op) {
     fftwf_complex* dst = last ? w.spec.get() : w.work.get();
     columns_filtered(w, w.spec.get(), dst, false, dx, dy, derivative);
-    rows_inverse(w, dst);
     const Axis axis = decltype(derivative)::axis;
     const float g = axis == Axis::X ? gx : axis == Axis::Y ? gy : 0.0f;
-    extract(w, dst, [&](std::int64_t i, float v) { op(i, v + g); });
+    rows_inverse(w, dst, [&](std::int64_t r, const float* row) {
+      const std::int64_t i0 = r * w.nx;
+      for (std::int64_t c = 0; c < w.nx; ++c)
+        op(i0 + c, row[c] + g);
+    });
   };
   steps(w, run);
   finish(w, out, 0.0, trend);
@@ -647,6 +823,24 @@ struct RtpFilter {
         t2 > 0.0f ? std::complex<float>(a * a - b * b, -2.0f * a * b) / t2 : std::complex<float>(-1.0f, 0.0f);
     return phase / amplitude;
   }
+  // The same arithmetic as operator() with selects instead of branches, over a column; `gain_over_k`
+  // multiplies by gain / |k| (pseudo-gravity, 0 at k = 0) instead of leaving the gain 1 (1 at k = 0).
+  void column(float kx, const float* ky, std::int64_t n, float* re, float* im, bool gain_over_k = false,
+              float gain = 1.0f) const {
+    for (std::int64_t i = 0; i < n; ++i) {
+      const float k = std::sqrt(kx * kx + ky[i] * ky[i]);
+      const bool dc = k == 0.0f;
+      const float c = (kx * sin_d + ky[i] * cos_d) / (dc ? 1.0f : k);
+      const float a = sin_i, b = cos_i * c;
+      const float t2 = a * a + b * b;
+      const float amplitude = sin_a2 + cos_a2 * c * c;
+      const bool zero = !(t2 > 0.0f);
+      const float pr = zero ? -1.0f : (a * a - b * b) / t2, pi = zero ? 0.0f : (-2.0f * a * b) / t2;
+      const float g = gain_over_k ? gain / (dc ? 1.0f : k) : 1.0f;
+      re[i] = dc ? (gain_over_k ? 0.0f : 1.0f) : pr / amplitude * g;
+      im[i] = dc ? 0.0f : pi / amplitude * g;
+    }
+  }
 };
 
 Status check_rtp(const char* name, const RtpParams& p) {
@@ -673,12 +867,23 @@ Status upward_continuation(ConstGridView in, double dx, double dy, const UpwardC
                            PotentialFieldPlan& plan, GridView out) {
   if (!(params.height >= 0.0) || !std::isfinite(params.height))
     return invalid("upward_continuation", "height must be finite and >= 0");
-  const auto h = static_cast<float>(params.height);
-  return single("upward_continuation", in, dx, dy, plan, out, true, [h](const Wavenumber& k) {
-    const float e = k.k * h;
-    // exp(-e) underflows to subnormals past ~87; zero avoids slow subnormal arithmetic.
-    return std::complex<float>(e < 80.0f ? std::exp(-e) : 0.0f, 0.0f);
-  });
+  struct Upward {
+    float h;
+    std::complex<float> operator()(const Wavenumber& k) const { return exp_neg(k.k * h); }
+    // ky of row n and of row nyp - n differ only in sign (exactly), so half the column is computed and
+    // mirrored: the same bits, half the exponentials.
+    void column(float kx, const float* ky, std::int64_t n, float* re, float* im) const {
+      const std::int64_t half = n / 2 + 1;
+      for (std::int64_t i = 0; i < half; ++i)
+        re[i] = exp_neg(std::sqrt(kx * kx + ky[i] * ky[i]) * h);
+      for (std::int64_t i = half; i < n; ++i)
+        re[i] = re[n - i];
+      for (std::int64_t i = 0; i < n; ++i)
+        im[i] = 0.0f;
+    }
+  };
+  return single("upward_continuation", in, dx, dy, plan, out, true,
+                Upward{static_cast<float>(params.height)});
 }
 
 Status vertical_derivative(ConstGridView in, double dx, double dy, const VerticalDerivativeParams& params,
@@ -707,7 +912,7 @@ Status tilt_derivative(ConstGridView in, double dx, double dy, PotentialFieldPla
     run(D<Axis::Z>{}, false, [vdr](std::int64_t i, float v) { vdr[i] = v; });
     run(D<Axis::X>{}, false, [o](std::int64_t i, float v) { o[i] = v * v; });
     run(D<Axis::Y>{}, true,
-        [o, vdr](std::int64_t i, float v) { o[i] = std::atan2(vdr[i], std::sqrt(o[i] + v * v)); });
+        [o, vdr](std::int64_t i, float v) { o[i] = atan2_nonneg_x(vdr[i], std::sqrt(o[i] + v * v)); });
   });
 }
 
@@ -728,11 +933,18 @@ Status pseudo_gravity(ConstGridView in, double dx, double dy, const PseudoGravit
     return invalid("pseudo_gravity", "density_magnetisation_ratio must be finite");
   // nT -> T (1e-9), m/s^2 -> mGal (1e5), divided by mu0 / 4 pi = 1e-7: 1e3 G ratio.
   const auto gain = static_cast<float>(1e3 * kGravitationalConstant * params.density_magnetisation_ratio);
-  const RtpFilter rtp(params.rtp);
-  return single("pseudo_gravity", in, dx, dy, plan, out, false, [rtp, gain](const Wavenumber& k) {
-    if (k.k == 0.0f) return std::complex<float>(0.0f, 0.0f);
-    return rtp(k) * (gain / k.k);
-  });
+  struct PseudoGravity {
+    RtpFilter rtp;
+    float gain;
+    std::complex<float> operator()(const Wavenumber& k) const {
+      if (k.k == 0.0f) return std::complex<float>(0.0f, 0.0f);
+      return rtp(k) * (gain / k.k);
+    }
+    void column(float kx, const float* ky, std::int64_t n, float* re, float* im) const {
+      rtp.column(kx, ky, n, re, im, true, gain);
+    }
+  };
+  return single("pseudo_gravity", in, dx, dy, plan, out, false, PseudoGravity{RtpFilter(params.rtp), gain});
 }
 
 } // namespace prospector::kernels

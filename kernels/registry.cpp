@@ -317,7 +317,8 @@ const std::vector<KernelInfo>& kernel_registry() {
           {"fill_iterations", "integer", "100", "Gauss-Seidel sweeps smoothing the filled nodata holes"}}},
         {"stats.merged",
          "Exact k-th smallest value, median, MAD and top-fraction threshold over sorted per-tile runs.",
-         "Each tile keeps its valid values sorted. The k-th smallest value of their union is found by a binary "
+         "Each tile keeps its valid values sorted. The k-th smallest value of their union is found by a "
+         "binary "
          "search over the totally ordered float32 bit patterns, counting values <= candidate in every run by "
          "binary search: O(runs log n) per step, 32 steps, touching few pages of memory-mapped runs. The MAD "
          "is the median of |x - median| in double, found the same way over [m - t, m + t] counts. Order "
@@ -384,16 +385,13 @@ const std::vector<KernelInfo>& kernel_registry() {
          {}},
         {"window.local_z",
          "Moving-window mean, standard deviation and z-score in constant time per cell.",
-         "Builds summed-area tables of count, sum and sum of squares of (value - shift) in double, shift "
-         "being the first valid value, so fields on a large offset keep their variance precision. Row prefix "
-         "sums are built in parallel over rows, then column prefix sums in parallel over columns, which "
-         "fixes "
-         "the arithmetic of every table element and makes results bit-identical for any thread count. Each "
-         "cell reads its (2 radius + 1)^2 window, clipped at the edges, from four lookups per table: "
-         "O(cells) "
-         "whatever the radius. Only valid cells are counted; a NaN cell or a window with fewer than "
-         "`min_count` valid cells gives NaN; a window whose population standard deviation is below `min_std` "
-         "gives z = 0.",
+         "The exact engine of window.local_z_exact with the shift and scale taken from the grid itself: "
+         "shift = the mid-range of the valid values, scale = 2^24 over half the range (a power of two), so "
+         "values are quantised in steps of at most 2^-23 of the half-range and fields on a large offset keep "
+         "their variance precision. Bit-identical for any thread count; O(cells) whatever the radius. Only "
+         "valid cells are counted; a NaN cell or a window with fewer than `min_count` valid cells gives NaN; "
+         "a window whose population standard deviation is below `min_std` gives z = 0; an infinite value is "
+         "an error.",
          {{"radius", "integer", "10", "half-width of the square window in cells (>= 1)"},
           {"min_count", "integer", "3", "fewer valid cells in the window gives NaN"},
           {"min_std", "number", "1e-12", "window standard deviation below this gives z = 0"}}},
@@ -401,11 +399,13 @@ const std::vector<KernelInfo>& kernel_registry() {
          "Moving-window mean, standard deviation and z-score, identical for any tiling.",
          "Values are quantised to fixed point, q = round((x - shift) * scale), with a shift and power-of-two "
          "scale shared by every tile (the global median, and 2^24 over the largest deviation), and summed in "
-         "exact integer summed-area tables (int64 counts and sums, 128-bit sums of squares). Integer sums do "
-         "not depend on the table origin, so a tile computed with a halo of `radius` cells equals the untiled "
-         "result bit for bit, for any thread count; n*S2 - S1^2 is exact, so a field on a large offset keeps "
-         "its variance. O(cells) whatever the radius. NaN cells, and windows with fewer than `min_count` "
-         "valid cells, give NaN.",
+         "exact integers: each thread slides per-column count, sum and sum of squares down its band of rows "
+         "(one row entering and one leaving per output row, quantised rows kept in a small ring) and the "
+         "window sums along each row, so only the input and the output cross memory. Integer sums do not "
+         "depend on the origin, so a tile computed with a halo of `radius` cells equals the untiled result "
+         "bit for bit, for any thread count; n*S2 - S1^2 is formed exactly in 128 bits, so a field on a "
+         "large offset keeps its variance. O(cells) whatever the radius. NaN cells, and windows with fewer "
+         "than `min_count` valid cells, give NaN.",
          {{"radius", "integer", "10", "half-width of the square window in cells (>= 1)"},
           {"min_count", "integer", "3", "fewer valid cells in the window gives NaN"},
           {"min_std", "number", "1e-12", "window standard deviation below this gives z = 0"},

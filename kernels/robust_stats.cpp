@@ -66,16 +66,12 @@ Status robust_z(ConstGridView in, const RobustLocation& loc, const RobustZParams
   float* dst = out.data;
   const double med = loc.median;
   const bool flat = loc.scale < params.min_scale;
-  const double scale = loc.scale;
-#pragma omp parallel for schedule(static)
-  for (std::int64_t i = 0; i < n; ++i) {
-    const float v = src[i];
-    if (std::isnan(v)) {
-      dst[i] = v;
-    } else {
-      dst[i] = flat ? 0.0f : static_cast<float>((static_cast<double>(v) - med) / scale);
-    }
-  }
+  // One multiplication instead of a division per cell: the loop stays at memory speed. A NaN cell stays NaN
+  // through the arithmetic, so the loop needs no branch and vectorises.
+  const double inv_scale = flat ? 0.0 : 1.0 / loc.scale;
+#pragma omp parallel for simd schedule(static)
+  for (std::int64_t i = 0; i < n; ++i)
+    dst[i] = static_cast<float>((static_cast<double>(src[i]) - med) * inv_scale);
   return Status::Ok();
 }
 

@@ -160,15 +160,21 @@ TEST_CASE("moving window: all-NaN grid, huge radius, scratch reuse and bad param
     CHECK(v == 3.5f);
 
   // Scratch only grows: a smaller grid after a larger one reuses the buffers.
-  const std::size_t cap = scratch.sum.size();
-  REQUIRE(cap >= 4 * 3);
+  const std::size_t cap = scratch.exact.bytes();
+  REQUIRE(cap >= 3 * sizeof(double));
   std::vector<float> s2 = {1, 2, 3, 4};
   REQUIRE(moving_window_stats({s2.data(), 2, 2}, p, scratch, {m.data(), nullptr, nullptr}).ok);
-  CHECK(scratch.sum.size() == cap);
+  CHECK(scratch.exact.bytes() == cap);
   CHECK(m[0] == 2.5f);
 
   p.radius = 0;
   CHECK_FALSE(moving_window_stats({h.data(), 3, 2}, p, scratch, {m.data(), nullptr, nullptr}).ok);
+  // An output on top of the input is refused (the sliding sums read input rows after writing output rows).
+  p.radius = 1;
+  CHECK_FALSE(moving_window_stats({h.data(), 3, 2}, p, scratch, {nullptr, nullptr, h.data() + 1}).ok);
+  // An infinite value is refused rather than spreading through the window sums.
+  std::vector<float> inf = {1, 2, std::numeric_limits<float>::infinity(), 4};
+  CHECK_FALSE(moving_window_stats({inf.data(), 2, 2}, p, scratch, {m.data(), nullptr, nullptr}).ok);
   p.radius = 1;
   CHECK_FALSE(moving_window_stats({nullptr, 3, 2}, p, scratch, {m.data(), nullptr, nullptr}).ok);
 }
@@ -234,4 +240,23 @@ TEST_CASE("moving window: 58000 +- 1 field bit-identical with 1 and 2 threads fo
     CHECK(std::memcmp(z1.data(), z2.data(), bytes) == 0);
   }
   omp_set_num_threads(saved);
+}
+
+TEST_CASE("moving window: radii beyond 127 (128-bit sums of squares) equal brute force", "[window.local_z]") {
+  // Wide and short so that radius 130 and 200 windows are clipped differently along the row; 5 % holes.
+  const std::int64_t nx = 300, ny = 12;
+  const auto g = random_grid(nx, ny, 58000.0, 1.0, 0.05, 77);
+  WindowScratch scratch;
+  for (std::int64_t radius : {127, 128, 130, 200}) {
+    DYNAMIC_SECTION("radius " << radius) {
+      LocalZParams p;
+      p.radius = radius;
+      std::vector<float> mean(g.size()), sd(g.size()), z(g.size());
+      REQUIRE(moving_window_stats({g.data(), nx, ny}, p, scratch, {mean.data(), sd.data(), z.data()}).ok);
+      const Ref ref = brute_force(g, nx, ny, p);
+      check_against(mean, ref.mean, 1e-7, 0.0);
+      check_against(sd, ref.std, 1e-4, 0.0);
+      check_against(z, ref.z, 1e-4, 1e-6);
+    }
+  }
 }

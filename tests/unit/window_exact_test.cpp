@@ -13,8 +13,8 @@ using namespace prospector::kernels;
 namespace {
 
 // Double-precision brute force over the clipped window.
-void brute(const std::vector<float>& v, std::int64_t nx, std::int64_t ny, std::int64_t rad, std::vector<double>& mean,
-           std::vector<double>& sd) {
+void brute(const std::vector<float>& v, std::int64_t nx, std::int64_t ny, std::int64_t rad,
+           std::vector<double>& mean, std::vector<double>& sd) {
   mean.assign(v.size(), NAN);
   sd.assign(v.size(), NAN);
   for (std::int64_t r = 0; r < ny; ++r)
@@ -43,8 +43,10 @@ void brute(const std::vector<float>& v, std::int64_t nx, std::int64_t ny, std::i
 std::vector<float> field(std::int64_t nx, std::int64_t ny, unsigned seed) {
   std::mt19937 gen(seed);
   std::vector<float> v(static_cast<size_t>(nx * ny));
-  for (auto& x : v) x = 58000.0f + (static_cast<float>(gen() % 200001) / 100000.0f - 1.0f);
-  for (size_t i = 0; i < v.size(); i += 37) v[i] = NAN;
+  for (auto& x : v)
+    x = 58000.0f + (static_cast<float>(gen() % 200001) / 100000.0f - 1.0f);
+  for (size_t i = 0; i < v.size(); i += 37)
+    v[i] = NAN;
   return v;
 }
 
@@ -92,12 +94,14 @@ TEST_CASE("exact window: a tile with a halo equals the whole grid bit for bit", 
   const std::int64_t r0 = 20 - rad, r1 = 50 + rad, c0 = 33 - rad, c1 = 72 + rad;
   std::vector<float> sub(static_cast<size_t>((r1 - r0) * (c1 - c0))), out(sub.size());
   for (std::int64_t r = r0; r < r1; ++r)
-    for (std::int64_t c = c0; c < c1; ++c) sub[static_cast<size_t>((r - r0) * (c1 - c0) + (c - c0))] = v[static_cast<size_t>(r * nx + c)];
+    for (std::int64_t c = c0; c < c1; ++c)
+      sub[static_cast<size_t>((r - r0) * (c1 - c0) + (c - c0))] = v[static_cast<size_t>(r * nx + c)];
   REQUIRE(exact_window_stats({sub.data(), c1 - c0, r1 - r0}, p, s, nullptr, nullptr, out.data()).ok);
   int differ = 0;
   for (std::int64_t r = 20; r < 50; ++r)
     for (std::int64_t c = 33; c < 72; ++c) {
-      const float a = whole[static_cast<size_t>(r * nx + c)], b = out[static_cast<size_t>((r - r0) * (c1 - c0) + (c - c0))];
+      const float a = whole[static_cast<size_t>(r * nx + c)],
+                  b = out[static_cast<size_t>((r - r0) * (c1 - c0) + (c - c0))];
       if (std::memcmp(&a, &b, sizeof a) != 0) ++differ;
     }
   CHECK(differ == 0);
@@ -121,4 +125,32 @@ TEST_CASE("exact window: bit-identical for 1 and 2 threads; range checked", "[wi
   CHECK_FALSE(exact_window_stats({v.data(), nx, ny}, p, s, nullptr, nullptr, b.data()).ok);
   CHECK(fixed_point_scale(1.0) == 8388608.0);
   CHECK(fixed_point_scale(0.0) == 1.0);
+}
+
+TEST_CASE("exact window: the ring of quantised rows and the 128-bit path give the same bits",
+          "[window_exact]") {
+  const std::int64_t nx = 70, ny = 300;
+  const auto v = field(nx, ny, 9);
+  for (std::int64_t rad : {3, 127, 128, 140}) {
+    ExactWindowParams p;
+    p.radius = rad;
+    p.shift = 58000.0;
+    p.scale = fixed_point_scale(1.0);
+    ExactWindowScratch ring, no_ring;
+    no_ring.ring_limit_bytes = 0; // every row leaving the window is quantised again
+    std::vector<float> a(v.size()), b(v.size()), m(v.size()), s(v.size());
+    REQUIRE(exact_window_stats({v.data(), nx, ny}, p, ring, m.data(), s.data(), a.data()).ok);
+    REQUIRE(exact_window_stats({v.data(), nx, ny}, p, no_ring, nullptr, nullptr, b.data()).ok);
+    INFO("radius " << rad);
+    CHECK(std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0);
+    // And against double brute force (the 128-bit path for radius > 127).
+    std::vector<double> bm, bs;
+    brute(v, nx, ny, rad, bm, bs);
+    std::int64_t bad = 0;
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      if (std::isnan(bm[i])) continue;
+      if (std::fabs(m[i] - bm[i]) > 1e-7 * std::fabs(bm[i]) || std::fabs(s[i] - bs[i]) > 1e-4 * bs[i]) ++bad;
+    }
+    CHECK(bad == 0);
+  }
 }
