@@ -71,13 +71,9 @@ Status ca_fractal(const float* in, std::int64_t n, const CaFractalParams& params
   if (params.max_value > 0.0) hi = params.max_value;
   if (!(hi > lo)) return Status::Invalid("ca_fractal: the threshold range is empty (constant data?)");
 
-  const double llo = std::log(lo), step = (std::log(hi) - llo) / static_cast<double>(T - 1);
   auto& thr = result.threshold;
-  thr.resize(static_cast<std::size_t>(T));
-  for (std::int64_t k = 0; k < T; ++k)
-    thr[k] = std::exp(llo + static_cast<double>(k) * step);
-  thr[0] = lo;
-  thr[T - 1] = hi;
+  ca_threshold_grid(lo, hi, T, thr);
+  const double llo = std::log(lo), step = (std::log(hi) - llo) / static_cast<double>(T - 1);
 
   // Histogram: bin k holds the values in [v_k, v_{k+1}) (the last bin everything >= v_{T-1}).
   const std::int64_t blocks = (n + kBlockCells - 1) / kBlockCells;
@@ -110,6 +106,32 @@ Status ca_fractal(const float* in, std::int64_t n, const CaFractalParams& params
       acc += hist[b * T + k];
     area[k] = acc;
   }
+  return ca_fractal_fit(params, result);
+}
+
+void ca_threshold_grid(double lo, double hi, std::int64_t T, std::vector<double>& thr) {
+  const double llo = std::log(lo), step = (std::log(hi) - llo) / static_cast<double>(T - 1);
+  thr.resize(static_cast<std::size_t>(T));
+  for (std::int64_t k = 0; k < T; ++k)
+    thr[k] = std::exp(llo + static_cast<double>(k) * step);
+  thr[0] = lo;
+  thr[T - 1] = hi;
+}
+
+Status ca_fractal_fit(const CaFractalParams& params, CaFractalResult& result) {
+  const auto T = static_cast<std::int64_t>(result.threshold.size());
+  if (T < 4 || result.area.size() != result.threshold.size())
+    return Status::Invalid("ca_fractal_fit: need >= 4 thresholds and one area per threshold");
+  if (params.segments < 1 || params.segments > 3)
+    return Status::Invalid("ca_fractal_fit: segments must be 1, 2 or 3");
+  if (params.min_points < 2) return Status::Invalid("ca_fractal_fit: min_points must be >= 2");
+  const auto& thr = result.threshold;
+  const auto& area = result.area;
+  result.slopes.clear();
+  result.intercepts.clear();
+  result.break_index.clear();
+  result.breaks.clear();
+  result.break_lines.clear();
 
   // Points of the fit: the prefix with A >= min_area (and A > 0 for the log).
   std::int64_t K = 0;

@@ -78,4 +78,13 @@ struct CaFractalScratch {
 Status ca_fractal(const float* in, std::int64_t n, const CaFractalParams& params, CaFractalScratch& scratch,
                   CaFractalResult& result);
 
+/// The threshold grid of ca_fractal: T values from lo to hi (both > 0, hi > lo) evenly spaced in log, with
+/// the end points exactly lo and hi.
+void ca_threshold_grid(double lo, double hi, std::int64_t T, std::vector<double>& thresholds);
+
+/// The fit of ca_fractal alone, for callers that count the areas themselves (e.g. exactly, from sorted runs
+/// of a tiled grid): result.threshold (from ca_threshold_grid) and result.area (A(>= v_k), non-increasing)
+/// are inputs; the fit fields are outputs; valid and skipped are left alone.
+Status ca_fractal_fit(const CaFractalParams& params, CaFractalResult& result);
+
 } // namespace prospector::kernels

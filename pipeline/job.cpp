@@ -134,6 +134,19 @@ std::shared_ptr<ObjectSpec> make_job_spec() {
       boolean("rx", "compute the RX (Mahalanobis) anomaly over a layer stack", true),
       array_of("rx_layers", "input ids for the RX anomaly; empty = all magnetics, gravity, radiometric, em layers",
                str("", "input id")),
+      choices(str("rx_covariance",
+                  "mean and covariance of the RX (and PCA) layer stack: classical (all cells), or mcd: the robust "
+                  "FAST-MCD estimate (kernel anomaly.mcd) from a sample of cells chosen by position, so that "
+                  "anomalous cells do not inflate the covariance that is meant to find them",
+                  "classical"),
+              {"classical", "mcd"}),
+      range(integer("robust_sample", "cells sampled (every k-th cell in grid order) for the MCD estimate", 20000),
+            100, 1000000),
+      range(integer("pca_components",
+                    "principal-component score grids of the RX layer stack (correlation matrix of its robust "
+                    "z-scores, from the rx_covariance estimate): anomaly_pc1 ..; 0 = none",
+                    0),
+            0, 64),
   };
 
   auto targets = std::make_shared<ObjectSpec>();
@@ -142,6 +155,13 @@ std::shared_ptr<ObjectSpec> make_job_spec() {
       range(num("top_fraction", "targets are the top fraction of valid cells (0.02 = top 2%)", 0.02), 0.0, 1.0, true),
       range(integer("min_cells", "drop targets smaller than this many cells", 1), 1, std::nullopt),
       range(integer("max_targets", "keep at most this many ranked targets per commodity", 50), 1, 100000),
+      choices(str("threshold",
+                  "how the target threshold is chosen: top_fraction, or concentration_area: the highest break of "
+                  "a three-segment concentration-area (C-A) fractal fit of the score's area-above-threshold "
+                  "curve above the median (kernel anomaly.ca_fractal), falling back to top_fraction when the "
+                  "fit finds no break",
+                  "top_fraction"),
+              {"top_fraction", "concentration_area"}),
   };
 
   auto tiling = std::make_shared<ObjectSpec>();
@@ -355,10 +375,14 @@ Job load_job(const std::string& path) {
     if (!ids.count(id)) throw_usage(file + ": key 'anomaly.rx_layers': '" + id + "' is not an input id");
     job.anomaly.rx_layers.push_back(id);
   }
+  job.anomaly.rx_covariance = an.value("rx_covariance", "classical");
+  job.anomaly.robust_sample = an.value("robust_sample", 20000);
+  job.anomaly.pca_components = an.value("pca_components", 0);
   const json tg = v.value("targets", json::object());
   job.targets.top_fraction = tg.value("top_fraction", 0.02);
   job.targets.min_cells = tg.value("min_cells", 1);
   job.targets.max_targets = tg.value("max_targets", 50);
+  job.targets.threshold = tg.value("threshold", "top_fraction");
   job.tile_size = v.value("tiling", json::object()).value("tile_size", 1024);
   job.fft_block = v.value("tiling", json::object()).value("fft_block", 4096);
   if (v.contains("training")) {

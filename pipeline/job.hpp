@@ -94,6 +94,9 @@ struct AnomalyOptions {
   std::int64_t local_radius = 15;         ///< moving-window radius in cells
   bool rx = true;                          ///< compute the RX (Mahalanobis) anomaly
   std::vector<std::string> rx_layers;      ///< input ids; empty = all geophysical layers
+  std::string rx_covariance = "classical"; ///< classical or mcd
+  std::int64_t robust_sample = 20000;      ///< cells sampled for the MCD estimate
+  std::int64_t pca_components = 0;         ///< PC score grids of the RX stack (0 = none)
 };
 
 /// Known deposits for data-driven models (optional).

@@ -26,21 +26,25 @@ const std::vector<StageInfo>& stage_registry() {
        "Order statistics of the union of the sorted per-tile runs (kernel stats.merged): identical for any tiling.",
        false},
       {"pipeline.anomaly", "Robust and local z-scores per layer, tile by tile with a halo",
-       "Robust z-score with the global median/MAD; moving-window z-score with exact fixed-point summed-area tables "
+       "Robust z-score with the global median/MAD; moving-window z-score with exact fixed-point window sums "
        "over the tile plus a halo of anomaly.local_radius cells (kernel window.local_z_exact), so tiles equal an "
-       "untiled run bit for bit; moments of the RX bands for the model stage.",
+       "untiled run bit for bit; moments of the RX bands for the model stage, and for anomaly.rx_covariance = "
+       "mcd a sample of them (every k-th cell of the grid).",
        true},
-      {"pipeline.model", "Global models fitted from per-tile partials (RX mean and covariance)",
-       "Merges the per-tile moments of the RX bands in tile order into the mean and covariance used by the RX "
-       "(Mahalanobis) anomaly.",
+      {"pipeline.model", "Global models fitted from per-tile partials (RX mean and covariance, PCA)",
+       "Merges the per-tile moments of the RX bands in tile order into their mean and covariance, or fits the "
+       "robust FAST-MCD estimate (kernel anomaly.mcd) to the sampled cells in grid order; the PCA "
+       "(anomaly.pca_components, kernel anomaly.pca) decomposes the correlation matrix of that estimate.",
        false},
-      {"pipeline.score", "Fuzzy prospectivity per commodity from its recipe, tile by tile; RX anomaly",
+      {"pipeline.score", "Fuzzy prospectivity per commodity from its recipe, tile by tile; RX and PC grids",
        "Each recipe evidence is transformed (robust/local z, sign or absolute value), mapped through its "
        "membership function and combined by weighted fuzzy overlay into a [0, 1] prospectivity grid; the RX "
-       "anomaly applies the model stage's statistics.",
+       "anomaly and the principal-component scores apply the model stage's statistics.",
        true},
       {"pipeline.targets", "Threshold, 8-connected components across tiles, ranking",
-       "The exact top targets.top_fraction threshold from per-tile sorted scores; components labelled per tile "
+       "The exact top targets.top_fraction threshold from per-tile sorted scores, or (targets.threshold = "
+       "concentration_area) the break of a concentration-area fractal fit of exact area counts; components "
+       "labelled per tile "
        "and joined across tile edges and corners with union-find; statistics in exact fixed-point sums; ranked by "
        "peak, then mean score, then area; outlined with GDAL's polygonizer; evidence shares per target.",
        false},
@@ -80,7 +84,10 @@ nlohmann::json output_layout() {
                               "-9999; grid_mapping crs; long_name names the recipe"},
         {"anomaly_<layer>_robust_z", "float32 (y, x): robust z-score (median/MAD) of an input layer"},
         {"anomaly_<layer>_local_z", "float32 (y, x): moving-window z-score of an input layer"},
-        {"anomaly_rx", "float32 (y, x): squared Mahalanobis distance over the geophysical layers' robust z-scores"},
+        {"anomaly_rx", "float32 (y, x): squared Mahalanobis distance over the geophysical layers' robust z-scores "
+                       "(classical or FAST-MCD covariance, anomaly.rx_covariance)"},
+        {"anomaly_pc<k>", "float32 (y, x), k = 1 .. anomaly.pca_components: principal-component scores of the RX "
+                          "layers' robust z-scores (correlation matrix); long_name gives the share of variance"},
         {"anomaly_ratio_<a>_<b>_robust_z, anomaly_ratio_<a>_<b>_local_z", "float32 (y, x): z-scores of ratio layers "
                                                                           "the recipes use (e.g. K/Th)"},
         {"targets_<c>_polygon", "CF-1.8 geometry container (polygon): node_count, part_node_count, interior_ring, "

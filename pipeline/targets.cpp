@@ -1,6 +1,7 @@
 #include "pipeline/targets.hpp"
 
 #include "kernels/components.hpp"
+#include "kernels/fractal.hpp"
 #include "pipeline/errors.hpp"
 #include "pipeline/gdal_util.hpp"
 
@@ -10,6 +11,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 #include <numeric>
 
 namespace prospector {
@@ -337,6 +339,57 @@ CommodityTargets targets_from_json(const nlohmann::json& j) {
     ct.targets.push_back(std::move(t));
   }
   return ct;
+}
+
+bool concentration_area_threshold(const kernels::SortedRun* runs, std::int64_t n_runs, double& threshold,
+                                  double& fraction, std::string& detail) {
+  float lo = std::numeric_limits<float>::infinity(), hi = 0.0f;
+  std::int64_t total = 0;
+  for (std::int64_t r = 0; r < n_runs; ++r) {
+    const float* b = runs[r].data;
+    const float* e = b + runs[r].n;
+    total += runs[r].n;
+    const float* pos = std::upper_bound(b, e, 0.0f);
+    if (pos != e) {
+      lo = std::min(lo, *pos);
+      hi = std::max(hi, e[-1]);
+    }
+  }
+  // Scores below the median are the background by construction: the fit starts there, so the bulk of the
+  // grid does not decide where the anomalous population begins.
+  float median = 0.0f;
+  if (total > 0 && kernels::kth_smallest(runs, n_runs, total / 2, median).ok) lo = std::max(lo, median);
+  if (!(hi > lo)) {
+    detail = "no positive score range above the median";
+    return false;
+  }
+  kernels::CaFractalResult res;
+  const std::int64_t T = 100;
+  kernels::ca_threshold_grid(lo, hi, T, res.threshold);
+  res.area.assign(static_cast<std::size_t>(T), 0);
+  for (std::int64_t k = 0; k < T; ++k)
+    for (std::int64_t r = 0; r < n_runs; ++r) {
+      const float* b = runs[r].data;
+      const float* e = b + runs[r].n;
+      const double v = res.threshold[static_cast<std::size_t>(k)];
+      res.area[static_cast<std::size_t>(k)] +=
+          e - std::lower_bound(b, e, v, [](float x, double t) { return static_cast<double>(x) < t; });
+    }
+  kernels::CaFractalParams cp;
+  cp.segments = 3;
+  const kernels::Status st = kernels::ca_fractal_fit(cp, res);
+  if (!st.ok || res.breaks.empty()) {
+    detail = st.ok ? "the fit found no break" : st.message;
+    return false;
+  }
+  threshold = res.breaks.back();
+  const std::int64_t above = res.area[static_cast<std::size_t>(res.break_index.back())];
+  fraction = total > 0 ? static_cast<double>(above) / static_cast<double>(total) : 0.0;
+  char buf[160];
+  std::snprintf(buf, sizeof buf, "upper C-A break at %.4g (slopes %.2f / %.2f / %.2f, %lld points)", threshold,
+                res.slopes[0], res.slopes[1], res.slopes.back(), static_cast<long long>(res.points));
+  detail = buf;
+  return true;
 }
 
 } // namespace prospector

@@ -2,6 +2,7 @@
 /// \file targets.hpp
 /// Ranked exploration targets: connected high-prospectivity areas and their statistics.
 
+#include "kernels/order_stats.hpp"
 #include "pipeline/grid.hpp"
 #include "pipeline/tiles.hpp"
 
@@ -46,6 +47,7 @@ struct CommodityTargets {
 /// Options of the targets stage.
 struct TargetOptions {
   double top_fraction = 0.02;  ///< keep the top fraction of valid cells
+  std::string threshold = "top_fraction"; ///< top_fraction or concentration_area
   std::int64_t min_cells = 1;  ///< drop components smaller than this
   std::int64_t max_targets = 50;
 };
@@ -69,6 +71,14 @@ struct TiledTargetSources {
 /// Memory: one tile plus per-component statistics.
 CommodityTargets extract_targets_tiled(const std::string& commodity, const TileGrid& tiles, double threshold,
                                        const TargetOptions& opts, const TiledTargetSources& src);
+
+/// A concentration-area threshold of a tiled score grid from its per-tile sorted runs (kernel
+/// anomaly.ca_fractal's fit): A(>= v) counted exactly on 100 thresholds evenly spaced in log between the
+/// median (or the smallest positive value, if larger) and the largest value, then a three-segment weighted
+/// fit; the threshold is the first value of the highest segment. `fraction` is the share of valid cells at
+/// or above it. Returns false (and says why in `detail`) when there is no such break.
+bool concentration_area_threshold(const kernels::SortedRun* runs, std::int64_t n_runs, double& threshold,
+                                  double& fraction, std::string& detail);
 
 /// JSON round trip of a commodity's targets (work-folder persistence).
 nlohmann::json to_json(const CommodityTargets& t);

@@ -12,11 +12,11 @@
 #include "pipeline/gpkg_writer.hpp"
 #include "pipeline/h5_writer.hpp"
 #include "pipeline/learn.hpp"
+#include "pipeline/multivariate.hpp"
 #include "pipeline/report.hpp"
 #include "pipeline/sha256.hpp"
 #include "pipeline/targets.hpp"
 
-#include <Eigen/Dense>
 #include <fcntl.h>
 #include <csignal>
 #include <sys/mman.h>
@@ -395,20 +395,7 @@ std::string run_anomaly_tile(const Plan& p, std::int64_t t) {
     const size_t k = p.rx_bands.size();
     std::vector<std::vector<float>> bands(k);
     for (size_t b = 0; b < k; ++b) read_tile(layer_tile_path(p, "anomaly_" + p.rx_bands[b] + "_robust_z", t), w, bands[b]);
-    std::vector<double> sum(k, 0.0), cross(k * k, 0.0);
-    std::int64_t count = 0;
-    for (std::int64_t i = 0; i < w.size(); ++i) {
-      bool ok = true;
-      for (size_t b = 0; b < k && ok; ++b) ok = !std::isnan(bands[b][static_cast<size_t>(i)]);
-      if (!ok) continue;
-      ++count;
-      for (size_t a = 0; a < k; ++a) {
-        const double va = bands[a][static_cast<size_t>(i)];
-        sum[a] += va;
-        for (size_t b = 0; b < k; ++b) cross[a * k + b] += va * bands[b][static_cast<size_t>(i)];
-      }
-    }
-    const std::string text = json{{"count", count}, {"sum", sum}, {"cross", cross}}.dump();
+    const std::string text = rx_tile_partial(p, t, bands).dump();
     write_file_atomic(rx_partial_path(p, t), text.data(), text.size(), false);
     h.add(text);
   }
@@ -416,52 +403,7 @@ std::string run_anomaly_tile(const Plan& p, std::int64_t t) {
 }
 
 std::string run_model(const Plan& p, std::vector<std::string>& log) {
-  json model = json::object();
-  const size_t k = p.rx_bands.size();
-  if (k >= 2) {
-    std::int64_t n = 0;
-    std::vector<double> sum(k, 0.0), cross(k * k, 0.0);
-    for (std::int64_t t = 0; t < p.tiles.count(); ++t) {
-      const json part = load_json(rx_partial_path(p, t));
-      n += part["count"].get<std::int64_t>();
-      for (size_t a = 0; a < k; ++a) sum[a] += part["sum"][a].get<double>();
-      for (size_t a = 0; a < k * k; ++a) cross[a] += part["cross"][a].get<double>();
-    }
-    if (n <= static_cast<std::int64_t>(k)) {
-      model["rx"] = {{"enabled", false}, {"reason", "fewer cells with all bands valid than bands + 1"}};
-      log.push_back("anomaly_rx skipped: too few cells where all bands are valid");
-    } else {
-      Eigen::MatrixXd cov(k, k);
-      std::vector<double> mean(k);
-      for (size_t a = 0; a < k; ++a) mean[a] = sum[a] / static_cast<double>(n);
-      for (size_t a = 0; a < k; ++a)
-        for (size_t b = 0; b < k; ++b)
-          cov(static_cast<Eigen::Index>(a), static_cast<Eigen::Index>(b)) =
-              (cross[a * k + b] - static_cast<double>(n) * mean[a] * mean[b]) / static_cast<double>(n - 1);
-      const double ridge = 1e-9 * cov.diagonal().mean();
-      Eigen::MatrixXd reg = cov;
-      reg.diagonal().array() += ridge;
-      Eigen::LLT<Eigen::MatrixXd> llt(reg);
-      if (llt.info() != Eigen::Success) {
-        model["rx"] = {{"enabled", false}, {"reason", "singular covariance"}};
-        log.push_back("anomaly_rx skipped: singular covariance of the bands");
-      } else {
-        Eigen::MatrixXd inv = llt.solve(Eigen::MatrixXd::Identity(static_cast<Eigen::Index>(k), static_cast<Eigen::Index>(k)));
-        std::vector<double> cv(k * k), iv(k * k);
-        for (size_t a = 0; a < k; ++a)
-          for (size_t b = 0; b < k; ++b) {
-            cv[a * k + b] = cov(static_cast<Eigen::Index>(a), static_cast<Eigen::Index>(b));
-            iv[a * k + b] = inv(static_cast<Eigen::Index>(a), static_cast<Eigen::Index>(b));
-          }
-        model["rx"] = {{"enabled", true}, {"bands", p.rx_bands}, {"count", n}, {"mean", mean}, {"cov", cv}, {"inv_cov", iv}};
-        std::string list;
-        for (const auto& b : p.rx_bands) list += (list.empty() ? "" : ", ") + b;
-        log.push_back("anomaly_rx over " + list + " (" + std::to_string(n) + " cells with all bands)");
-      }
-    }
-  } else {
-    model["rx"] = {{"enabled", false}, {"reason", "fewer than two geophysical layers"}};
-  }
+  const json model = fit_multivariate(p, [&](std::int64_t t) { return load_json(rx_partial_path(p, t)); }, log);
   const std::string text = model.dump(1);
   write_text_atomic(model_path(p), text);
   return Hash64().add(text).hex();
@@ -523,25 +465,9 @@ std::string run_score_tile(const Plan& p, std::int64_t t) {
     put_tile(layer_tile_path(p, name, t), score, h);
     put_partial(partial_path(p, name, t), score, sorted, h);
   }
-  const json model = load_json(model_path(p));
-  if (model["rx"]["enabled"].get<bool>()) {
-    const size_t k = p.rx_bands.size();
-    kernels::BandStatistics bs;
-    bs.bands = static_cast<std::int64_t>(k);
-    bs.count = model["rx"]["count"];
-    bs.mean = model["rx"]["mean"].get<std::vector<double>>();
-    bs.cov = model["rx"]["cov"].get<std::vector<double>>();
-    bs.inv_cov = model["rx"]["inv_cov"].get<std::vector<double>>();
-    std::vector<std::vector<float>> bands(k);
-    std::vector<kernels::ConstGridView> views;
-    for (size_t b = 0; b < k; ++b) {
-      read_tile(layer_tile_path(p, "anomaly_" + p.rx_bands[b] + "_robust_z", t), w, bands[b]);
-      views.push_back({bands[b].data(), w.cols, w.rows});
-    }
-    std::vector<float> rx(static_cast<size_t>(n));
-    kernels::mahalanobis_apply(views.data(), static_cast<std::int64_t>(k), bs, {rx.data(), w.cols, w.rows});
-    put_tile(layer_tile_path(p, "anomaly_rx", t), rx, h);
-  }
+  apply_multivariate(p, load_json(model_path(p)), t, [&](const std::string& name, const std::vector<float>& v) {
+    put_tile(layer_tile_path(p, name, t), v, h);
+  });
   return h.hex();
 }
 
@@ -559,6 +485,18 @@ std::string run_targets(const Plan& p, std::vector<std::string>& log) {
       kernels::Status st = kernels::merged_top_fraction_threshold(runs.data(), static_cast<std::int64_t>(runs.size()),
                                                                   opts.top_fraction, threshold);
       if (!st.ok) throw_input(rc.commodity + ": the prospectivity grid has no valid cell; no targets can be ranked");
+      if (opts.threshold == "concentration_area") {
+        double ca = 0, fraction = 0;
+        std::string detail;
+        if (concentration_area_threshold(runs.data(), static_cast<std::int64_t>(runs.size()), ca, fraction, detail)) {
+          threshold = ca;
+          opts.top_fraction = fraction;
+          log.push_back(rc.commodity + ": threshold from the " + detail);
+        } else {
+          log.push_back(rc.commodity + ": concentration-area threshold not found (" + detail +
+                        "); using the top fraction");
+        }
+      }
     }
     TiledTargetSources src;
     src.score_tile = [&](std::int64_t t) { return layer_tile_path(p, layer, t); };
@@ -667,11 +605,7 @@ std::string run_publish(const Plan& p, std::vector<std::string>& log) {
     grids.push_back({"anomaly_" + l.name + "_local_z", "local z-score (moving window, radius " +
                                                          std::to_string(p.halo) + " cells) of " + l.long_name});
   }
-  if (load_json(model_path(p))["rx"]["enabled"].get<bool>()) {
-    std::string list;
-    for (const auto& b : p.rx_bands) list += (list.empty() ? "" : ", ") + b;
-    grids.push_back({"anomaly_rx", "RX anomaly: squared Mahalanobis distance over the robust z-scores of " + list});
-  }
+  multivariate_grids(p, load_json(model_path(p)), grids);
   const json learn = file_exists(learn_path(p)) ? load_json(learn_path(p)) : json::object();
   for (const auto& g : learn.value("grids", json::array())) grids.push_back({g["name"], g["long_name"]});
   const std::string h5 = p.out + "/prospectivity.h5";

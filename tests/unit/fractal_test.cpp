@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 #include <omp.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -194,4 +195,29 @@ TEST_CASE("C-A fractal: registry record", "[fractal]") {
   CHECK(num("min_area") == d.min_area);
   CHECK(num("weighted") == (d.weighted ? 1.0 : 0.0));
   CHECK(k->params.size() == 7);
+}
+
+TEST_CASE("C-A fractal: the fit alone, on areas counted by the caller, equals the whole kernel", "[fractal]") {
+  const std::int64_t n = 200 * 200;
+  const auto v = piecewise_power_law(n, {1.0, 2.5}, {10.0}, false, 7);
+  CaFractalParams p;
+  CaFractalScratch sc;
+  CaFractalResult whole;
+  REQUIRE(ca_fractal(v.data(), n, p, sc, whole).ok);
+  // The caller's own grid and counts (as the targets stage does from sorted runs).
+  std::vector<float> sorted(v.begin(), v.end());
+  std::sort(sorted.begin(), sorted.end());
+  CaFractalResult part;
+  ca_threshold_grid(sorted.front(), sorted.back(), p.thresholds, part.threshold);
+  CHECK(part.threshold == whole.threshold);
+  for (double t : part.threshold)
+    part.area.push_back(sorted.end() - std::lower_bound(sorted.begin(), sorted.end(), t,
+                                                        [](float x, double y) { return x < y; }));
+  CHECK(part.area == whole.area);
+  REQUIRE(ca_fractal_fit(p, part).ok);
+  CHECK(part.breaks == whole.breaks);
+  CHECK(part.slopes == whole.slopes);
+  // Bad input: areas missing.
+  part.area.pop_back();
+  CHECK_FALSE(ca_fractal_fit(p, part).ok);
 }
