@@ -39,6 +39,22 @@ const std::vector<KernelInfo>& kernel_registry() {
          "thread count. NaN cells are excluded from every sum and give NaN; where the statistic is undefined "
          "(S = 0, or a window holding every valid cell) the output is 0.",
          {{"radius", "integer", "3", "half-width of the square window in cells (>= 1)"}}},
+        {"anomaly.gi_star_exact",
+         "Getis-Ord Gi* z-score, identical for any tiling (the pipeline's gi_star transform).",
+         "The formula of anomaly.gi_star with the window sums of window.local_z_exact's exact fixed-point "
+         "engine and the layer's n, Xbar and S given (from exact integer moments, ExactMoments), so a tile "
+         "computed with a halo of `radius` cells equals the untiled result bit for bit, for any thread count: "
+         "sum_j w_ij (x_j - Xbar) = S1 / scale + W_i (shift - Xbar) from the exact window sum S1 and count "
+         "W_i. NaN cells and windows with fewer than `min_count` valid cells give NaN; where the statistic is "
+         "undefined (S = 0, or a window holding every valid cell) the output is 0. O(cells) whatever the "
+         "radius.",
+         {{"radius", "integer", "10", "half-width of the square window in cells (>= 1)"},
+          {"min_count", "integer", "3", "fewer valid cells in the window gives NaN"},
+          {"shift", "number", "0", "subtracted before quantising (the global median)"},
+          {"scale", "number", "1", "quantisation factor (fixed_point_scale of the largest deviation)"},
+          {"n", "integer", "0", "the layer's valid cells (GiStarGlobal)"},
+          {"mean", "number", "0", "the layer's mean"},
+          {"std", "number", "0", "the layer's population standard deviation"}}},
         {"anomaly.mcd",
          "Robust mean and covariance of a band stack by FAST-MCD (Rousseeuw & Van Driessen 1999).",
          "Minimum Covariance Determinant over the cells where every band is finite: h = floor(2 n2 - n + 2 "

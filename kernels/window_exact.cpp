@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <initializer_list>
 #include <limits>
+#include <string>
 #include <type_traits>
 
 #ifdef _OPENMP
@@ -92,6 +94,7 @@ inline double from_u52(std::int64_t x) {
 }
 
 struct RowOut {
+  double* nd;  // n, the valid cells of the window (only when a finisher needs it, else null)
   double* inv; // 1 / n, or NaN when the window holds fewer than min_count (or no) valid cells
   // Narrow windows: S1 (|S1| < 2^40) and n S2 - S1^2 (< 2^80) as (rest, low): rest * 2^52 + low.
   std::int64_t* s1;
@@ -113,6 +116,7 @@ void window_row(const Sums<W>& s, std::int64_t nx, std::int64_t rad, const doubl
   const std::uint64_t* __restrict cs = s.cs;
   const W* __restrict cq = s.cq;
   double* __restrict inv = o.inv;
+  double* __restrict nd = o.nd;
   std::uint64_t wn = 0, ws = 0;
   W wq = 0;
   for (std::int64_t c = 0; c < std::min(nx, rad); ++c) {
@@ -143,6 +147,7 @@ void window_row(const Sums<W>& s, std::int64_t nx, std::int64_t rad, const doubl
       const auto s1 = static_cast<std::int64_t>(ws);
       // n S2 - S1^2 >= 0 exactly (Cauchy-Schwarz): the variance numerator without cancellation.
       const __int128 num = static_cast<__int128>(n) * wq - static_cast<__int128>(s1) * s1;
+      if (nd) nd[c] = static_cast<double>(n);
       inv[c] = inv_table[n];
       s1o[c] = s1;
       rest[c] = static_cast<std::int64_t>(num >> 52);
@@ -158,6 +163,7 @@ void window_row(const Sums<W>& s, std::int64_t nx, std::int64_t rad, const doubl
       const auto s1 = static_cast<std::int64_t>(ws);
       const __int128 num =
           static_cast<__int128>(n) * static_cast<__int128>(wq) - static_cast<__int128>(s1) * s1;
+      if (nd) nd[c] = static_cast<double>(n);
       inv[c] = n >= min_count && n > 0 ? 1.0 / static_cast<double>(n) : nan;
       s1d[c] = static_cast<double>(s1);
       numd[c] = to_double(num);
@@ -195,6 +201,30 @@ void finish_row(const float* in, std::int64_t nx, const RowOut& o, const Finish&
   }
 }
 
+struct GiFinish {
+  double shift, inv_scale, mean, std, n;
+};
+
+// Gi* of one row from its window sums: sum_w (x - Xbar) = S1 / scale + W (shift - Xbar), exactly the
+// anomaly.gi_star formula otherwise; vectorised like finish_row.
+template <bool Narrow>
+void gi_row(const float* in, std::int64_t nx, const RowOut& o, const GiFinish& g, float* out) {
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const bool defined = g.std > 0.0 && g.n > 1.0;
+#pragma omp simd
+  for (std::int64_t c = 0; c < nx; ++c) {
+    const float v = in[c];
+    const double inv = o.inv[c], w = o.nd[c];
+    const bool ok = (v == v) & (inv == inv);
+    const double s1 = Narrow ? from_i51(o.s1[c]) : o.s1d[c];
+    const double num = s1 * g.inv_scale + w * (g.shift - g.mean);
+    const double den2 = (g.n * w - w * w) / (g.n - 1.0);
+    const bool zero = !defined || !(den2 > 0.0);
+    const double gi = num / (g.std * std::sqrt(zero ? 1.0 : den2));
+    out[c] = ok ? (zero ? 0.0f : static_cast<float>(gi)) : nan;
+  }
+}
+
 // Per-thread buffers carved from the scratch vectors.
 struct ThreadBuffers {
   std::int32_t *qa, *qr, *zero; // a quantised row (q then valid flags, 2 nx values), and nx zeros
@@ -204,10 +234,10 @@ struct ThreadBuffers {
   float* dummy;
 };
 
-template <class W>
+template <class W, class RowFinish>
 bool run_band(ConstGridView in, const ExactWindowParams& p, std::int64_t rad, const double* inv_table,
               std::int64_t r_begin, std::int64_t r_end, const Sums<W>& s, const ThreadBuffers& b,
-              const Finish& f, float* mean, float* sd, float* z) {
+              const RowFinish& finish) {
   const std::int64_t nx = in.nx, ny = in.ny;
   bool bad = false;
   std::fill(s.cn, s.cn + nx, 0);
@@ -248,9 +278,7 @@ bool run_band(ConstGridView in, const ExactWindowParams& p, std::int64_t rad, co
       if (has_add || has_rem) update_columns(s, nx, qa, va, qr, vr);
     }
     window_row(s, nx, rad, inv_table, p.min_count, b.row);
-    const std::int64_t o = r * nx;
-    finish_row<std::is_same_v<W, std::uint64_t>>(in.data + o, nx, b.row, f, mean ? mean + o : b.dummy,
-                                                 sd ? sd + o : b.dummy, z ? z + o : b.dummy);
+    finish(std::integral_constant<bool, std::is_same_v<W, std::uint64_t>>{}, r, b);
   }
   return bad;
 }
@@ -269,21 +297,29 @@ double fixed_point_scale(double max_abs_deviation) {
   return std::ldexp(1.0, 24 - std::ilogb(max_abs_deviation) - 1);
 }
 
-Status exact_window_stats(ConstGridView in, const ExactWindowParams& p, ExactWindowScratch& scratch,
-                          float* mean, float* std, float* z) {
-  if (in.nx < 0 || in.ny < 0 || (in.data == nullptr && in.size() > 0))
-    return Status::Invalid("exact_window_stats: invalid grid view");
-  if (p.radius < 1) return Status::Invalid("exact_window_stats: radius must be >= 1");
-  if (!(p.scale > 0.0) || !std::isfinite(p.scale) || !std::isfinite(p.shift))
-    return Status::Invalid("exact_window_stats: bad shift/scale");
-  if (p.min_count < 0) return Status::Invalid("exact_window_stats: min_count must be >= 0");
-  if (std::isnan(p.min_std) || p.min_std < 0.0)
-    return Status::Invalid("exact_window_stats: min_std must be >= 0");
-  const std::int64_t nx = in.nx, ny = in.ny, n = in.size();
-  if (overlaps(in.data, n, mean) || overlaps(in.data, n, std) || overlaps(in.data, n, z))
-    return Status::Invalid("exact_window_stats: an output overlaps the input");
-  if (n == 0 || (mean == nullptr && std == nullptr && z == nullptr)) return Status::Ok();
+namespace {
 
+// Validates the common parameters; the output pointers must not overlap the input.
+Status check_params(const char* who, ConstGridView in, const ExactWindowParams& p,
+                    std::initializer_list<const float*> outs) {
+  const std::string w(who);
+  if (in.nx < 0 || in.ny < 0 || (in.data == nullptr && in.size() > 0))
+    return Status::Invalid(w + ": invalid grid view");
+  if (p.radius < 1) return Status::Invalid(w + ": radius must be >= 1");
+  if (!(p.scale > 0.0) || !std::isfinite(p.scale) || !std::isfinite(p.shift))
+    return Status::Invalid(w + ": bad shift/scale");
+  if (p.min_count < 0) return Status::Invalid(w + ": min_count must be >= 0");
+  if (std::isnan(p.min_std) || p.min_std < 0.0) return Status::Invalid(w + ": min_std must be >= 0");
+  for (const float* o : outs)
+    if (overlaps(in.data, in.size(), o)) return Status::Invalid(w + ": an output overlaps the input");
+  return Status::Ok();
+}
+
+// The engine: per-thread bands of rows, per-row window sums handed to finish(narrow tag, row, buffers).
+template <class RowFinish>
+Status run_engine(const char* who, ConstGridView in, const ExactWindowParams& p, ExactWindowScratch& scratch,
+                  bool need_count, const RowFinish& finish) {
+  const std::int64_t nx = in.nx, ny = in.ny;
   // A radius beyond the grid is the whole grid; clamping also keeps row +/- radius from overflowing.
   const std::int64_t rad = std::min(p.radius, std::max(nx, ny));
   const bool narrow = rad <= kNarrowMaxRadius;
@@ -291,8 +327,8 @@ Status exact_window_stats(ConstGridView in, const ExactWindowParams& p, ExactWin
   const double max_count = std::min(static_cast<double>(2 * rad + 1) * static_cast<double>(2 * rad + 1),
                                     static_cast<double>(nx) * static_cast<double>(ny));
   if (max_count > 8589934592.0)
-    return Status::Invalid(
-        "exact_window_stats: window of more than 2^33 cells (use a smaller radius or tile)");
+    return Status::Invalid(std::string(who) +
+                           ": window of more than 2^33 cells (use a smaller radius or tile)");
   int threads = 1;
 #ifdef _OPENMP
   threads = omp_get_max_threads();
@@ -307,7 +343,7 @@ Status exact_window_stats(ConstGridView in, const ExactWindowParams& p, ExactWin
   const std::size_t slots = (2 * rad + 2) * 2 * W * sizeof(std::int32_t) <= scratch.ring_limit_bytes
                                 ? static_cast<std::size_t>(2 * rad + 2)
                                 : 0;
-  const std::size_t quant_per = 5 * W + slots * 2 * W, reals_per = 3 * W;
+  const std::size_t quant_per = 5 * W + slots * 2 * W, reals_per = 4 * W;
   if (scratch.ints.size() < T * ints_per) scratch.ints.resize(T * ints_per);
   if (scratch.wide.size() < T * wide_per) scratch.wide.resize(T * wide_per);
   if (scratch.quant.size() < T * quant_per) scratch.quant.resize(T * quant_per);
@@ -321,12 +357,6 @@ Status exact_window_stats(ConstGridView in, const ExactWindowParams& p, ExactWin
     scratch.inv[k] =
         static_cast<std::int64_t>(k) >= p.min_count && k > 0 ? 1.0 / static_cast<double>(k) : nan;
   const double* inv_table = narrow ? scratch.inv.data() : nullptr;
-
-  Finish f{};
-  f.shift = p.shift;
-  f.inv_scale = 1.0 / p.scale; // exact: the scale is a power of two in practice, and 1/scale is used alike
-  f.inv_scale2 = f.inv_scale * f.inv_scale;
-  f.min_std = p.min_std;
 
   bool bad = false;
 #pragma omp parallel num_threads(threads) reduction(|| : bad)
@@ -349,21 +379,89 @@ Status exact_window_stats(ConstGridView in, const ExactWindowParams& p, ExactWin
     double* rbase = scratch.reals.data() + tt * reals_per;
     std::uint64_t* ib = scratch.ints.data() + tt * ints_per;
     auto* rowi = reinterpret_cast<std::int64_t*>(ib + 3 * W); // narrow only: after the column sums
-    b.row = {rbase, rowi, rowi + W, rowi + 2 * W, rbase + W, rbase + 2 * W};
+    b.row = {
+        need_count ? rbase + 3 * W : nullptr, rbase, rowi, rowi + W, rowi + 2 * W, rbase + W, rbase + 2 * W};
     b.dummy = scratch.rows.data() + tt * W;
     if (r_begin < r_end) {
       if (narrow) {
         Sums<std::uint64_t> s{ib, ib + W, ib + 2 * W};
-        bad = run_band(in, p, rad, inv_table, r_begin, r_end, s, b, f, mean, std, z);
+        bad = run_band(in, p, rad, inv_table, r_begin, r_end, s, b, finish);
       } else {
         unsigned __int128* wb = scratch.wide.data() + tt * wide_per;
         Sums<unsigned __int128> s{ib, ib + W, wb};
-        bad = run_band(in, p, rad, inv_table, r_begin, r_end, s, b, f, mean, std, z);
+        bad = run_band(in, p, rad, inv_table, r_begin, r_end, s, b, finish);
       }
     }
   }
-  if (bad) return Status::Invalid("exact_window_stats: a value lies outside the fixed-point range");
+  if (bad) return Status::Invalid(std::string(who) + ": a value lies outside the fixed-point range");
   return Status::Ok();
+}
+
+} // namespace
+
+Status exact_window_stats(ConstGridView in, const ExactWindowParams& p, ExactWindowScratch& scratch,
+                          float* mean, float* std, float* z) {
+  if (Status st = check_params("exact_window_stats", in, p, {mean, std, z}); !st.ok) return st;
+  if (in.size() == 0 || (mean == nullptr && std == nullptr && z == nullptr)) return Status::Ok();
+  Finish f{};
+  f.shift = p.shift;
+  f.inv_scale = 1.0 / p.scale; // exact: the scale is a power of two in practice, and 1/scale is used alike
+  f.inv_scale2 = f.inv_scale * f.inv_scale;
+  f.min_std = p.min_std;
+  const std::int64_t nx = in.nx;
+  return run_engine(
+      "exact_window_stats", in, p, scratch, false, [&](auto narrow, std::int64_t r, const ThreadBuffers& b) {
+        const std::int64_t o = r * nx;
+        finish_row<decltype(narrow)::value>(in.data + o, nx, b.row, f, mean ? mean + o : b.dummy,
+                                            std ? std + o : b.dummy, z ? z + o : b.dummy);
+      });
+}
+
+Status exact_window_gi_star(ConstGridView in, const ExactWindowParams& p, const GiStarGlobal& global,
+                            ExactWindowScratch& scratch, float* out) {
+  if (Status st = check_params("exact_window_gi_star", in, p, {out}); !st.ok) return st;
+  if (global.n < 0 || !std::isfinite(global.mean) || !(global.std >= 0.0) || !std::isfinite(global.std))
+    return Status::Invalid("exact_window_gi_star: global n, mean and std must be finite, n and std >= 0");
+  if (in.size() == 0 || out == nullptr) return Status::Ok();
+  GiFinish g{};
+  g.shift = p.shift;
+  g.inv_scale = 1.0 / p.scale;
+  g.mean = global.mean;
+  g.std = global.std;
+  g.n = static_cast<double>(global.n);
+  const std::int64_t nx = in.nx;
+  return run_engine("exact_window_gi_star", in, p, scratch, true,
+                    [&](auto narrow, std::int64_t r, const ThreadBuffers& b) {
+                      gi_row<decltype(narrow)::value>(in.data + r * nx, nx, b.row, g, out + r * nx);
+                    });
+}
+
+void ExactMoments::add(const float* v, std::int64_t n, double shift, double scale) {
+  for (std::int64_t i = 0; i < n; ++i) {
+    const float x = v[i];
+    if (!(std::fabs(x) <= std::numeric_limits<float>::max())) continue; // NaN and +-inf are not counted
+    const double d = (static_cast<double>(x) - shift) * scale;
+    if (!(std::fabs(d) <= kLimit)) {
+      ++outside;
+      continue;
+    }
+    const auto q = static_cast<std::int64_t>((d + kRound) - kRound);
+    ++count;
+    sum += q;
+    sum_sq += static_cast<__int128>(q) * q;
+  }
+}
+
+GiStarGlobal ExactMoments::global(double shift, double scale) const {
+  GiStarGlobal g;
+  g.n = count;
+  if (count == 0) return g;
+  const double nd = static_cast<double>(count);
+  g.mean = static_cast<double>(sum) / nd / scale + shift;
+  // n S2 - S1^2 exactly, then the population variance.
+  const __int128 num = static_cast<__int128>(count) * sum_sq - static_cast<__int128>(sum) * sum;
+  g.std = std::sqrt(std::max(0.0, to_double(num))) / nd / scale;
+  return g;
 }
 
 } // namespace prospector::kernels

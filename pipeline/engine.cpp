@@ -107,7 +107,9 @@ Plan make_plan(const std::string& job_path, const EngineOptions& opts) {
     for (const auto& ev : r.evidence) {
       total += ev.weight;
       EvidenceBinding b;
-      b.base = ev.transform.find("local") != std::string::npos ? "local_z" : "robust_z";
+      b.base = ev.transform.find("gi_star") != std::string::npos ? "gi_star"
+               : ev.transform.find("local") != std::string::npos ? "local_z"
+                                                                 : "robust_z";
       std::string layer = ev.bound_layer.empty() ? find_layer(ev.source, p.input_layers) : ev.bound_layer;
       if (!layer.empty() && !ev.source.filter.empty()) {
         const std::string name = layer + "_" + ev.source.filter;
@@ -171,6 +173,10 @@ Plan make_plan(const std::string& job_path, const EngineOptions& opts) {
                   " of the recipe weight, below combination.min_weight_fraction; missing: " + missing +
                   "; add inputs of those kinds, remove '" + r.commodity + "' from commodities, or override the recipe");
     }
+    for (const auto& b : bind)
+      if (b.base == "gi_star" && !b.layer.empty() &&
+          std::find(p.gi_layers.begin(), p.gi_layers.end(), b.layer) == p.gi_layers.end())
+        p.gi_layers.push_back(b.layer);
     p.evidence.push_back(bind);
   }
   if (p.job.anomaly.rx) {
@@ -331,9 +337,17 @@ private:
       Hash64 q;
       q.add(p_.halo);
       for (const auto& b : p_.rx_bands) q.add(b);
+      q.add("gi");
+      for (const auto& g : p_.gi_layers) q.add(g);
+      q.add(p_.job.anomaly.rx_covariance).add(p_.job.anomaly.robust_sample);
       parts["params"] = q.hex();
     } else if (u.stage == "model") {
       parts["anomaly"] = all_of("anomaly");
+      parts["params"] = Hash64()
+                            .add(p_.job.anomaly.rx_covariance)
+                            .add(p_.job.anomaly.robust_sample)
+                            .add(p_.job.anomaly.pca_components)
+                            .hex();
     } else if (u.stage == "score") {
       need(parts, "model", {"model", -1}, waiting);
       need(parts, "anomaly", {"anomaly", u.tile}, waiting);
@@ -347,6 +361,7 @@ private:
       parts["score"] = all_of("score");
       Hash64 h;
       h.add(p_.job.targets.top_fraction).add(p_.job.targets.min_cells).add(p_.job.targets.max_targets);
+      h.add(p_.job.targets.threshold);
       for (const auto& [c, o] : p_.job.recipes) h.add(c).add(o.top_fraction ? *o.top_fraction : -1.0);
       parts["params"] = h.hex();
     } else if (u.stage == "learn") {

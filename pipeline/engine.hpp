@@ -45,7 +45,7 @@ struct LayerDef {
 /// Resolved evidence of a recipe: which layer and base transform it reads.
 struct EvidenceBinding {
   std::string layer;       ///< "" when the job has no layer for it
-  std::string base;        ///< robust_z or local_z
+  std::string base;        ///< robust_z, local_z or gi_star
 };
 
 /// Everything a run needs, resolved before processing: grid, tiles, layers, recipes.
@@ -59,6 +59,7 @@ struct Plan {
   std::vector<LayerDef> input_layers;
   std::vector<LayerDef> derived_layers;
   std::vector<std::string> rx_bands;
+  std::vector<std::string> gi_layers; ///< layers some evidence takes the Gi* of (anomaly_<layer>_gi_star)
   std::string out;  ///< output folder
   std::string work; ///< out/work
 

@@ -48,8 +48,10 @@ std::shared_ptr<ObjectSpec> make_recipe_spec() {
       required(object("source", "the layer this evidence is computed from", selector)),
       object("ratio_to", "evidence is source / ratio_to, e.g. K/Th for potassic alteration", selector),
       required(choices(str("transform", "robust_z: global median/MAD z-score; local_z: moving-window z-score; "
-                                        "abs_local_z: |local_z|; neg_*: sign flipped (lows)"),
-                       {"robust_z", "neg_robust_z", "local_z", "neg_local_z", "abs_local_z"})),
+                                        "abs_local_z: |local_z|; gi_star: Getis-Ord Gi* hot-spot z-score over "
+                                        "the same window (anomaly.local_radius); neg_*: sign flipped (lows)"),
+                       {"robust_z", "neg_robust_z", "local_z", "neg_local_z", "abs_local_z", "gi_star",
+                        "neg_gi_star"})),
       required(object("membership", "fuzzy membership of the transformed evidence", membership)),
       required(range(num("weight", "relative weight"), 0.0, std::nullopt, true)),
       str("rationale", "why the deposit model expects this evidence", ""),

@@ -24,7 +24,7 @@ struct Evidence {
   std::string id;
   LayerSelector source;
   std::optional<LayerSelector> ratio_to; ///< evidence is source / ratio_to (e.g. K/Th)
-  std::string transform; ///< robust_z, neg_robust_z, local_z, neg_local_z, abs_local_z
+  std::string transform; ///< robust_z, neg_robust_z, local_z, neg_local_z, abs_local_z, gi_star, neg_gi_star
   kernels::MembershipParams membership;
   double weight = 1.0;
   std::string rationale;

@@ -28,8 +28,9 @@ const std::vector<StageInfo>& stage_registry() {
       {"pipeline.anomaly", "Robust and local z-scores per layer, tile by tile with a halo",
        "Robust z-score with the global median/MAD; moving-window z-score with exact fixed-point window sums "
        "over the tile plus a halo of anomaly.local_radius cells (kernel window.local_z_exact), so tiles equal an "
-       "untiled run bit for bit; moments of the RX bands for the model stage, and for anomaly.rx_covariance = "
-       "mcd a sample of them (every k-th cell of the grid).",
+       "untiled run bit for bit; Getis-Ord Gi* over the same window for layers recipes read with transform "
+       "gi_star (kernel anomaly.gi_star_exact); moments of the RX bands for the model stage, and for "
+       "anomaly.rx_covariance = mcd a sample of them (every k-th cell of the grid).",
        true},
       {"pipeline.model", "Global models fitted from per-tile partials (RX mean and covariance, PCA)",
        "Merges the per-tile moments of the RX bands in tile order into their mean and covariance, or fits the "
@@ -84,6 +85,8 @@ nlohmann::json output_layout() {
                               "-9999; grid_mapping crs; long_name names the recipe"},
         {"anomaly_<layer>_robust_z", "float32 (y, x): robust z-score (median/MAD) of an input layer"},
         {"anomaly_<layer>_local_z", "float32 (y, x): moving-window z-score of an input layer"},
+        {"anomaly_<layer>_gi_star", "float32 (y, x): Getis-Ord Gi* z-score (window radius anomaly.local_radius) "
+                                    "of a layer some recipe evidence takes with transform gi_star"},
         {"anomaly_rx", "float32 (y, x): squared Mahalanobis distance over the geophysical layers' robust z-scores "
                        "(classical or FAST-MCD covariance, anomaly.rx_covariance)"},
         {"anomaly_pc<k>", "float32 (y, x), k = 1 .. anomaly.pca_components: principal-component scores of the RX "

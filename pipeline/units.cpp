@@ -45,6 +45,15 @@ std::string targets_path(const Plan& p) { return p.work + "/global/targets.json"
 
 namespace {
 
+// Window parameters of a layer, the same in every tile: shift = its median, scale from its largest deviation.
+kernels::ExactWindowParams window_params(double median, double min, double max, std::int64_t radius) {
+  kernels::ExactWindowParams wp;
+  wp.radius = radius;
+  wp.shift = median;
+  wp.scale = kernels::fixed_point_scale(std::max(std::fabs(min - median), std::fabs(max - median)));
+  return wp;
+}
+
 std::string rx_partial_path(const Plan& p, std::int64_t t) {
   return p.work + "/partials/rx_moments/" + p.tiles.label(t) + ".json";
 }
@@ -348,6 +357,17 @@ std::string run_stats(const Plan& p, std::vector<std::string>& log) {
       }
     out[l.name] = {{"median", loc.median}, {"mad", loc.mad}, {"scale", loc.scale}, {"count", loc.count},
                    {"min", mn}, {"max", mx}};
+    if (std::find(p.gi_layers.begin(), p.gi_layers.end(), l.name) != p.gi_layers.end()) {
+      // Mean and standard deviation for Gi*, from exact integer sums of the values quantised as the anomaly
+      // stage's window sums are: the same for any tiling.
+      const kernels::ExactWindowParams wp = window_params(loc.median, mn, mx, p.halo);
+      kernels::ExactMoments m;
+      for (const auto& r : runs)
+        m.add(r.data, r.n, wp.shift, wp.scale);
+      const kernels::GiStarGlobal g = m.global(wp.shift, wp.scale);
+      out[l.name]["mean"] = g.mean;
+      out[l.name]["std"] = g.std;
+    }
     log.push_back(l.name + ": " + std::to_string(n) + " valid cells, median " + std::to_string(loc.median) +
                   ", MAD " + std::to_string(loc.mad));
   }
@@ -376,19 +396,27 @@ std::string run_anomaly_tile(const Plan& p, std::int64_t t) {
     put_tile(layer_tile_path(p, "anomaly_" + l.name + "_robust_z", t), out, h);
 
     read_window(p, l.name, hw, halo);
-    kernels::ExactWindowParams wp;
-    wp.radius = p.halo;
-    wp.shift = loc.median;
-    const double dev = std::max(std::fabs(s["min"].get<double>() - loc.median), std::fabs(s["max"].get<double>() - loc.median));
-    wp.scale = kernels::fixed_point_scale(dev);
+    const kernels::ExactWindowParams wp = window_params(loc.median, s["min"], s["max"], p.halo);
     z.resize(halo.size());
+    auto crop = [&](const std::string& name) {
+      for (std::int64_t r = 0; r < w.rows; ++r)
+        std::copy(z.begin() + (r + w.row0 - hw.row0) * hw.cols + (w.col0 - hw.col0),
+                  z.begin() + (r + w.row0 - hw.row0) * hw.cols + (w.col0 - hw.col0) + w.cols,
+                  out.begin() + r * w.cols);
+      put_tile(layer_tile_path(p, "anomaly_" + l.name + "_" + name, t), out, h);
+    };
     kernels::Status st = kernels::exact_window_stats({halo.data(), hw.cols, hw.rows}, wp, scratch, nullptr, nullptr, z.data());
     if (!st.ok) throw_runtime("anomaly tile " + p.tiles.label(t) + " layer " + l.name + ": " + st.message);
-    for (std::int64_t r = 0; r < w.rows; ++r)
-      std::copy(z.begin() + (r + w.row0 - hw.row0) * hw.cols + (w.col0 - hw.col0),
-                z.begin() + (r + w.row0 - hw.row0) * hw.cols + (w.col0 - hw.col0) + w.cols,
-                out.begin() + r * w.cols);
-    put_tile(layer_tile_path(p, "anomaly_" + l.name + "_local_z", t), out, h);
+    crop("local_z");
+    if (std::find(p.gi_layers.begin(), p.gi_layers.end(), l.name) != p.gi_layers.end()) {
+      kernels::GiStarGlobal g;
+      g.n = s["count"];
+      g.mean = s["mean"];
+      g.std = s["std"];
+      st = kernels::exact_window_gi_star({halo.data(), hw.cols, hw.rows}, wp, g, scratch, z.data());
+      if (!st.ok) throw_runtime("anomaly tile " + p.tiles.label(t) + " layer " + l.name + " Gi*: " + st.message);
+      crop("gi_star");
+    }
   }
   if (p.rx_bands.size() >= 2) {
     // Moments of the robust z bands over cells where all are valid, merged in tile order by the model stage.
@@ -604,6 +632,9 @@ std::string run_publish(const Plan& p, std::vector<std::string>& log) {
     grids.push_back({"anomaly_" + l.name + "_robust_z", "robust z-score (median/MAD) of " + l.long_name});
     grids.push_back({"anomaly_" + l.name + "_local_z", "local z-score (moving window, radius " +
                                                          std::to_string(p.halo) + " cells) of " + l.long_name});
+    if (std::find(p.gi_layers.begin(), p.gi_layers.end(), l.name) != p.gi_layers.end())
+      grids.push_back({"anomaly_" + l.name + "_gi_star", "Getis-Ord Gi* hot-spot z-score (window radius " +
+                                                             std::to_string(p.halo) + " cells) of " + l.long_name});
   }
   multivariate_grids(p, load_json(model_path(p)), grids);
   const json learn = file_exists(learn_path(p)) ? load_json(learn_path(p)) : json::object();

@@ -40,6 +40,7 @@ TEST_CASE("registry: exactly the documented kernels, sorted by name", "[registry
   const std::vector<std::string> expected = {
       "anomaly.ca_fractal",
       "anomaly.gi_star",
+      "anomaly.gi_star_exact",
       "anomaly.mcd",
       "anomaly.pca",
       "anomaly.rx",
