@@ -1,5 +1,7 @@
 #include "pipeline/engine.hpp"
 
+#include "pipeline/composition.hpp"
+
 #include "pipeline/errors.hpp"
 #include "pipeline/learn.hpp"
 #include "pipeline/progress.hpp"
@@ -99,6 +101,7 @@ Plan make_plan(const std::string& job_path, const EngineOptions& opts) {
                                 units, kind, in.element, in.id, static_cast<int>(i), -1, "", "", false});
     }
   }
+  detail::add_composition_layers(p);
   // Bind recipe evidence to layers; ratios become derived layers computed by the transform stage.
   for (const auto& r : p.recipes) {
     std::vector<EvidenceBinding> bind;
@@ -143,6 +146,9 @@ Plan make_plan(const std::string& job_path, const EngineOptions& opts) {
         if (!ok) throw_usage(p.job.path + ": key 'recipes." + r.commodity + ".evidence." + ev.id + ".layer': no layer '" +
                              layer + "' in this job");
       }
+      // Geochemical evidence of a composition group reads its centred log-ratio (a log ratio of two elements
+      // is already free of closure, and stays as it is).
+      if (!layer.empty() && !ev.ratio_to && ev.source.kind == "geochem") layer = detail::composition_layer(p, layer);
       if (!layer.empty() && ev.ratio_to) {
         const std::string den = find_layer(*ev.ratio_to, p.input_layers);
         if (den.empty()) {
@@ -324,7 +330,7 @@ private:
       need(parts, "ingest", {"ingest", u.tile}, waiting);
       need(parts, "fft", {"fft", -1}, waiting);
       Hash64 h;
-      for (const auto& d : p_.derived_layers) h.add(d.name).add(d.num).add(d.den);
+      for (const auto& d : p_.derived_layers) h.add(d.name).add(d.num).add(d.den).add(static_cast<std::int64_t>(d.clr_group));
       parts["derived"] = h.hex();
     } else if (u.stage == "stats") {
       parts["transform"] = all_of("transform");

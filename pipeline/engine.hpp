@@ -40,6 +40,7 @@ struct LayerDef {
   std::string num, den;  ///< derived ratio: numerator and denominator layers
   bool log_ratio = false; ///< both geochem (log10): the ratio is a difference
   std::string filter;     ///< derived potential-field transform of layer `num` (fft stage)
+  int clr_group = -1;     ///< derived centred log-ratio: index into Plan::clr_groups (transform stage)
 };
 
 /// Resolved evidence of a recipe: which layer and base transform it reads.
@@ -60,6 +61,7 @@ struct Plan {
   std::vector<LayerDef> derived_layers;
   std::vector<std::string> rx_bands;
   std::vector<std::string> gi_layers; ///< layers some evidence takes the Gi* of (anomaly_<layer>_gi_star)
+  std::vector<std::vector<std::string>> clr_groups; ///< geochem.composition = clr: the parts of each group
   std::string out;  ///< output folder
   std::string work; ///< out/work
 

@@ -149,6 +149,21 @@ std::shared_ptr<ObjectSpec> make_job_spec() {
             0, 64),
   };
 
+  auto geochem = std::make_shared<ObjectSpec>();
+  geochem->title = "geochem";
+  geochem->description = "Compositional treatment of the geochemical layers.";
+  geochem->fields = {
+      choices(str("composition",
+                  "none: evidence reads each element's log10 concentration; clr: the centred log-ratio "
+                  "coefficient (kernel geochem.clr) among the parts of its input (each geochem_points input, or "
+                  "all geochem_grid inputs together), which removes the closure of compositional data",
+                  "none"),
+              {"none", "clr"}),
+      array_of("parts", "elements of the composition (e.g. [\"Cu\", \"Ni\", \"Co\"]); empty = every geochemical "
+                        "element of the job",
+               str("", "element")),
+  };
+
   auto targets = std::make_shared<ObjectSpec>();
   targets->title = "targets";
   targets->fields = {
@@ -226,6 +241,7 @@ std::shared_ptr<ObjectSpec> make_job_spec() {
       commodities,
       map_of("recipes", "per commodity recipe overrides", recipe_override, known_commodities()),
       object("anomaly", "anomaly stage options", anomaly),
+      object("geochem", "compositional treatment of the geochemical layers", geochem),
       object("targets", "target extraction options", targets),
       object("tiling", "tiling options", tiling),
       object("training", "known deposits for data-driven models and validation", training),
@@ -378,6 +394,10 @@ Job load_job(const std::string& path) {
   job.anomaly.rx_covariance = an.value("rx_covariance", "classical");
   job.anomaly.robust_sample = an.value("robust_sample", 20000);
   job.anomaly.pca_components = an.value("pca_components", 0);
+  const json gc = v.value("geochem", json::object());
+  job.geochem.composition = gc.value("composition", "none");
+  for (const auto& e : gc.value("parts", json::array()))
+    job.geochem.parts.push_back(e.get<std::string>());
   const json tg = v.value("targets", json::object());
   job.targets.top_fraction = tg.value("top_fraction", 0.02);
   job.targets.min_cells = tg.value("min_cells", 1);

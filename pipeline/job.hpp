@@ -99,6 +99,12 @@ struct AnomalyOptions {
   std::int64_t pca_components = 0;         ///< PC score grids of the RX stack (0 = none)
 };
 
+/// Compositional treatment of the geochemical layers.
+struct GeochemOptions {
+  std::string composition = "none"; ///< none or clr
+  std::vector<std::string> parts;   ///< elements of the composition; empty = all geochemical elements
+};
+
 /// Known deposits for data-driven models (optional).
 struct TrainingSpec {
   std::string path; ///< absolute; empty = no training
@@ -132,6 +138,7 @@ struct Job {
   std::vector<std::string> commodities;
   std::map<std::string, RecipeOverride> recipes;
   AnomalyOptions anomaly;
+  GeochemOptions geochem;
   TargetOptions targets;
   std::int64_t tile_size = 1024;
   std::int64_t fft_block = 4096; ///< FFT block edge for large grids (cells)

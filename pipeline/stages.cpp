@@ -19,7 +19,8 @@ const std::vector<StageInfo>& stage_registry() {
        "the transform and restored); results are stored per tile as derived layers, the same for every tiling.",
        false},
       {"pipeline.transform", "Derived layers (ratios such as K/Th) and per-tile sorted partials for global statistics",
-       "Computes the ratio layers the recipes ask for and, for every layer, the tile's valid values sorted, from "
+       "Computes the ratio layers the recipes ask for, the centred log-ratios of the geochemical parts "
+       "(geochem.composition = clr, kernel geochem.clr) and, for every layer, the tile's valid values sorted, from "
        "which the stats stage merges exact order statistics.",
        true},
       {"pipeline.stats", "Exact global median, MAD, minimum and maximum per layer from the per-tile partials",
@@ -91,6 +92,8 @@ nlohmann::json output_layout() {
                        "(classical or FAST-MCD covariance, anomaly.rx_covariance)"},
         {"anomaly_pc<k>", "float32 (y, x), k = 1 .. anomaly.pca_components: principal-component scores of the RX "
                           "layers' robust z-scores (correlation matrix); long_name gives the share of variance"},
+        {"anomaly_clr_<layer>_robust_z, anomaly_clr_<layer>_local_z",
+         "float32 (y, x): z-scores of the centred log-ratio of a geochemical layer (geochem.composition = clr)"},
         {"anomaly_ratio_<a>_<b>_robust_z, anomaly_ratio_<a>_<b>_local_z", "float32 (y, x): z-scores of ratio layers "
                                                                           "the recipes use (e.g. K/Th)"},
         {"targets_<c>_polygon", "CF-1.8 geometry container (polygon): node_count, part_node_count, interior_ring, "

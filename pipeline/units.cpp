@@ -8,6 +8,7 @@
 #include "kernels/potential_field.hpp"
 #include "kernels/robust_stats.hpp"
 #include "kernels/window_exact.hpp"
+#include "pipeline/composition.hpp"
 #include "pipeline/errors.hpp"
 #include "pipeline/gpkg_writer.hpp"
 #include "pipeline/h5_writer.hpp"
@@ -320,8 +321,11 @@ std::string run_transform_tile(const Plan& p, std::int64_t t) {
   Hash64 h;
   const Window w = p.tiles.window(t);
   std::vector<float> a, b, sorted;
+  compute_composition_tile(p, t, [&](const std::string& name, const std::vector<float>& v) {
+    put_tile(layer_tile_path(p, name, t), v, h);
+  });
   for (const auto& d : p.derived_layers) {
-    if (!d.filter.empty()) continue; // computed by the fft stage
+    if (!d.filter.empty() || d.clr_group >= 0) continue; // fft stage; centred log-ratios above
     read_tile(layer_tile_path(p, d.num, t), w, a);
     read_tile(layer_tile_path(p, d.den, t), w, b);
     for (size_t i = 0; i < a.size(); ++i) {

@@ -1,0 +1,30 @@
+#pragma once
+/// \file composition.hpp
+/// Internal: compositional treatment of the geochemical layers (job option geochem.composition). With
+/// "clr", every geochemical layer of a composition group gets a derived layer clr_<layer> (the centred
+/// log-ratio coefficient, kernel geochem.clr, natural-log units), and recipe evidence of kind geochem reads
+/// it instead of the log10 concentration. Groups: the elements of each geochem_points input, and all
+/// geochem_grid inputs together, restricted to geochem.parts when given; a group of a single part keeps its
+/// log10 values (its centred log-ratio would be 0). Used by engine.cpp and units.cpp.
+
+#include "pipeline/engine.hpp"
+#include "pipeline/tiles.hpp"
+
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace prospector::detail {
+
+/// Adds the clr_<layer> derived layers and Plan::clr_groups; throws a usage error naming the key when a
+/// listed part has no layer or no group has two parts.
+void add_composition_layers(Plan& p);
+
+/// The layer geochemical evidence reads: clr_<layer> when `layer` belongs to a composition group.
+std::string composition_layer(const Plan& p, const std::string& layer);
+
+/// Transform stage: the CLR layers of every group for tile t; put(name, tile) writes one.
+void compute_composition_tile(const Plan& p, std::int64_t t,
+                              const std::function<void(const std::string&, const std::vector<float>&)>& put);
+
+} // namespace prospector::detail
