@@ -1,20 +1,49 @@
 #include "kernels/fuzzy.hpp"
 
+#include "kernels/fastmath.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <vector>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 namespace prospector::kernels {
 
 namespace {
 
 inline double clamp01(double v) { return v < 0.0 ? 0.0 : (v > 1.0 ? 1.0 : v); }
+inline float clamp01f(float v) { return v < 0.0f ? 0.0f : (v > 1.0f ? 1.0f : v); }
 
+// Cells per block of the layer loops; each thread keeps its block's running sums in a small buffer.
+constexpr std::int64_t kBlock = 512;
+
+int max_threads() {
+#ifdef _OPENMP
+  return omp_get_max_threads();
+#else
+  return 1;
+#endif
+}
+
+int thread_id() {
+#ifdef _OPENMP
+  return omp_get_thread_num();
+#else
+  return 0;
+#endif
+}
+
+// out[i] = clamp01(f(in[i])), NaN kept, in float with fastmath's exp/log: branch-free, so it vectorises.
 template <typename F> void apply(const float* in, float* out, std::int64_t n, F f) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for simd schedule(static)
   for (std::int64_t i = 0; i < n; ++i) {
     const float v = in[i];
-    out[i] = std::isnan(v) ? v : static_cast<float>(clamp01(f(static_cast<double>(v))));
+    const float r = clamp01f(f(v == v ? v : 0.0f));
+    out[i] = v == v ? r : v;
   }
 }
 
@@ -29,36 +58,43 @@ Status membership(const float* in, float* out, std::int64_t n, const MembershipP
     if (!std::isfinite(p.low) || !std::isfinite(p.high) || p.low == p.high)
       return Status::Invalid("membership: linear needs finite low != high");
     // One formula covers both directions: with low > high the slope is negative and the clamp flips the ramp.
-    const double low = p.low, inv = 1.0 / (p.high - p.low);
-    apply(in, out, n, [=](double x) { return (x - low) * inv; });
+    const auto low = static_cast<float>(p.low), inv = static_cast<float>(1.0 / (p.high - p.low));
+    apply(in, out, n, [=](float x) { return (x - low) * inv; });
     return Status::Ok();
   }
   case MembershipShape::Large: {
     if (!(p.midpoint > 0.0) || !std::isfinite(p.midpoint) || !(p.spread > 0.0) || !std::isfinite(p.spread))
       return Status::Invalid("membership: large needs midpoint > 0 and spread > 0");
-    const double mid = p.midpoint, s = p.spread;
-    apply(in, out, n, [=](double x) { return x > 0.0 ? 1.0 / (1.0 + std::pow(x / mid, -s)) : 0.0; });
+    const auto inv_mid = static_cast<float>(1.0 / p.midpoint), s = static_cast<float>(p.spread);
+    // (x / mid)^-s = exp(-s ln(x / mid)); exp_f saturates to 0 / inf, so the sigmoid ends at 1 / 0.
+    apply(in, out, n, [=](float x) { // evaluated for every x, selected after: no branch, vectorises
+      const float y = 1.0f / (1.0f + fastmath::exp_f(-s * fastmath::log_f((x > 0.0f ? x : 1.0f) * inv_mid)));
+      return x > 0.0f ? y : 0.0f;
+    });
     return Status::Ok();
   }
   case MembershipShape::Small: {
     if (!(p.midpoint > 0.0) || !std::isfinite(p.midpoint) || !(p.spread > 0.0) || !std::isfinite(p.spread))
       return Status::Invalid("membership: small needs midpoint > 0 and spread > 0");
-    const double mid = p.midpoint, s = p.spread;
-    apply(in, out, n, [=](double x) { return x > 0.0 ? 1.0 / (1.0 + std::pow(x / mid, s)) : 1.0; });
+    const auto inv_mid = static_cast<float>(1.0 / p.midpoint), s = static_cast<float>(p.spread);
+    apply(in, out, n, [=](float x) {
+      const float y = 1.0f / (1.0f + fastmath::exp_f(s * fastmath::log_f((x > 0.0f ? x : 1.0f) * inv_mid)));
+      return x > 0.0f ? y : 1.0f;
+    });
     return Status::Ok();
   }
   case MembershipShape::Logistic: {
     if (!std::isfinite(p.midpoint) || !std::isfinite(p.spread))
       return Status::Invalid("membership: logistic needs finite midpoint and spread");
-    const double mid = p.midpoint, s = p.spread;
-    apply(in, out, n, [=](double x) { return 1.0 / (1.0 + std::exp(-s * (x - mid))); });
+    const auto mid = static_cast<float>(p.midpoint), s = static_cast<float>(p.spread);
+    apply(in, out, n, [=](float x) { return 1.0f / (1.0f + fastmath::exp_f(-s * (x - mid))); });
     return Status::Ok();
   }
   case MembershipShape::Gaussian: {
     if (!std::isfinite(p.midpoint) || !(p.spread > 0.0) || !std::isfinite(p.spread))
       return Status::Invalid("membership: gaussian needs finite midpoint and spread > 0");
-    const double mid = p.midpoint, s = p.spread;
-    apply(in, out, n, [=](double x) { return std::exp(-s * (x - mid) * (x - mid)); });
+    const auto mid = static_cast<float>(p.midpoint), s = static_cast<float>(p.spread);
+    apply(in, out, n, [=](float x) { return fastmath::exp_f(-s * (x - mid) * (x - mid)); });
     return Status::Ok();
   }
   }
@@ -86,16 +122,37 @@ Status weighted_overlay(const float* const* memberships, const double* weights, 
   // sums.
   const double need = params.min_weight_fraction * total * (1.0 - 1e-12);
   const float nan = std::numeric_limits<float>::quiet_NaN();
-#pragma omp parallel for schedule(static)
-  for (std::int64_t i = 0; i < n; ++i) {
-    double sw = 0.0, swm = 0.0;
-    for (std::int64_t k = 0; k < n_layers; ++k) {
-      const float m = memberships[k][i];
-      if (std::isnan(m)) continue;
-      sw += weights[k];
-      swm += weights[k] * static_cast<double>(m);
+  // Layer by layer over blocks of cells, the running sums in the thread's block buffer: loops over
+  // contiguous floats with selects instead of a branch per cell and layer, which vectorise. Each cell still
+  // adds its layers in layer order, so the result does not depend on the blocking or the thread count.
+  const int threads = max_threads();
+  std::vector<double> buf(static_cast<std::size_t>(threads) * 2 * kBlock);
+  const std::int64_t blocks = (n + kBlock - 1) / kBlock;
+#pragma omp parallel num_threads(threads)
+  {
+    double* sw = buf.data() + static_cast<std::size_t>(thread_id()) * 2 * kBlock;
+    double* swm = sw + kBlock;
+#pragma omp for schedule(static)
+    for (std::int64_t b = 0; b < blocks; ++b) {
+      const std::int64_t i0 = b * kBlock, len = std::min(kBlock, n - i0);
+      for (std::int64_t j = 0; j < len; ++j)
+        sw[j] = swm[j] = 0.0;
+      for (std::int64_t k = 0; k < n_layers; ++k) {
+        const float* m = memberships[k] + i0;
+        const double w = weights[k];
+        for (std::int64_t j = 0; j < len; ++j) {
+          const float v = m[j];
+          const bool ok = v == v;
+          sw[j] += ok ? w : 0.0;
+          swm[j] += ok ? w * static_cast<double>(v) : 0.0;
+        }
+      }
+      for (std::int64_t j = 0; j < len; ++j) {
+        const bool ok = (sw[j] > 0.0) & (sw[j] >= need);
+        const double r = clamp01(swm[j] / (ok ? sw[j] : 1.0));
+        out[i0 + j] = ok ? static_cast<float>(r) : nan;
+      }
     }
-    out[i] = (sw > 0.0 && sw >= need) ? static_cast<float>(clamp01(swm / sw)) : nan;
   }
   return Status::Ok();
 }

@@ -1,5 +1,7 @@
 #include "kernels/potential_field.hpp"
 
+#include "kernels/fastmath.hpp"
+
 #include <fftw3.h>
 #include <omp.h>
 
@@ -551,49 +553,10 @@ struct Wavenumber {
   float kx, ky, k;
 };
 
-// exp(-x) for x >= 0 in float arithmetic only (no library call), so that loops over a column vectorise:
-// Cody-Waite range reduction x = n ln 2 + r, a degree-6 polynomial for exp(r) on |r| <= ln 2 / 2 (the
-// Cephes expf coefficients, about 1 ulp) and 2^-n put into the exponent bits. Past x = 80 it returns 0:
-// exp(-x) would be subnormal there, and subnormal arithmetic is slow.
-inline float exp_neg(float x) {
-  const float y = -(x < 80.0f ? x : 80.0f);
-  const float fx = y * 1.44269504088896341f + 0.5f;
-  const auto ti = static_cast<std::int32_t>(fx); // truncation toward zero...
-  const float tf = static_cast<float>(ti);
-  const std::int32_t n = ti - (tf > fx ? 1 : 0); // ...made a floor
-  const float nf = static_cast<float>(n);
-  const float r = (y - nf * 0.693359375f) - nf * -2.12194440e-4f;
-  float p = 1.9875691500e-4f;
-  p = p * r + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
-  p = p * (r * r) + r + 1.0f;
-  const std::int32_t bits = (n + 127) << 23;
-  float two_n;
-  std::memcpy(&two_n, &bits, sizeof two_n);
-  return x < 80.0f ? p * two_n : 0.0f;
-}
+// exp(-x) for x >= 0, vectorisable (fastmath.hpp); 0 past x = 87.3, where it would leave the normal range.
+inline float exp_neg(float x) { return fastmath::exp_f(-x); }
 
-// atan2(y, x) for x >= 0, in [-pi/2, pi/2], in float arithmetic only (vectorises; libm's atan2f does not):
-// the Cephes atanf reduction to |t| <= tan(pi/8) and its degree-4 polynomial, about 2 ulp. atan2(0, 0) = 0.
-inline float atan2_nonneg_x(float y, float x) {
-  const float ay = std::fabs(y);
-  const bool big = ay > 2.414213562373095f * x; // |y / x| > tan(3 pi / 8)
-  const bool mid = !big && ay > 0.4142135623730950f * x;
-  const float num = big ? -x : (mid ? ay - x : ay);
-  const float den = big ? ay : (mid ? ay + x : x);
-  const float t = num / (den > 0.0f ? den : 1.0f);
-  const float y0 = big ? 1.5707963267948966f : (mid ? 0.7853981633974483f : 0.0f);
-  const float z = t * t;
-  const float p =
-      (((8.05374449538e-2f * z - 1.38776856032e-1f) * z + 1.99777106478e-1f) * z - 3.33329491539e-1f) * z *
-          t +
-      t;
-  const float r = y0 + p;
-  return y < 0.0f ? -r : r;
-}
+using fastmath::atan2_nonneg_x;
 
 // Filter values of one spectrum column (fixed kx, the rows' ky) into re/im: by the filter's own vectorised
 // column() when it has one, otherwise point by point.
