@@ -11,10 +11,11 @@
 ///   Gi*_i = (sum_j w_ij x_j - Xbar W_i) / (S sqrt((n W_i - W_i^2) / (n - 1))).
 ///
 /// Method: Xbar and S from per-block partial sums (two passes: mean, then centred squares) combined in
-/// block order; summed-area tables of the count and of (x - Xbar) in double, built like window.local_z's
-/// (row prefix sums in parallel over rows, column prefix sums in parallel over column blocks), so each
+/// block order; summed-area tables of the count and of (x - Xbar) in double (row prefix sums in parallel over
+/// rows, then column prefix sums in parallel over column blocks), so each
 /// window sum costs four lookups whatever the radius and the numerator sum_j w_ij (x_j - Xbar) does not lose
-/// precision on a field with a large offset. Bit-identical for any thread count. O(cells) time.
+/// precision on a field with a large offset. Bit-identical for any thread count. O(cells) time. For tiled
+/// grids (the pipeline) see anomaly.gi_star_exact in window_exact.hpp, which is also tile-invariant.
 ///
 /// Nodata: NaN cells are left out of n, Xbar, S and every window, and get NaN. Where the statistic is
 /// undefined (S = 0, a constant field; or W_i = n, a window holding every valid cell) the cell gets 0.
