@@ -227,9 +227,10 @@ void gi_row(const float* in, std::int64_t nx, const RowOut& o, const GiFinish& g
 
 // Per-thread buffers carved from the scratch vectors.
 struct ThreadBuffers {
-  std::int32_t *qa, *qr, *zero; // a quantised row (q then valid flags, 2 nx values), and nx zeros
+  std::int32_t *qa, *qr, *zero; // a quantised row (q, then its valid flags `stride` later), and zeros
   std::int32_t* ring;           // `slots` quantised rows, or none (slots = 0)
   std::int64_t slots;
+  std::int64_t stride; // distance between the per-thread row arrays: nx plus a skew (see run_engine)
   RowOut row;
   float* dummy;
 };
@@ -245,12 +246,13 @@ bool run_band(ConstGridView in, const ExactWindowParams& p, std::int64_t rad, co
   std::fill(s.cq, s.cq + nx, W(0));
   // Quantised rows live in the ring (slot = row mod slots) when there is one, so each input row is
   // quantised once; otherwise the row leaving the window is quantised again.
-  auto slot = [&](std::int64_t row) { return b.ring + (row % b.slots) * 2 * nx; };
+  const std::int64_t S = b.stride;
+  auto slot = [&](std::int64_t row) { return b.ring + (row % b.slots) * 2 * S; };
   // Window rows of the first output row.
   for (std::int64_t r = std::max<std::int64_t>(0, r_begin - rad); r < std::min(ny, r_begin + rad + 1); ++r) {
     std::int32_t* q = b.slots ? slot(r) : b.qa;
-    bad |= quantise(in.data + r * nx, nx, p.shift, p.scale, q, q + nx) != 0;
-    update_columns(s, nx, q, q + nx, b.zero, b.zero);
+    bad |= quantise(in.data + r * nx, nx, p.shift, p.scale, q, q + S) != 0;
+    update_columns(s, nx, q, q + S, b.zero, b.zero);
   }
   for (std::int64_t r = r_begin; r < r_end; ++r) {
     if (r > r_begin) {
@@ -262,18 +264,18 @@ bool run_band(ConstGridView in, const ExactWindowParams& p, std::int64_t rad, co
       const std::int32_t* vr = b.zero;
       if (has_add) {
         std::int32_t* q = b.slots ? slot(add) : b.qa;
-        bad |= quantise(in.data + add * nx, nx, p.shift, p.scale, q, q + nx) != 0;
+        bad |= quantise(in.data + add * nx, nx, p.shift, p.scale, q, q + S) != 0;
         qa = q;
-        va = q + nx;
+        va = q + S;
       }
       if (has_rem) {
         std::int32_t* q = b.qr;
         if (b.slots && rem >= std::max<std::int64_t>(0, r_begin - rad))
           q = slot(rem);
         else
-          quantise(in.data + rem * nx, nx, p.shift, p.scale, q, q + nx);
+          quantise(in.data + rem * nx, nx, p.shift, p.scale, q, q + S);
         qr = q;
-        vr = q + nx;
+        vr = q + S;
       }
       if (has_add || has_rem) update_columns(s, nx, qa, va, qr, vr);
     }
@@ -337,13 +339,17 @@ Status run_engine(const char* who, ConstGridView in, const ExactWindowParams& p,
 
   // Sized before the parallel region: nothing may allocate (or throw) inside it.
   const auto T = static_cast<std::size_t>(threads), W = static_cast<std::size_t>(nx);
-  const std::size_t ints_per = narrow ? 6 * W : 2 * W;
+  // Row arrays one row plus 16 elements apart: a row of 4096 floats or doubles is a multiple of 4 KiB, and
+  // arrays that far apart all fall into the same first-level cache sets (the column update reads seven of
+  // them at the same index).
+  const std::size_t S = W + 16;
+  const std::size_t ints_per = narrow ? 6 * S : 2 * S;
   const std::size_t wide_per = narrow ? 0 : W;
   // A ring of the 2 radius + 2 latest quantised rows per thread, unless it would pass the scratch's limit.
-  const std::size_t slots = (2 * rad + 2) * 2 * W * sizeof(std::int32_t) <= scratch.ring_limit_bytes
+  const std::size_t slots = (2 * rad + 2) * 2 * S * sizeof(std::int32_t) <= scratch.ring_limit_bytes
                                 ? static_cast<std::size_t>(2 * rad + 2)
                                 : 0;
-  const std::size_t quant_per = 5 * W + slots * 2 * W, reals_per = 4 * W;
+  const std::size_t quant_per = 5 * S + slots * 2 * S, reals_per = 4 * S;
   if (scratch.ints.size() < T * ints_per) scratch.ints.resize(T * ints_per);
   if (scratch.wide.size() < T * wide_per) scratch.wide.resize(T * wide_per);
   if (scratch.quant.size() < T * quant_per) scratch.quant.resize(T * quant_per);
@@ -371,24 +377,25 @@ Status run_engine(const char* who, ConstGridView in, const ExactWindowParams& p,
     std::int32_t* qbase = scratch.quant.data() + tt * quant_per;
     ThreadBuffers b{};
     b.qa = qbase;
-    b.qr = qbase + 2 * W;
-    b.zero = qbase + 4 * W;
-    std::fill(b.zero, b.zero + W, 0);
-    b.ring = qbase + 5 * W;
+    b.qr = qbase + 2 * S;
+    b.zero = qbase + 4 * S;
+    std::fill(b.zero, b.zero + S, 0); // zeros standing in for the values and flags of an absent row
+    b.ring = qbase + 5 * S;
+    b.stride = static_cast<std::int64_t>(S);
     b.slots = static_cast<std::int64_t>(slots);
     double* rbase = scratch.reals.data() + tt * reals_per;
     std::uint64_t* ib = scratch.ints.data() + tt * ints_per;
-    auto* rowi = reinterpret_cast<std::int64_t*>(ib + 3 * W); // narrow only: after the column sums
+    auto* rowi = reinterpret_cast<std::int64_t*>(ib + 3 * S); // narrow only: after the column sums
     b.row = {
-        need_count ? rbase + 3 * W : nullptr, rbase, rowi, rowi + W, rowi + 2 * W, rbase + W, rbase + 2 * W};
+        need_count ? rbase + 3 * S : nullptr, rbase, rowi, rowi + S, rowi + 2 * S, rbase + S, rbase + 2 * S};
     b.dummy = scratch.rows.data() + tt * W;
     if (r_begin < r_end) {
       if (narrow) {
-        Sums<std::uint64_t> s{ib, ib + W, ib + 2 * W};
+        Sums<std::uint64_t> s{ib, ib + S, ib + 2 * S};
         bad = run_band(in, p, rad, inv_table, r_begin, r_end, s, b, finish);
       } else {
         unsigned __int128* wb = scratch.wide.data() + tt * wide_per;
-        Sums<unsigned __int128> s{ib, ib + W, wb};
+        Sums<unsigned __int128> s{ib, ib + S, wb};
         bad = run_band(in, p, rad, inv_table, r_begin, r_end, s, b, finish);
       }
     }
