@@ -1,14 +1,12 @@
 #include "kernels/compositional.hpp"
 
+#include "kernels/openmp_util.hpp"
+
 #include "kernels/fastmath.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <limits>
-
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
 namespace prospector::kernels {
 
@@ -76,22 +74,6 @@ const float kNaNf = std::numeric_limits<float>::quiet_NaN();
 
 template <typename T> void ensure_size(std::vector<T>& v, std::size_t n) {
   if (v.size() < n) v.resize(n);
-}
-
-int max_threads() {
-#ifdef _OPENMP
-  return omp_get_max_threads();
-#else
-  return 1;
-#endif
-}
-
-int thread_id() {
-#ifdef _OPENMP
-  return omp_get_thread_num();
-#else
-  return 0;
-#endif
 }
 
 template <typename View> bool valid_layout(const View& v) {

@@ -1,15 +1,13 @@
 #include "kernels/fuzzy.hpp"
 
+#include "kernels/openmp_util.hpp"
+
 #include "kernels/fastmath.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <limits>
 #include <vector>
-
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
 namespace prospector::kernels {
 
@@ -20,22 +18,6 @@ inline float clamp01f(float v) { return v < 0.0f ? 0.0f : (v > 1.0f ? 1.0f : v);
 
 // Cells per block of the layer loops; each thread keeps its block's running sums in a small buffer.
 constexpr std::int64_t kBlock = 512;
-
-int max_threads() {
-#ifdef _OPENMP
-  return omp_get_max_threads();
-#else
-  return 1;
-#endif
-}
-
-int thread_id() {
-#ifdef _OPENMP
-  return omp_get_thread_num();
-#else
-  return 0;
-#endif
-}
 
 // out[i] = clamp01(f(in[i])), NaN kept, in float with fastmath's exp/log: branch-free, so it vectorises.
 template <typename F> void apply(const float* in, float* out, std::int64_t n, F f) {

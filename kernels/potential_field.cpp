@@ -641,26 +641,8 @@ void columns_filtered(Impl& w, const fftwf_complex* src, fftwf_complex* dst, boo
   });
 }
 
-// Adds h0 times the removed trend back and restores the nodata cells.
-void finish(const Impl& w, GridView out, double h0, const Trend& trend) {
-  const float nan = std::numeric_limits<float>::quiet_NaN();
-#pragma omp parallel for schedule(static)
-  for (std::int64_t r = 0; r < w.ny; ++r) {
-    float* o = out.data + r * w.nx;
-    const std::uint8_t* hole = w.hole.data() + r * w.nx;
-    const double base = h0 * trend.at(r, 0), slope = h0 * trend.bu;
-#pragma omp simd
-    for (std::int64_t c = 0; c < w.nx; ++c) {
-      const float v =
-          h0 != 0.0
-              ? static_cast<float>(o[c] + (base + slope * static_cast<double>(static_cast<std::int32_t>(c))))
-              : o[c];
-      o[c] = hole[c] ? nan : v;
-    }
-  }
-}
-
-// Grid row r of the inverse transform into out: + h0 times the trend, NaN at the holes.
+// Grid row r of the inverse transform into out: + h0 times the trend, NaN at the holes. `row` may be
+// out's own row r (each cell is read before it is written).
 void finish_row(const Impl& w, std::int64_t r, const float* row, GridView out, double h0,
                 const Trend& trend) {
   const float nan = std::numeric_limits<float>::quiet_NaN();
@@ -675,6 +657,13 @@ void finish_row(const Impl& w, std::int64_t r, const float* row, GridView out, d
             : row[c];
     o[c] = hole[c] ? nan : v;
   }
+}
+
+// Adds h0 times the removed trend back to out (in place) and restores the nodata cells.
+void finish(const Impl& w, GridView out, double h0, const Trend& trend) {
+#pragma omp parallel for schedule(static)
+  for (std::int64_t r = 0; r < w.ny; ++r)
+    finish_row(w, r, out.data + r * w.nx, out, h0, trend);
 }
 
 Status invalid(const char* name, const char* what) {

@@ -6,16 +6,14 @@
 
 #include "kernels/robust_covariance.hpp"
 
+#include "kernels/openmp_util.hpp"
+
 #include <Eigen/Cholesky>
 #include <Eigen/Core>
 
 #include <algorithm>
 #include <cmath>
 #include <limits>
-
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
 namespace prospector::kernels {
 
@@ -99,22 +97,6 @@ namespace {
 
 // Cells per reduction block: partial sums per block, combined in block order (thread-count independent).
 constexpr std::int64_t kBlockCells = 16384;
-
-int max_threads() {
-#ifdef _OPENMP
-  return omp_get_max_threads();
-#else
-  return 1;
-#endif
-}
-
-int thread_id() {
-#ifdef _OPENMP
-  return omp_get_thread_num();
-#else
-  return 0;
-#endif
-}
 
 // SplitMix64 (Steele, Lea & Flood 2014): tiny, fast, and its output is fixed by the standard, unlike the
 // std:: distributions whose algorithms vary between library implementations.

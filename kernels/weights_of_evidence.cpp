@@ -1,34 +1,16 @@
 #include "kernels/weights_of_evidence.hpp"
 
+#include "kernels/openmp_util.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
-
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
 namespace prospector::kernels {
 
 namespace {
 
 constexpr std::int32_t kMaxClasses = 1 << 20;
-
-int max_threads() {
-#ifdef _OPENMP
-  return omp_get_max_threads();
-#else
-  return 1;
-#endif
-}
-
-int thread_id() {
-#ifdef _OPENMP
-  return omp_get_thread_num();
-#else
-  return 0;
-#endif
-}
 
 inline bool inside(const std::uint8_t* study_area, std::int64_t i) {
   return study_area == nullptr || study_area[i] != 0;
