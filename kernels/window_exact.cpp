@@ -16,6 +16,17 @@ namespace prospector::kernels {
 
 namespace {
 
+// The per-row loops are forced inline into run_band_body, which is compiled once for the baseline ISA and
+// once each for AVX2 and AVX-512 (picked at run time). The arithmetic is integer or IEEE basic operations in
+// a fixed order (no contraction), so every build gives the same bits.
+#if defined(__GNUC__) || defined(__clang__)
+#define PROSPECTOR_ROW_INLINE __attribute__((always_inline)) inline
+#define PROSPECTOR_LAMBDA_INLINE __attribute__((always_inline))
+#else
+#define PROSPECTOR_ROW_INLINE inline
+#define PROSPECTOR_LAMBDA_INLINE
+#endif
+
 constexpr double kLimit = 16777216.0;          // 2^24: |q| bound, so q^2 <= 2^48
 constexpr double kRound = 6755399441055744.0;  // 1.5 * 2^52: adding and subtracting it rounds half to even
 constexpr std::int64_t kNarrowMaxRadius = 127; // (2r+1)^2 * 2^48 < 2^64: 64-bit sums of squares suffice
@@ -26,8 +37,8 @@ constexpr std::int32_t kOutside = 1 << 25; // marks NaN and out-of-range cells b
 // the fixed-point range (they too get q = 0, so nothing overflows; the caller reports the error). Two plain
 // loops, each of a shape GCC vectorises with SSE2: double comparisons feed only the double-to-int conversion,
 // the flags come from float and int comparisons.
-int quantise(const float* row, std::int64_t nx, double shift, double scale, std::int32_t* q,
-             std::int32_t* valid) {
+PROSPECTOR_ROW_INLINE int quantise(const float* row, std::int64_t nx, double shift, double scale,
+                                   std::int32_t* q, std::int32_t* valid) {
   for (std::int64_t c = 0; c < nx; ++c) {
     const float x = row[c];
     const double d = (static_cast<double>(x) - shift) * scale;
@@ -45,8 +56,8 @@ int quantise(const float* row, std::int64_t nx, double shift, double scale, std:
   return bad;
 }
 
-// 64-bit modular arithmetic for the narrow case; 128-bit for larger windows. The column sums and the sliding
-// window sums along a row are exact modulo 2^64 (2^128) and so exact, as every true window sum fits.
+// 64-bit modular arithmetic for the narrow case; 128-bit for larger windows. The column sums and the window
+// sums along a row are exact modulo 2^64 (2^128) and so exact, as every true window sum fits.
 template <class W> struct Sums {
   std::uint64_t* cn; // per column: valid count of the window rows
   std::uint64_t* cs; // per column: sum of q
@@ -55,16 +66,20 @@ template <class W> struct Sums {
 
 // |q| <= 2^24, so squares are formed as unsigned 32 x 32 -> 64-bit products, which SSE2 vectorises.
 template <class W>
-void update_columns(const Sums<W>& s, std::int64_t nx, const std::int32_t* qa, const std::int32_t* va,
-                    const std::int32_t* qr, const std::int32_t* vr) {
+PROSPECTOR_ROW_INLINE void update_columns(const Sums<W>& s, std::int64_t nx, const std::int32_t* qa,
+                                          const std::int32_t* va, const std::int32_t* qr,
+                                          const std::int32_t* vr) {
+  std::uint64_t* __restrict cn = s.cn;
+  std::uint64_t* __restrict cs = s.cs;
+  W* __restrict cq = s.cq;
   for (std::int64_t c = 0; c < nx; ++c) {
     const std::int32_t a = qa[c], r = qr[c];
     const std::uint32_t ua = a < 0 ? 0u - static_cast<std::uint32_t>(a) : static_cast<std::uint32_t>(a);
     const std::uint32_t ur = r < 0 ? 0u - static_cast<std::uint32_t>(r) : static_cast<std::uint32_t>(r);
-    s.cn[c] += static_cast<std::uint64_t>(static_cast<std::int64_t>(va[c] - vr[c]));
-    s.cs[c] += static_cast<std::uint64_t>(static_cast<std::int64_t>(a) - r);
-    s.cq[c] += static_cast<W>(static_cast<std::uint64_t>(ua) * ua) -
-               static_cast<W>(static_cast<std::uint64_t>(ur) * ur);
+    cn[c] += static_cast<std::uint64_t>(static_cast<std::int64_t>(va[c] - vr[c]));
+    cs[c] += static_cast<std::uint64_t>(static_cast<std::int64_t>(a) - r);
+    cq[c] += static_cast<W>(static_cast<std::uint64_t>(ua) * ua) -
+             static_cast<W>(static_cast<std::uint64_t>(ur) * ur);
   }
 }
 
@@ -80,52 +95,115 @@ inline double to_double(__int128 v) {
 
 // Exact double of an integer |x| < 2^51 (0 <= x < 2^52 for from_u52) by placing it in the mantissa of
 // 1.5 * 2^52 (2^52): integer and double arithmetic only, which SSE2 vectorises (it has no int64 conversion).
-inline double from_i51(std::int64_t x) {
+PROSPECTOR_ROW_INLINE double from_i51(std::int64_t x) {
   const std::uint64_t u = static_cast<std::uint64_t>(x) + 0x4338000000000000ull;
   double d;
   std::memcpy(&d, &u, sizeof d);
   return d - 6755399441055744.0;
 }
-inline double from_u52(std::int64_t x) {
-  const std::uint64_t u = static_cast<std::uint64_t>(x) | 0x4330000000000000ull;
+PROSPECTOR_ROW_INLINE double from_u52(std::uint64_t x) {
+  const std::uint64_t u = x | 0x4330000000000000ull;
   double d;
   std::memcpy(&d, &u, sizeof d);
   return d - 4503599627370496.0;
 }
 
+// Narrow windows: per output row, prefix sums of the column sums, padded so that the window sums of column c
+// are p[c + 2 rad + 1] - p[c] with no clamping at the edges: p[j] holds the sum of columns below j - rad
+// (0 for j <= rad, the row total from j = nx + rad on). Length nx + 2 rad + 1.
+struct Prefix {
+  std::uint64_t* n;
+  std::uint64_t* s;
+  std::uint64_t* q;
+};
+
+// Wide windows: the window sums of one output row, slid along the row in 128 bits and converted to double.
 struct RowOut {
   double* nd;  // n, the valid cells of the window (only when a finisher needs it, else null)
   double* inv; // 1 / n, or NaN when the window holds fewer than min_count (or no) valid cells
-  // Narrow windows: S1 (|S1| < 2^40) and n S2 - S1^2 (< 2^80) as (rest, low): rest * 2^52 + low.
-  std::int64_t* s1;
-  std::int64_t* rest;
-  std::int64_t* low;
-  // Wide windows: the same as doubles.
   double* s1d;
-  double* numd;
+  double* numd; // n S2 - S1^2
 };
 
-// Window sums of one output row from the column sums, sliding along the row: add the column entering the
-// window, drop the one leaving it. `inv_table` (narrow windows) maps a count to its RowOut::inv value.
-template <class W>
-void window_row(const Sums<W>& s, std::int64_t nx, std::int64_t rad, const double* inv_table,
-                std::int64_t min_count, const RowOut& o) {
+// The only sequential loop of a narrow row: three running sums, one add each per column.
+PROSPECTOR_ROW_INLINE void prefix_row(const Sums<std::uint64_t>& s, std::int64_t nx, std::int64_t rad,
+                                      const Prefix& p) {
+  const std::uint64_t* __restrict cn = s.cn;
+  const std::uint64_t* __restrict cs = s.cs;
+  const std::uint64_t* __restrict cq = s.cq;
+  std::uint64_t* __restrict pn = p.n + rad + 1;
+  std::uint64_t* __restrict ps = p.s + rad + 1;
+  std::uint64_t* __restrict pq = p.q + rad + 1;
+  std::uint64_t an = 0, as = 0, aq = 0;
+  for (std::int64_t c = 0; c < nx; ++c) {
+    an += cn[c];
+    as += cs[c];
+    aq += cq[c];
+    pn[c] = an;
+    ps[c] = as;
+    pq[c] = aq;
+  }
+  for (std::int64_t c = nx; c < nx + rad; ++c) {
+    pn[c] = an;
+    ps[c] = as;
+    pq[c] = aq;
+  }
+}
+
+// Window count n, S1 and the variance numerator n S2 - S1^2 of column c of a narrow row, as doubles. The
+// numerator is exact in integers: n < 2^16, 0 <= S2 < 2^64 and |S1| < 2^40 are split into 32- and 20-bit
+// limbs whose products (32 x 32 -> 64 bits, which every x86-64 vector unit has) are recombined as
+// D 2^32 + l with 0 <= D < 2^48 and 0 <= l < 2^32. Both convert exactly, so the double is the correctly
+// rounded numerator (n S2 >= S1^2 by Cauchy-Schwarz, so it is never negative).
+struct NarrowCell {
+  double n, s1, num;
+};
+PROSPECTOR_ROW_INLINE NarrowCell narrow_cell(const Prefix& p, std::int64_t c, std::int64_t w) {
+  const std::uint64_t n = p.n[c + w] - p.n[c];
+  const std::uint64_t s1 = p.s[c + w] - p.s[c];
+  const std::uint64_t s2 = p.q[c + w] - p.q[c];
+  const std::uint64_t neg = s1 >> 63;
+  const std::uint64_t u = (s1 ^ (0 - neg)) + neg; // |S1|
+  const auto a = static_cast<std::uint32_t>(u >> 20), b = static_cast<std::uint32_t>(u & 0xFFFFF);
+  const auto n32 = static_cast<std::uint32_t>(n);
+  const std::uint64_t hi = static_cast<std::uint64_t>(n32) * static_cast<std::uint32_t>(s2 >> 32);
+  const std::uint64_t lo = static_cast<std::uint64_t>(n32) * static_cast<std::uint32_t>(s2);
+  // num = hi 2^32 + lo - a^2 2^40 - 2ab 2^20 - b^2. The low part, biased by 2^62 to stay positive, is
+  // split at bit 32 (the bias is a multiple of 2^32, so it leaves the low bits alone).
+  const std::uint64_t low = lo + (std::uint64_t{1} << 62) - ((static_cast<std::uint64_t>(a) * b) << 21) -
+                            static_cast<std::uint64_t>(b) * b;
+  const std::uint64_t d =
+      hi - ((static_cast<std::uint64_t>(a) * a) << 8) + (low >> 32) - (std::uint64_t{1} << 30);
+  NarrowCell out;
+  out.n = from_u52(n);
+  out.s1 = from_i51(static_cast<std::int64_t>(s1));
+  out.num = from_u52(d) * 4294967296.0 + from_u52(low & 0xFFFFFFFFu);
+  return out;
+}
+
+// Window sums of one wide output row from the column sums, sliding along the row: add the column entering
+// the window, drop the one leaving it.
+PROSPECTOR_ROW_INLINE void window_row_wide(const Sums<unsigned __int128>& s, std::int64_t nx,
+                                           std::int64_t rad, std::int64_t min_count, const RowOut& o) {
   // Local restrict-qualified copies: stores through the row arrays could otherwise alias the structs'
   // pointer fields and force reloads in the loop.
   const std::uint64_t* __restrict cn = s.cn;
   const std::uint64_t* __restrict cs = s.cs;
-  const W* __restrict cq = s.cq;
+  const unsigned __int128* __restrict cq = s.cq;
   double* __restrict inv = o.inv;
   double* __restrict nd = o.nd;
+  double* __restrict s1d = o.s1d;
+  double* __restrict numd = o.numd;
   std::uint64_t wn = 0, ws = 0;
-  W wq = 0;
+  unsigned __int128 wq = 0;
   for (std::int64_t c = 0; c < std::min(nx, rad); ++c) {
     wn += cn[c];
     ws += cs[c];
     wq += cq[c];
   }
+  const double nan = std::numeric_limits<double>::quiet_NaN();
   // Columns entering and leaving the window: the window of column c spans [c - rad, c + rad].
-  auto slide = [&](std::int64_t c) {
+  for (std::int64_t c = 0; c < nx; ++c) {
     if (c + rad < nx) {
       wn += cn[c + rad];
       ws += cs[c + rad];
@@ -136,92 +214,92 @@ void window_row(const Sums<W>& s, std::int64_t nx, std::int64_t rad, const doubl
       ws -= cs[c - rad - 1];
       wq -= cq[c - rad - 1];
     }
-  };
-  if constexpr (std::is_same_v<W, std::uint64_t>) {
-    std::int64_t* __restrict s1o = o.s1;
-    std::int64_t* __restrict rest = o.rest;
-    std::int64_t* __restrict low = o.low;
-    for (std::int64_t c = 0; c < nx; ++c) {
-      slide(c);
-      const auto n = static_cast<std::int64_t>(wn);
-      const auto s1 = static_cast<std::int64_t>(ws);
-      // n S2 - S1^2 >= 0 exactly (Cauchy-Schwarz): the variance numerator without cancellation.
-      const __int128 num = static_cast<__int128>(n) * wq - static_cast<__int128>(s1) * s1;
-      if (nd) nd[c] = static_cast<double>(n);
-      inv[c] = inv_table[n];
-      s1o[c] = s1;
-      rest[c] = static_cast<std::int64_t>(num >> 52);
-      low[c] = static_cast<std::int64_t>(static_cast<std::uint64_t>(num) & ((std::uint64_t{1} << 52) - 1));
-    }
-  } else {
-    double* __restrict s1d = o.s1d;
-    double* __restrict numd = o.numd;
-    const double nan = std::numeric_limits<double>::quiet_NaN();
-    for (std::int64_t c = 0; c < nx; ++c) {
-      slide(c);
-      const auto n = static_cast<std::int64_t>(wn);
-      const auto s1 = static_cast<std::int64_t>(ws);
-      const __int128 num =
-          static_cast<__int128>(n) * static_cast<__int128>(wq) - static_cast<__int128>(s1) * s1;
-      if (nd) nd[c] = static_cast<double>(n);
-      inv[c] = n >= min_count && n > 0 ? 1.0 / static_cast<double>(n) : nan;
-      s1d[c] = static_cast<double>(s1);
-      numd[c] = to_double(num);
-    }
+    const auto n = static_cast<std::int64_t>(wn);
+    const auto s1 = static_cast<std::int64_t>(ws);
+    const __int128 num =
+        static_cast<__int128>(n) * static_cast<__int128>(wq) - static_cast<__int128>(s1) * s1;
+    if (nd) nd[c] = static_cast<double>(n);
+    inv[c] = n >= min_count && n > 0 ? 1.0 / static_cast<double>(n) : nan;
+    s1d[c] = static_cast<double>(s1);
+    numd[c] = to_double(num);
   }
 }
 
 struct Finish {
-  double shift, inv_scale, inv_scale2, min_std;
+  double shift, inv_scale, inv_scale2, min_std, min_count;
 };
 
-// Mean, standard deviation and z of one row from its window sums: plain arithmetic over arrays, vectorised.
-// The mean and variance are formed in double (the mean sits on the layer's offset); the square root and the
-// division of z in float, which is the precision of the outputs.
-template <bool Narrow>
-void finish_row(const float* in, std::int64_t nx, const RowOut& o, const Finish& f, float* mean, float* sd,
-                float* z) {
+// Mean, standard deviation and z of one cell from its window sums, computed unconditionally and selected
+// afterwards (no branch in the loops). The mean and variance are formed in double (the mean sits on the
+// layer's offset); the square root and the division of z in float, which is the precision of the outputs.
+PROSPECTOR_ROW_INLINE void stats_cell(float v, bool enough, double inv, double s1, double num,
+                                      const Finish& f, float& mean, float& sd, float& z) {
   const float nan = std::numeric_limits<float>::quiet_NaN();
-  const auto min_std = static_cast<float>(f.min_std);
+  const bool ok = (v == v) & enough;
+  const double m = s1 * inv * f.inv_scale + f.shift;
+  const float sdev = std::sqrt(static_cast<float>(num * inv * inv * f.inv_scale2));
+  const bool flat = sdev < static_cast<float>(f.min_std);
+  const float zz = static_cast<float>(static_cast<double>(v) - m) / (flat ? 1.0f : sdev);
+  mean = ok ? static_cast<float>(m) : nan;
+  sd = ok ? sdev : nan;
+  z = ok ? (flat ? 0.0f : zz) : nan;
+}
+
+PROSPECTOR_ROW_INLINE void stats_row_narrow(const float* __restrict in, std::int64_t nx, std::int64_t rad,
+                                            const Prefix& p, const Finish& f, float* __restrict mean,
+                                            float* __restrict sd, float* __restrict z) {
+  const std::int64_t w = 2 * rad + 1;
 #pragma omp simd
   for (std::int64_t c = 0; c < nx; ++c) {
-    const float v = in[c];
+    const NarrowCell k = narrow_cell(p, c, w);
+    const bool enough = (k.n >= f.min_count) & (k.n > 0.0);
+    stats_cell(in[c], enough, 1.0 / k.n, k.s1, k.num, f, mean[c], sd[c], z[c]);
+  }
+}
+
+PROSPECTOR_ROW_INLINE void stats_row_wide(const float* __restrict in, std::int64_t nx, const RowOut& o,
+                                          const Finish& f, float* __restrict mean, float* __restrict sd,
+                                          float* __restrict z) {
+#pragma omp simd
+  for (std::int64_t c = 0; c < nx; ++c) {
     const double inv = o.inv[c];
-    // Every operation runs for every cell and the results are selected afterwards: no branch in the loop.
-    const bool ok = (v == v) & (inv == inv);
-    const double s1 = Narrow ? from_i51(o.s1[c]) : o.s1d[c];
-    const double num = Narrow ? from_i51(o.rest[c]) * 4503599627370496.0 + from_u52(o.low[c]) : o.numd[c];
-    const double m = s1 * inv * f.inv_scale + f.shift;
-    const float sdev = std::sqrt(static_cast<float>(num * inv * inv * f.inv_scale2));
-    const bool flat = sdev < min_std;
-    const float zz = static_cast<float>(static_cast<double>(v) - m) / (flat ? 1.0f : sdev);
-    mean[c] = ok ? static_cast<float>(m) : nan;
-    sd[c] = ok ? sdev : nan;
-    z[c] = ok ? (flat ? 0.0f : zz) : nan;
+    stats_cell(in[c], inv == inv, inv, o.s1d[c], o.numd[c], f, mean[c], sd[c], z[c]);
   }
 }
 
 struct GiFinish {
-  double shift, inv_scale, mean, std, n;
+  double shift, inv_scale, mean, std, n, min_count;
 };
 
-// Gi* of one row from its window sums: sum_w (x - Xbar) = S1 / scale + W (shift - Xbar), exactly the
-// anomaly.gi_star formula otherwise; vectorised like finish_row.
-template <bool Narrow>
-void gi_row(const float* in, std::int64_t nx, const RowOut& o, const GiFinish& g, float* out) {
+// Gi* of one cell from its window count w and sum: sum_w (x - Xbar) = S1 / scale + W (shift - Xbar), exactly
+// the anomaly.gi_star formula otherwise.
+PROSPECTOR_ROW_INLINE float gi_cell(float v, bool enough, double w, double s1, const GiFinish& g) {
   const float nan = std::numeric_limits<float>::quiet_NaN();
   const bool defined = g.std > 0.0 && g.n > 1.0;
+  const bool ok = (v == v) & enough;
+  const double num = s1 * g.inv_scale + w * (g.shift - g.mean);
+  const double den2 = (g.n * w - w * w) / (g.n - 1.0);
+  const bool zero = !defined || !(den2 > 0.0);
+  const double gi = num / (g.std * std::sqrt(zero ? 1.0 : den2));
+  return ok ? (zero ? 0.0f : static_cast<float>(gi)) : nan;
+}
+
+PROSPECTOR_ROW_INLINE void gi_row_narrow(const float* __restrict in, std::int64_t nx, std::int64_t rad,
+                                         const Prefix& p, const GiFinish& g, float* __restrict out) {
+  const std::int64_t w = 2 * rad + 1;
 #pragma omp simd
   for (std::int64_t c = 0; c < nx; ++c) {
-    const float v = in[c];
-    const double inv = o.inv[c], w = o.nd[c];
-    const bool ok = (v == v) & (inv == inv);
-    const double s1 = Narrow ? from_i51(o.s1[c]) : o.s1d[c];
-    const double num = s1 * g.inv_scale + w * (g.shift - g.mean);
-    const double den2 = (g.n * w - w * w) / (g.n - 1.0);
-    const bool zero = !defined || !(den2 > 0.0);
-    const double gi = num / (g.std * std::sqrt(zero ? 1.0 : den2));
-    out[c] = ok ? (zero ? 0.0f : static_cast<float>(gi)) : nan;
+    const NarrowCell k = narrow_cell(p, c, w);
+    out[c] = gi_cell(in[c], (k.n >= g.min_count) & (k.n > 0.0), k.n, k.s1, g);
+  }
+}
+
+PROSPECTOR_ROW_INLINE void gi_row_wide(const float* __restrict in, std::int64_t nx, const RowOut& o,
+                                       const GiFinish& g, float* __restrict out) {
+#pragma omp simd
+  for (std::int64_t c = 0; c < nx; ++c) {
+    const double inv = o.inv[c];
+    out[c] = gi_cell(in[c], inv == inv, o.nd[c], o.s1d[c], g);
   }
 }
 
@@ -231,19 +309,26 @@ struct ThreadBuffers {
   std::int32_t* ring;           // `slots` quantised rows, or none (slots = 0)
   std::int64_t slots;
   std::int64_t stride; // distance between the per-thread row arrays: nx plus a skew (see run_engine)
-  RowOut row;
+  Prefix prefix;       // narrow windows
+  RowOut row;          // wide windows
   float* dummy;
 };
 
 template <class W, class RowFinish>
-bool run_band(ConstGridView in, const ExactWindowParams& p, std::int64_t rad, const double* inv_table,
-              std::int64_t r_begin, std::int64_t r_end, const Sums<W>& s, const ThreadBuffers& b,
-              const RowFinish& finish) {
+PROSPECTOR_ROW_INLINE bool run_band_body(ConstGridView in, const ExactWindowParams& p, std::int64_t rad,
+                                         std::int64_t r_begin, std::int64_t r_end, const Sums<W>& s,
+                                         const ThreadBuffers& b, const RowFinish& finish) {
+  constexpr bool narrow = std::is_same_v<W, std::uint64_t>;
   const std::int64_t nx = in.nx, ny = in.ny;
   bool bad = false;
   std::fill(s.cn, s.cn + nx, 0);
   std::fill(s.cs, s.cs + nx, 0);
   std::fill(s.cq, s.cq + nx, W(0));
+  if constexpr (narrow) {
+    std::fill(b.prefix.n, b.prefix.n + rad + 1, 0);
+    std::fill(b.prefix.s, b.prefix.s + rad + 1, 0);
+    std::fill(b.prefix.q, b.prefix.q + rad + 1, 0);
+  }
   // Quantised rows live in the ring (slot = row mod slots) when there is one, so each input row is
   // quantised once; otherwise the row leaving the window is quantised again.
   const std::int64_t S = b.stride;
@@ -279,10 +364,63 @@ bool run_band(ConstGridView in, const ExactWindowParams& p, std::int64_t rad, co
       }
       if (has_add || has_rem) update_columns(s, nx, qa, va, qr, vr);
     }
-    window_row(s, nx, rad, inv_table, p.min_count, b.row);
-    finish(std::integral_constant<bool, std::is_same_v<W, std::uint64_t>>{}, r, b);
+    if constexpr (narrow)
+      prefix_row(s, nx, rad, b.prefix);
+    else
+      window_row_wide(s, nx, rad, p.min_count, b.row);
+    finish(std::integral_constant<bool, narrow>{}, r, b);
   }
   return bad;
+}
+
+template <class W, class RowFinish>
+bool run_band_baseline(ConstGridView in, const ExactWindowParams& p, std::int64_t rad, std::int64_t r_begin,
+                       std::int64_t r_end, const Sums<W>& s, const ThreadBuffers& b,
+                       const RowFinish& finish) {
+  return run_band_body(in, p, rad, r_begin, r_end, s, b, finish);
+}
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define PROSPECTOR_WINDOW_X86 1
+template <class W, class RowFinish>
+__attribute__((target("avx2"))) bool
+run_band_avx2(ConstGridView in, const ExactWindowParams& p, std::int64_t rad, std::int64_t r_begin,
+              std::int64_t r_end, const Sums<W>& s, const ThreadBuffers& b, const RowFinish& finish) {
+  return run_band_body(in, p, rad, r_begin, r_end, s, b, finish);
+}
+template <class W, class RowFinish>
+__attribute__((target("avx512f,avx512dq,avx512vl,avx512bw"))) bool
+run_band_avx512(ConstGridView in, const ExactWindowParams& p, std::int64_t rad, std::int64_t r_begin,
+                std::int64_t r_end, const Sums<W>& s, const ThreadBuffers& b, const RowFinish& finish) {
+  return run_band_body(in, p, rad, r_begin, r_end, s, b, finish);
+}
+#endif
+
+// The widest vector ISA both allowed and present.
+detail::WindowIsa pick_isa(detail::WindowIsa allowed) {
+#ifdef PROSPECTOR_WINDOW_X86
+  if (allowed >= detail::WindowIsa::avx512 && __builtin_cpu_supports("avx512f") &&
+      __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl") &&
+      __builtin_cpu_supports("avx512bw"))
+    return detail::WindowIsa::avx512;
+  if (allowed >= detail::WindowIsa::avx2 && __builtin_cpu_supports("avx2")) return detail::WindowIsa::avx2;
+#else
+  (void)allowed;
+#endif
+  return detail::WindowIsa::baseline;
+}
+
+template <class W, class RowFinish>
+bool run_band(detail::WindowIsa isa, ConstGridView in, const ExactWindowParams& p, std::int64_t rad,
+              std::int64_t r_begin, std::int64_t r_end, const Sums<W>& s, const ThreadBuffers& b,
+              const RowFinish& finish) {
+#ifdef PROSPECTOR_WINDOW_X86
+  if (isa == detail::WindowIsa::avx512) return run_band_avx512(in, p, rad, r_begin, r_end, s, b, finish);
+  if (isa == detail::WindowIsa::avx2) return run_band_avx2(in, p, rad, r_begin, r_end, s, b, finish);
+#else
+  (void)isa;
+#endif
+  return run_band_baseline(in, p, rad, r_begin, r_end, s, b, finish);
 }
 
 bool overlaps(const float* a, std::int64_t n, const float* b) {
@@ -320,7 +458,7 @@ Status check_params(const char* who, ConstGridView in, const ExactWindowParams& 
 // The engine: per-thread bands of rows, per-row window sums handed to finish(narrow tag, row, buffers).
 template <class RowFinish>
 Status run_engine(const char* who, ConstGridView in, const ExactWindowParams& p, ExactWindowScratch& scratch,
-                  bool need_count, const RowFinish& finish) {
+                  detail::WindowIsa allowed, const RowFinish& finish) {
   const std::int64_t nx = in.nx, ny = in.ny;
   // A radius beyond the grid is the whole grid; clamping also keeps row +/- radius from overflowing.
   const std::int64_t rad = std::min(p.radius, std::max(nx, ny));
@@ -336,6 +474,7 @@ Status run_engine(const char* who, ConstGridView in, const ExactWindowParams& p,
   threads = omp_get_max_threads();
 #endif
   threads = static_cast<int>(std::max<std::int64_t>(1, std::min<std::int64_t>(threads, ny)));
+  const detail::WindowIsa isa = pick_isa(allowed);
 
   // Sized before the parallel region: nothing may allocate (or throw) inside it.
   const auto T = static_cast<std::size_t>(threads), W = static_cast<std::size_t>(nx);
@@ -343,26 +482,20 @@ Status run_engine(const char* who, ConstGridView in, const ExactWindowParams& p,
   // arrays that far apart all fall into the same first-level cache sets (the column update reads seven of
   // them at the same index).
   const std::size_t S = W + 16;
-  const std::size_t ints_per = narrow ? 6 * S : 2 * S;
+  // Narrow: three column sums and three padded prefix rows of nx + 2 rad + 1 (plus the same skew).
+  const std::size_t P = W + 2 * static_cast<std::size_t>(rad) + 17;
+  const std::size_t ints_per = narrow ? 3 * S + 3 * P : 2 * S;
   const std::size_t wide_per = narrow ? 0 : W;
   // A ring of the 2 radius + 2 latest quantised rows per thread, unless it would pass the scratch's limit.
   const std::size_t slots = (2 * rad + 2) * 2 * S * sizeof(std::int32_t) <= scratch.ring_limit_bytes
                                 ? static_cast<std::size_t>(2 * rad + 2)
                                 : 0;
-  const std::size_t quant_per = 5 * S + slots * 2 * S, reals_per = 4 * S;
+  const std::size_t quant_per = 5 * S + slots * 2 * S, reals_per = narrow ? 0 : 4 * S;
   if (scratch.ints.size() < T * ints_per) scratch.ints.resize(T * ints_per);
   if (scratch.wide.size() < T * wide_per) scratch.wide.resize(T * wide_per);
   if (scratch.quant.size() < T * quant_per) scratch.quant.resize(T * quant_per);
   if (scratch.reals.size() < T * reals_per) scratch.reals.resize(T * reals_per);
   if (scratch.rows.size() < T * W) scratch.rows.resize(T * W);
-  // 1 / n for every possible count of a narrow window (at most 255^2 + 1 entries), shared by the threads.
-  const std::size_t table = narrow ? static_cast<std::size_t>((2 * rad + 1) * (2 * rad + 1) + 1) : 0;
-  if (scratch.inv.size() < table) scratch.inv.resize(table);
-  const double nan = std::numeric_limits<double>::quiet_NaN();
-  for (std::size_t k = 0; k < table; ++k)
-    scratch.inv[k] =
-        static_cast<std::int64_t>(k) >= p.min_count && k > 0 ? 1.0 / static_cast<double>(k) : nan;
-  const double* inv_table = narrow ? scratch.inv.data() : nullptr;
 
   bool bad = false;
 #pragma omp parallel num_threads(threads) reduction(|| : bad)
@@ -383,20 +516,19 @@ Status run_engine(const char* who, ConstGridView in, const ExactWindowParams& p,
     b.ring = qbase + 5 * S;
     b.stride = static_cast<std::int64_t>(S);
     b.slots = static_cast<std::int64_t>(slots);
-    double* rbase = scratch.reals.data() + tt * reals_per;
     std::uint64_t* ib = scratch.ints.data() + tt * ints_per;
-    auto* rowi = reinterpret_cast<std::int64_t*>(ib + 3 * S); // narrow only: after the column sums
-    b.row = {
-        need_count ? rbase + 3 * S : nullptr, rbase, rowi, rowi + S, rowi + 2 * S, rbase + S, rbase + 2 * S};
     b.dummy = scratch.rows.data() + tt * W;
     if (r_begin < r_end) {
       if (narrow) {
+        b.prefix = {ib + 3 * S, ib + 3 * S + P, ib + 3 * S + 2 * P};
         Sums<std::uint64_t> s{ib, ib + S, ib + 2 * S};
-        bad = run_band(in, p, rad, inv_table, r_begin, r_end, s, b, finish);
+        bad = run_band(isa, in, p, rad, r_begin, r_end, s, b, finish);
       } else {
+        double* rbase = scratch.reals.data() + tt * reals_per;
+        b.row = {rbase + 3 * S, rbase, rbase + S, rbase + 2 * S};
         unsigned __int128* wb = scratch.wide.data() + tt * wide_per;
         Sums<unsigned __int128> s{ib, ib + S, wb};
-        bad = run_band(in, p, rad, inv_table, r_begin, r_end, s, b, finish);
+        bad = run_band(isa, in, p, rad, r_begin, r_end, s, b, finish);
       }
     }
   }
@@ -406,8 +538,9 @@ Status run_engine(const char* who, ConstGridView in, const ExactWindowParams& p,
 
 } // namespace
 
-Status exact_window_stats(ConstGridView in, const ExactWindowParams& p, ExactWindowScratch& scratch,
-                          float* mean, float* std, float* z) {
+Status detail::exact_window_stats_isa(ConstGridView in, const ExactWindowParams& p,
+                                      ExactWindowScratch& scratch, float* mean, float* std, float* z,
+                                      WindowIsa allowed) {
   if (Status st = check_params("exact_window_stats", in, p, {mean, std, z}); !st.ok) return st;
   if (in.size() == 0 || (mean == nullptr && std == nullptr && z == nullptr)) return Status::Ok();
   Finish f{};
@@ -415,13 +548,25 @@ Status exact_window_stats(ConstGridView in, const ExactWindowParams& p, ExactWin
   f.inv_scale = 1.0 / p.scale; // exact: the scale is a power of two in practice, and 1/scale is used alike
   f.inv_scale2 = f.inv_scale * f.inv_scale;
   f.min_std = p.min_std;
+  f.min_count = static_cast<double>(p.min_count);
   const std::int64_t nx = in.nx;
-  return run_engine(
-      "exact_window_stats", in, p, scratch, false, [&](auto narrow, std::int64_t r, const ThreadBuffers& b) {
-        const std::int64_t o = r * nx;
-        finish_row<decltype(narrow)::value>(in.data + o, nx, b.row, f, mean ? mean + o : b.dummy,
-                                            std ? std + o : b.dummy, z ? z + o : b.dummy);
-      });
+  const std::int64_t rad = std::min(p.radius, std::max(in.nx, in.ny));
+  return run_engine("exact_window_stats", in, p, scratch, allowed,
+                    [&](auto narrow, std::int64_t r, const ThreadBuffers& b) PROSPECTOR_LAMBDA_INLINE {
+                      const std::int64_t o = r * nx;
+                      float* m = mean ? mean + o : b.dummy;
+                      float* s = std ? std + o : b.dummy;
+                      float* zz = z ? z + o : b.dummy;
+                      if constexpr (decltype(narrow)::value)
+                        stats_row_narrow(in.data + o, nx, rad, b.prefix, f, m, s, zz);
+                      else
+                        stats_row_wide(in.data + o, nx, b.row, f, m, s, zz);
+                    });
+}
+
+Status exact_window_stats(ConstGridView in, const ExactWindowParams& p, ExactWindowScratch& scratch,
+                          float* mean, float* std, float* z) {
+  return detail::exact_window_stats_isa(in, p, scratch, mean, std, z, detail::WindowIsa::best);
 }
 
 Status exact_window_gi_star(ConstGridView in, const ExactWindowParams& p, const GiStarGlobal& global,
@@ -436,10 +581,16 @@ Status exact_window_gi_star(ConstGridView in, const ExactWindowParams& p, const 
   g.mean = global.mean;
   g.std = global.std;
   g.n = static_cast<double>(global.n);
+  g.min_count = static_cast<double>(p.min_count);
   const std::int64_t nx = in.nx;
-  return run_engine("exact_window_gi_star", in, p, scratch, true,
-                    [&](auto narrow, std::int64_t r, const ThreadBuffers& b) {
-                      gi_row<decltype(narrow)::value>(in.data + r * nx, nx, b.row, g, out + r * nx);
+  const std::int64_t rad = std::min(p.radius, std::max(in.nx, in.ny));
+  return run_engine("exact_window_gi_star", in, p, scratch, detail::WindowIsa::best,
+                    [&](auto narrow, std::int64_t r, const ThreadBuffers& b) PROSPECTOR_LAMBDA_INLINE {
+                      const std::int64_t o = r * nx;
+                      if constexpr (decltype(narrow)::value)
+                        gi_row_narrow(in.data + o, nx, rad, b.prefix, g, out + o);
+                      else
+                        gi_row_wide(in.data + o, nx, b.row, g, out + o);
                     });
 }
 

@@ -18,7 +18,10 @@
 /// grid is read about twice (the removed row usually from cache) and each output written once, instead of
 /// streaming whole-grid summed-area tables through memory. Sums of squares use 64-bit modular integers when
 /// the window cannot exceed 2^64 (radius <= 127) and 128-bit ones otherwise; the variance numerator
-/// n S2 - S1^2 is formed exactly in 128 bits, so there is no cancellation error.
+/// n S2 - S1^2 is formed exactly (from 32-bit limbs in vector registers for radius <= 127, in 128 bits
+/// otherwise), so there is no cancellation error. The row loops are built for the baseline x86-64 ISA, AVX2
+/// and AVX-512 and picked at run time; they use integer and IEEE basic operations in a fixed order, so every
+/// build gives the same bits.
 
 #include "kernels/views.hpp"
 
@@ -45,12 +48,11 @@ struct ExactWindowScratch {
   std::vector<double> reals;
   std::vector<std::int32_t> quant;
   std::vector<float> rows;
-  std::vector<double> inv;
   /// Bytes currently held.
   std::size_t bytes() const {
     return ints.capacity() * sizeof(std::uint64_t) + wide.capacity() * sizeof(unsigned __int128) +
            reals.capacity() * sizeof(double) + quant.capacity() * sizeof(std::int32_t) +
-           rows.capacity() * sizeof(float) + inv.capacity() * sizeof(double);
+           rows.capacity() * sizeof(float);
   }
 };
 
@@ -62,6 +64,14 @@ double fixed_point_scale(double max_abs_deviation);
 /// Invalid when a value exceeds the fixed-point range (|x - shift| * scale > 2^24).
 Status exact_window_stats(ConstGridView in, const ExactWindowParams& params, ExactWindowScratch& scratch,
                           float* mean, float* std, float* z);
+
+namespace detail {
+/// Vector instruction sets of the engine's row loops, narrowest first.
+enum class WindowIsa { baseline, avx2, avx512, best };
+/// exact_window_stats using at most the instruction set `allowed` (tests compare the builds bit for bit).
+Status exact_window_stats_isa(ConstGridView in, const ExactWindowParams& params, ExactWindowScratch& scratch,
+                              float* mean, float* std, float* z, WindowIsa allowed);
+} // namespace detail
 
 /// Global statistics of a layer for exact_window_gi_star: valid cells, mean and population standard
 /// deviation.

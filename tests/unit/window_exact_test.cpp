@@ -1,5 +1,5 @@
-#include "kernels/window_exact.hpp"
 #include "kernels/hotspot.hpp"
+#include "kernels/window_exact.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -156,6 +156,74 @@ TEST_CASE("exact window: the ring of quantised rows and the 128-bit path give th
   }
 }
 
+TEST_CASE("exact window: the baseline and vector builds give the same bits", "[window_exact]") {
+  const std::int64_t nx = 203, ny = 150;
+  const auto v = field(nx, ny, 11);
+  for (std::int64_t rad : {1, 6, 127, 128}) {
+    ExactWindowParams p;
+    p.radius = rad;
+    p.min_count = 5;
+    p.shift = 58000.0;
+    p.scale = fixed_point_scale(1.0);
+    ExactWindowScratch s;
+    std::vector<float> m0(v.size()), s0(v.size()), z0(v.size()), m1(v.size()), s1(v.size()), z1(v.size());
+    REQUIRE(detail::exact_window_stats_isa({v.data(), nx, ny}, p, s, m0.data(), s0.data(), z0.data(),
+                                           detail::WindowIsa::baseline)
+                .ok);
+    REQUIRE(detail::exact_window_stats_isa({v.data(), nx, ny}, p, s, m1.data(), s1.data(), z1.data(),
+                                           detail::WindowIsa::best)
+                .ok);
+    INFO("radius " << rad);
+    CHECK(std::memcmp(m0.data(), m1.data(), m0.size() * sizeof(float)) == 0);
+    CHECK(std::memcmp(s0.data(), s1.data(), s0.size() * sizeof(float)) == 0);
+    CHECK(std::memcmp(z0.data(), z1.data(), z0.size() * sizeof(float)) == 0);
+  }
+}
+
+TEST_CASE("exact window: the variance numerator is exact at the ends of the fixed-point range",
+          "[window_exact]") {
+  // Quantised values of +-2^24 in a 255 x 255 window: |S1| near 2^40 and S2 near 2^64, where every limb of
+  // the narrow numerator is in use. A constant field has n S2 - S1^2 = 0 exactly (sd 0); a checkerboard has
+  // mean +-1/n and sd sqrt(1 - mean^2) in the interior.
+  const std::int64_t nx = 300, ny = 280, rad = 127;
+  ExactWindowParams p;
+  p.radius = rad;
+  p.min_count = 1;
+  p.min_std = 0.0;
+  p.shift = 100.0;
+  p.scale = 16777216.0; // +-1 around the shift maps to +-2^24
+  ExactWindowScratch s;
+  std::vector<float> m(static_cast<size_t>(nx * ny)), sd(m.size());
+  for (float level : {101.0f, 99.0f}) { // S1 = +-65025 * 2^24
+    const std::vector<float> flat(m.size(), level);
+    REQUIRE(exact_window_stats({flat.data(), nx, ny}, p, s, m.data(), sd.data(), nullptr).ok);
+    for (std::size_t i = 0; i < flat.size(); i += 997) {
+      CHECK(m[i] == level);
+      CHECK(sd[i] == 0.0f);
+    }
+  }
+  std::vector<float> board(m.size());
+  for (std::int64_t r = 0; r < ny; ++r)
+    for (std::int64_t c = 0; c < nx; ++c)
+      board[static_cast<size_t>(r * nx + c)] = (r + c) % 2 ? 99.0f : 101.0f;
+  REQUIRE(exact_window_stats({board.data(), nx, ny}, p, s, m.data(), sd.data(), nullptr).ok);
+  for (std::int64_t r : {0L, 140L, 279L})
+    for (std::int64_t c : {0L, 150L, 299L}) {
+      double sum = 0, sq = 0, n = 0;
+      for (std::int64_t rr = std::max<std::int64_t>(0, r - rad); rr <= std::min(ny - 1, r + rad); ++rr)
+        for (std::int64_t cc = std::max<std::int64_t>(0, c - rad); cc <= std::min(nx - 1, c + rad); ++cc) {
+          const double d = board[static_cast<size_t>(rr * nx + cc)] - 100.0;
+          sum += d;
+          sq += d * d;
+          ++n;
+        }
+      const double mean = sum / n, var = sq / n - mean * mean;
+      INFO("cell " << r << ", " << c);
+      CHECK(m[static_cast<size_t>(r * nx + c)] == Approx(100.0 + mean).epsilon(1e-7));
+      CHECK(sd[static_cast<size_t>(r * nx + c)] == Approx(std::sqrt(var)).epsilon(1e-6));
+    }
+}
+
 TEST_CASE("exact window Gi*: equals anomaly.gi_star and is identical for any tiling", "[window_exact]") {
   const std::int64_t nx = 90, ny = 70, rad = 4;
   std::mt19937 gen(11);
@@ -198,8 +266,10 @@ TEST_CASE("exact window Gi*: equals anomaly.gi_star and is identical for any til
   REQUIRE(exact_window_gi_star({v.data(), nx, ny}, p, g, s, whole.data()).ok);
   std::int64_t bad = 0;
   for (size_t i = 0; i < v.size(); ++i) {
-    if (std::isnan(ref[i]) != std::isnan(whole[i])) ++bad;
-    else if (!std::isnan(ref[i]) && std::fabs(ref[i] - whole[i]) > 1e-4 * std::max(1.0f, std::fabs(ref[i]))) ++bad;
+    if (std::isnan(ref[i]) != std::isnan(whole[i]))
+      ++bad;
+    else if (!std::isnan(ref[i]) && std::fabs(ref[i] - whole[i]) > 1e-4 * std::max(1.0f, std::fabs(ref[i])))
+      ++bad;
   }
   CHECK(bad == 0);
   const auto peak = std::max_element(whole.begin(), whole.end(), [](float x, float y) {
