@@ -157,6 +157,7 @@ PROSPECTOR_ROW_INLINE void prefix_row(const Sums<std::uint64_t>& s, std::int64_t
 // rounded numerator (n S2 >= S1^2 by Cauchy-Schwarz, so it is never negative).
 struct NarrowCell {
   double n, s1, num;
+  std::uint64_t count; // n as an integer
 };
 PROSPECTOR_ROW_INLINE NarrowCell narrow_cell(const Prefix& p, std::int64_t c, std::int64_t w) {
   const std::uint64_t n = p.n[c + w] - p.n[c];
@@ -178,6 +179,7 @@ PROSPECTOR_ROW_INLINE NarrowCell narrow_cell(const Prefix& p, std::int64_t c, st
   out.n = from_u52(n);
   out.s1 = from_i51(static_cast<std::int64_t>(s1));
   out.num = from_u52(d) * 4294967296.0 + from_u52(low & 0xFFFFFFFFu);
+  out.count = n;
   return out;
 }
 
@@ -226,7 +228,9 @@ PROSPECTOR_ROW_INLINE void window_row_wide(const Sums<unsigned __int128>& s, std
 }
 
 struct Finish {
-  double shift, inv_scale, inv_scale2, min_std, min_count;
+  double shift, inv_scale, inv_scale2, min_std;
+  const double*
+      inv; // narrow windows: 1 / n for every count n, NaN below min_count (a lookup, not a division)
 };
 
 // Mean, standard deviation and z of one cell from its window sums, computed unconditionally and selected
@@ -252,8 +256,8 @@ PROSPECTOR_ROW_INLINE void stats_row_narrow(const float* __restrict in, std::int
 #pragma omp simd
   for (std::int64_t c = 0; c < nx; ++c) {
     const NarrowCell k = narrow_cell(p, c, w);
-    const bool enough = (k.n >= f.min_count) & (k.n > 0.0);
-    stats_cell(in[c], enough, 1.0 / k.n, k.s1, k.num, f, mean[c], sd[c], z[c]);
+    const double inv = f.inv[k.count];
+    stats_cell(in[c], inv == inv, inv, k.s1, k.num, f, mean[c], sd[c], z[c]);
   }
 }
 
@@ -269,28 +273,39 @@ PROSPECTOR_ROW_INLINE void stats_row_wide(const float* __restrict in, std::int64
 
 struct GiFinish {
   double shift, inv_scale, mean, std, n, min_count;
+  const double* den; // narrow windows: gi_denominator of every window count
 };
 
-// Gi* of one cell from its window count w and sum: sum_w (x - Xbar) = S1 / scale + W (shift - Xbar), exactly
-// the anomaly.gi_star formula otherwise.
-PROSPECTOR_ROW_INLINE float gi_cell(float v, bool enough, double w, double s1, const GiFinish& g) {
-  const float nan = std::numeric_limits<float>::quiet_NaN();
+// The Gi* denominator std sqrt((N w - w^2) / (N - 1)) of a window of w cells, or 0 where Gi* is undefined
+// (std 0, a single cell, or a window holding all N cells).
+inline double gi_denominator(double w, const GiFinish& g) {
   const bool defined = g.std > 0.0 && g.n > 1.0;
-  const bool ok = (v == v) & enough;
-  const double num = s1 * g.inv_scale + w * (g.shift - g.mean);
   const double den2 = (g.n * w - w * w) / (g.n - 1.0);
   const bool zero = !defined || !(den2 > 0.0);
-  const double gi = num / (g.std * std::sqrt(zero ? 1.0 : den2));
+  return zero ? 0.0 : g.std * std::sqrt(den2);
+}
+
+// Gi* of one cell from its window count w, sum and denominator: sum_w (x - Xbar) = S1 / scale + W (shift -
+// Xbar), exactly the anomaly.gi_star formula otherwise.
+PROSPECTOR_ROW_INLINE float gi_cell(float v, bool enough, double w, double s1, double den,
+                                    const GiFinish& g) {
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const bool ok = (v == v) & enough;
+  const double num = s1 * g.inv_scale + w * (g.shift - g.mean);
+  const bool zero = !(den > 0.0);
+  const double gi = num / (zero ? 1.0 : den);
   return ok ? (zero ? 0.0f : static_cast<float>(gi)) : nan;
 }
 
+// The denominator depends on the count alone, so narrow rows look it up (the division and square root it
+// takes would otherwise share the divider with the Gi* division itself).
 PROSPECTOR_ROW_INLINE void gi_row_narrow(const float* __restrict in, std::int64_t nx, std::int64_t rad,
                                          const Prefix& p, const GiFinish& g, float* __restrict out) {
   const std::int64_t w = 2 * rad + 1;
 #pragma omp simd
   for (std::int64_t c = 0; c < nx; ++c) {
     const NarrowCell k = narrow_cell(p, c, w);
-    out[c] = gi_cell(in[c], (k.n >= g.min_count) & (k.n > 0.0), k.n, k.s1, g);
+    out[c] = gi_cell(in[c], (k.n >= g.min_count) & (k.n > 0.0), k.n, k.s1, g.den[k.count], g);
   }
 }
 
@@ -299,7 +314,7 @@ PROSPECTOR_ROW_INLINE void gi_row_wide(const float* __restrict in, std::int64_t 
 #pragma omp simd
   for (std::int64_t c = 0; c < nx; ++c) {
     const double inv = o.inv[c];
-    out[c] = gi_cell(in[c], inv == inv, o.nd[c], o.s1d[c], g);
+    out[c] = gi_cell(in[c], inv == inv, o.nd[c], o.s1d[c], gi_denominator(o.nd[c], g), g);
   }
 }
 
@@ -548,9 +563,17 @@ Status detail::exact_window_stats_isa(ConstGridView in, const ExactWindowParams&
   f.inv_scale = 1.0 / p.scale; // exact: the scale is a power of two in practice, and 1/scale is used alike
   f.inv_scale2 = f.inv_scale * f.inv_scale;
   f.min_std = p.min_std;
-  f.min_count = static_cast<double>(p.min_count);
   const std::int64_t nx = in.nx;
   const std::int64_t rad = std::min(p.radius, std::max(in.nx, in.ny));
+  if (rad <= kNarrowMaxRadius) {
+    const auto counts = static_cast<std::size_t>((2 * rad + 1) * (2 * rad + 1) + 1);
+    if (scratch.table.size() < counts) scratch.table.resize(counts);
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    for (std::size_t k = 0; k < counts; ++k)
+      scratch.table[k] =
+          static_cast<std::int64_t>(k) >= p.min_count && k > 0 ? 1.0 / static_cast<double>(k) : nan;
+    f.inv = scratch.table.data();
+  }
   return run_engine("exact_window_stats", in, p, scratch, allowed,
                     [&](auto narrow, std::int64_t r, const ThreadBuffers& b) PROSPECTOR_LAMBDA_INLINE {
                       const std::int64_t o = r * nx;
@@ -584,6 +607,13 @@ Status exact_window_gi_star(ConstGridView in, const ExactWindowParams& p, const 
   g.min_count = static_cast<double>(p.min_count);
   const std::int64_t nx = in.nx;
   const std::int64_t rad = std::min(p.radius, std::max(in.nx, in.ny));
+  if (rad <= kNarrowMaxRadius) {
+    const auto counts = static_cast<std::size_t>((2 * rad + 1) * (2 * rad + 1) + 1);
+    if (scratch.table.size() < counts) scratch.table.resize(counts);
+    for (std::size_t k = 0; k < counts; ++k)
+      scratch.table[k] = gi_denominator(static_cast<double>(k), g);
+    g.den = scratch.table.data();
+  }
   return run_engine("exact_window_gi_star", in, p, scratch, detail::WindowIsa::best,
                     [&](auto narrow, std::int64_t r, const ThreadBuffers& b) PROSPECTOR_LAMBDA_INLINE {
                       const std::int64_t o = r * nx;

@@ -48,11 +48,12 @@ struct ExactWindowScratch {
   std::vector<double> reals;
   std::vector<std::int32_t> quant;
   std::vector<float> rows;
+  std::vector<double> table; ///< per window count: 1 / n or the Gi* denominator
   /// Bytes currently held.
   std::size_t bytes() const {
     return ints.capacity() * sizeof(std::uint64_t) + wide.capacity() * sizeof(unsigned __int128) +
            reals.capacity() * sizeof(double) + quant.capacity() * sizeof(std::int32_t) +
-           rows.capacity() * sizeof(float);
+           rows.capacity() * sizeof(float) + table.capacity() * sizeof(double);
   }
 };
 

@@ -544,6 +544,23 @@ int main(int argc, char** argv) {
          },
          "8 + 20 + 32 + 40"});
   }
+  // anomaly.gi_star_exact (the Gi* of the gi_star recipe transform): the window engine above with the
+  // layer's exact global moments (computed once, as the pipeline's stats stage does): read 4 + write 4.
+  k::ExactMoments gmoments;
+  const double gshift = 58000.0, gscale = k::fixed_point_scale(dev);
+  gmoments.add(mag.data, mag.size(), gshift, gscale);
+  const k::GiStarGlobal gglobal = gmoments.global(gshift, gscale);
+  for (std::int64_t r : {3, 20}) {
+    k::ExactWindowParams p;
+    p.radius = r;
+    p.min_count = 1;
+    p.shift = gshift;
+    p.scale = gscale;
+    add({"anomaly.gi_star_exact r=" + std::to_string(r), "anomaly.gi_star.r" + std::to_string(r), false,
+         false, "", 8, 8, o.reps,
+         [&, p] { check(k::exact_window_gi_star(mag, p, gglobal, escratch, out.data()), "gi_star_exact"); },
+         "read 4 + write 4 (row state in cache)"});
+  }
 
   // potential_field.*: plan created once, outside every timed loop. Byte estimate per call, per grid cell (g
   // = 1 grid cell, P = padded cells per grid cell, R = nxp * ny / n^2 for the padded rows that hold grid
