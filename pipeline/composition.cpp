@@ -21,34 +21,128 @@ bool same_element(const std::string& a, const std::string& b) {
   return true;
 }
 
+// The geochemical layers of each group: the elements of each geochem_points input, and all geochem_grid
+// inputs together.
+struct Group {
+  std::string label;
+  std::vector<const LayerDef*> layers;
+};
+
+std::vector<Group> geochem_groups(const Plan& p) {
+  std::vector<Group> groups;
+  for (const auto& l : p.input_layers) {
+    if (l.kind != "geochem") continue;
+    const InputSpec& in = p.job.inputs[static_cast<size_t>(l.input)];
+    const std::string label =
+        in.kind == "geochem_points" ? "input '" + in.id + "'" : "the geochem_grid inputs";
+    auto g = std::find_if(groups.begin(), groups.end(), [&](const Group& x) { return x.label == label; });
+    if (g == groups.end()) g = groups.insert(groups.end(), Group{label, {}});
+    g->layers.push_back(&l);
+  }
+  return groups;
+}
+
+// Reads the tiles of `layers` (log10 concentrations) as concentrations, the compositional kernels' input.
+void read_parts(const Plan& p, std::int64_t t, const std::vector<std::string>& layers,
+                std::vector<std::vector<float>>& x, std::vector<kernels::ConstGridView>& in) {
+  const Window w = p.tiles.window(t);
+  x.resize(layers.size());
+  in.clear();
+  for (size_t k = 0; k < layers.size(); ++k) {
+    read_tile(layer_tile_path(p, layers[k], t), w, x[k]);
+    for (float& v : x[k])
+      v = std::pow(10.0f, v); // NaN stays NaN
+    in.push_back({x[k].data(), w.cols, w.rows});
+  }
+}
+
+// A sequential binary partition of r + s parts (numerator first) whose first row is the balance of the r
+// numerator parts against the s denominator parts; the other rows split each side one part at a time.
+std::vector<int> balance_partition(std::int64_t r, std::int64_t s) {
+  const std::int64_t D = r + s;
+  std::vector<int> sbp;
+  auto row = [&](std::int64_t plus, std::int64_t minus0, std::int64_t minus1) {
+    for (std::int64_t k = 0; k < D; ++k)
+      sbp.push_back(k == plus ? 1 : (k >= minus0 && k < minus1 ? -1 : 0));
+  };
+  for (std::int64_t k = 0; k < D; ++k)
+    sbp.push_back(k < r ? 1 : -1);
+  for (std::int64_t i = 0; i + 1 < r; ++i)
+    row(i, i + 1, r);
+  for (std::int64_t i = 0; i + 1 < s; ++i)
+    row(r + i, r + i + 1, D);
+  return sbp;
+}
+
 } // namespace
+
+void add_balance_layers(Plan& p) {
+  const auto groups = geochem_groups(p);
+  for (size_t i = 0; i < p.job.geochem.balances.size(); ++i) {
+    const BalanceSpec& b = p.job.geochem.balances[i];
+    const std::string key = "geochem.balances[" + std::to_string(i) + "]";
+    // The group holding the first numerator element must hold them all.
+    const Group* group = nullptr;
+    for (const auto& g : groups)
+      for (const LayerDef* l : g.layers)
+        if (!group && same_element(l->element, b.numerator.front())) group = &g;
+    if (!group)
+      throw_usage(p.job.path + ": key '" + key + ".numerator': no geochemical layer of element '" +
+                  b.numerator.front() + "' in this job; list elements of the geochem inputs");
+    BalanceLayers layers;
+    auto resolve = [&](const std::vector<std::string>& elements, std::vector<std::string>& out,
+                       const char* side) {
+      for (const auto& e : elements) {
+        const LayerDef* found = nullptr;
+        for (const LayerDef* l : group->layers)
+          if (same_element(l->element, e)) found = l;
+        if (!found)
+          throw_usage(p.job.path + ": key '" + key + "." + side + "': element '" + e + "' is not among the " +
+                      "elements of " + group->label + ", which holds '" + b.numerator.front() +
+                      "'; the elements of one balance must come from the same geochemical input");
+        out.push_back(found->name);
+      }
+    };
+    resolve(b.numerator, layers.numerator, "numerator");
+    resolve(b.denominator, layers.denominator, "denominator");
+    p.balances.push_back(layers);
+    auto join = [](const std::vector<std::string>& v) {
+      std::string s;
+      for (const auto& e : v)
+        s += (s.empty() ? "" : ", ") + e;
+      return s;
+    };
+    LayerDef d;
+    d.name = "balance_" + b.name;
+    d.long_name = "isometric log-ratio balance (" + join(b.numerator) + ") / (" + join(b.denominator) +
+                  ") of " + group->label;
+    d.units = "1";
+    d.kind = "derived";
+    d.element = b.name;
+    d.source_id = group->layers.front()->source_id;
+    d.balance = static_cast<int>(p.balances.size()) - 1;
+    p.derived_layers.push_back(d);
+  }
+}
+
+std::string balance_layer(const Plan& p, const std::string& name) {
+  for (const auto& d : p.derived_layers)
+    if (d.balance >= 0 && d.element == name) return d.name;
+  return "";
+}
 
 void add_composition_layers(Plan& p) {
   const GeochemOptions& g = p.job.geochem;
   if (g.composition != "clr") return;
-  std::map<std::string, std::vector<std::string>> groups; // group label -> layer names, in input order
-  std::vector<std::string> labels;
   std::vector<bool> found(g.parts.size(), false);
-  for (const auto& l : p.input_layers) {
-    if (l.kind != "geochem") continue;
-    if (!g.parts.empty()) {
-      bool listed = false;
+  for (const auto& group : geochem_groups(p)) {
+    std::vector<std::string> names; // the group's layers among geochem.parts, in input order
+    for (const LayerDef* l : group.layers) {
+      bool listed = g.parts.empty();
       for (size_t k = 0; k < g.parts.size(); ++k)
-        if (same_element(g.parts[k], l.element)) listed = found[k] = true;
-      if (!listed) continue;
+        if (same_element(g.parts[k], l->element)) listed = found[k] = true;
+      if (listed) names.push_back(l->name);
     }
-    const InputSpec& in = p.job.inputs[static_cast<size_t>(l.input)];
-    const std::string label =
-        in.kind == "geochem_points" ? "input '" + in.id + "'" : "the geochem_grid inputs";
-    if (!groups.count(label)) labels.push_back(label);
-    groups[label].push_back(l.name);
-  }
-  for (size_t k = 0; k < g.parts.size(); ++k)
-    if (!found[k])
-      throw_usage(p.job.path + ": key 'geochem.parts': no geochemical layer of element '" + g.parts[k] +
-                  "' in this job; list elements of the geochem inputs, or leave parts out to use them all");
-  for (const auto& label : labels) {
-    const auto& names = groups[label];
     if (names.size() < 2) continue; // the centred log-ratio of a single part is 0: it keeps its log10 values
     p.clr_groups.push_back(names);
     for (const auto& n : names) {
@@ -67,6 +161,10 @@ void add_composition_layers(Plan& p) {
       p.derived_layers.push_back(d);
     }
   }
+  for (size_t k = 0; k < g.parts.size(); ++k)
+    if (!found[k])
+      throw_usage(p.job.path + ": key 'geochem.parts': no geochemical layer of element '" + g.parts[k] +
+                  "' in this job; list elements of the geochem inputs, or leave parts out to use them all");
   if (p.clr_groups.empty())
     throw_usage(p.job.path +
                 ": key 'geochem.composition': 'clr' needs an input with at least two geochemical "
@@ -83,25 +181,42 @@ void compute_composition_tile(const Plan& p, std::int64_t t,
                               const std::function<void(const std::string&, const std::vector<float>&)>& put) {
   const Window w = p.tiles.window(t);
   kernels::CompositionScratch scratch;
+  std::vector<std::vector<float>> x;
+  std::vector<kernels::ConstGridView> in;
   for (const auto& group : p.clr_groups) {
     const size_t D = group.size();
-    std::vector<std::vector<float>> x(D), out(D, std::vector<float>(static_cast<size_t>(w.size())));
-    std::vector<kernels::ConstGridView> in;
+    std::vector<std::vector<float>> out(D, std::vector<float>(static_cast<size_t>(w.size())));
     std::vector<kernels::GridView> res;
-    for (size_t k = 0; k < D; ++k) {
-      read_tile(layer_tile_path(p, group[k], t), w, x[k]);
-      // The layers hold log10 concentrations; the kernel takes the concentrations (NaN stays NaN).
-      for (float& v : x[k])
-        v = std::pow(10.0f, v);
-      in.push_back({x[k].data(), w.cols, w.rows});
+    read_parts(p, t, group, x, in);
+    for (size_t k = 0; k < D; ++k)
       res.push_back({out[k].data(), w.cols, w.rows});
-    }
     const kernels::Status st =
         kernels::clr(kernels::VariablesView::grids(in.data(), static_cast<std::int64_t>(D)), {}, scratch,
                      kernels::VariablesOut::grids(res.data(), static_cast<std::int64_t>(D)));
     if (!st.ok) throw_runtime("transform tile " + p.tiles.label(t) + ": centred log-ratio: " + st.message);
     for (size_t k = 0; k < D; ++k)
       put("clr_" + group[k], out[k]);
+  }
+  for (const auto& d : p.derived_layers) {
+    if (d.balance < 0) continue;
+    const BalanceLayers& b = p.balances[static_cast<size_t>(d.balance)];
+    std::vector<std::string> parts = b.numerator;
+    parts.insert(parts.end(), b.denominator.begin(), b.denominator.end());
+    const auto r = static_cast<std::int64_t>(b.numerator.size()),
+               s = static_cast<std::int64_t>(b.denominator.size());
+    kernels::IlrBasis basis;
+    kernels::Status st = kernels::ilr_sbp_basis(balance_partition(r, s), r + s, basis);
+    if (!st.ok) throw_runtime("transform: basis of " + d.name + ": " + st.message);
+    read_parts(p, t, parts, x, in);
+    // All r + s - 1 coordinates of the partition; the first is the balance.
+    std::vector<std::vector<float>> out(parts.size() - 1, std::vector<float>(static_cast<size_t>(w.size())));
+    std::vector<kernels::GridView> res;
+    for (auto& o : out)
+      res.push_back({o.data(), w.cols, w.rows});
+    st = kernels::ilr(kernels::VariablesView::grids(in.data(), r + s), {}, basis, scratch,
+                      kernels::VariablesOut::grids(res.data(), r + s - 1));
+    if (!st.ok) throw_runtime("transform tile " + p.tiles.label(t) + ": " + d.name + ": " + st.message);
+    put(d.name, out.front());
   }
 }
 

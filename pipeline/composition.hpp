@@ -5,7 +5,9 @@
 /// log-ratio coefficient, kernel geochem.clr, natural-log units), and recipe evidence of kind geochem reads
 /// it instead of the log10 concentration. Groups: the elements of each geochem_points input, and all
 /// geochem_grid inputs together, restricted to geochem.parts when given; a group of a single part keeps its
-/// log10 values (its centred log-ratio would be 0). Used by engine.cpp and units.cpp.
+/// log10 values (its centred log-ratio would be 0). Each geochem.balances entry adds the derived layer
+/// balance_<name>, the isometric log-ratio balance of its two element groups (kernel geochem.ilr). Used by
+/// engine.cpp and units.cpp.
 
 #include "pipeline/engine.hpp"
 #include "pipeline/tiles.hpp"
@@ -20,10 +22,18 @@ namespace prospector::detail {
 /// listed part has no layer or no group has two parts.
 void add_composition_layers(Plan& p);
 
+/// Adds a derived layer balance_<name> per geochem.balances entry, and Plan::balances; throws a usage error
+/// naming the key when an element has no layer or the elements come from different groups.
+void add_balance_layers(Plan& p);
+
+/// The derived layer of the balance named `name`, or "" when the job defines none.
+std::string balance_layer(const Plan& p, const std::string& name);
+
 /// The layer geochemical evidence reads: clr_<layer> when `layer` belongs to a composition group.
 std::string composition_layer(const Plan& p, const std::string& layer);
 
-/// Transform stage: the CLR layers of every group for tile t; put(name, tile) writes one.
+/// Transform stage: the CLR layers of every group and the balance layers for tile t; put(name, tile) writes
+/// one.
 void compute_composition_tile(const Plan& p, std::int64_t t,
                               const std::function<void(const std::string&, const std::vector<float>&)>& put);
 

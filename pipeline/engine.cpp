@@ -102,6 +102,7 @@ Plan make_plan(const std::string& job_path, const EngineOptions& opts) {
     }
   }
   detail::add_composition_layers(p);
+  detail::add_balance_layers(p);
   // Bind recipe evidence to layers; ratios become derived layers computed by the transform stage.
   for (const auto& r : p.recipes) {
     std::vector<EvidenceBinding> bind;
@@ -113,7 +114,24 @@ Plan make_plan(const std::string& job_path, const EngineOptions& opts) {
       b.base = ev.transform.find("gi_star") != std::string::npos ? "gi_star"
                : ev.transform.find("local") != std::string::npos ? "local_z"
                                                                  : "robust_z";
-      std::string layer = ev.bound_layer.empty() ? find_layer(ev.source, p.input_layers) : ev.bound_layer;
+      std::string layer = !ev.bound_layer.empty()       ? ev.bound_layer
+                          : ev.source.kind == "balance" ? detail::balance_layer(p, ev.source.element)
+                                                        : find_layer(ev.source, p.input_layers);
+      if (!ev.bound_layer.empty()) {
+        const std::string key = "recipes." + r.commodity + ".evidence." + ev.id + ".layer";
+        bool input = false, balance = false;
+        for (const auto& l : p.input_layers)
+          input = input || l.name == layer;
+        for (const auto& d : p.derived_layers)
+          balance = balance || (d.balance >= 0 && d.name == layer);
+        if (!input && !balance)
+          throw_usage(p.job.path + ": key '" + key + "': no layer '" + layer +
+                      "' in this job (input layer ids, or balance_<name> of geochem.balances)");
+        if (balance && (!ev.source.filter.empty() || ev.ratio_to))
+          throw_usage(
+              p.job.path + ": key '" + key + "': evidence '" + ev.id + "' of " + r.path +
+              " takes a filter or a ratio, which a balance layer cannot have; bind it to an input layer");
+      }
       if (!layer.empty() && !ev.source.filter.empty()) {
         const std::string name = layer + "_" + ev.source.filter;
         bool have = false;
@@ -139,12 +157,6 @@ Plan make_plan(const std::string& job_path, const EngineOptions& opts) {
           p.derived_layers.push_back(d);
         }
         layer = name;
-      }
-      if (!ev.bound_layer.empty()) {
-        bool ok = false;
-        for (const auto& l : p.input_layers) ok = ok || l.name == layer;
-        if (!ok) throw_usage(p.job.path + ": key 'recipes." + r.commodity + ".evidence." + ev.id + ".layer': no layer '" +
-                             layer + "' in this job");
       }
       // Geochemical evidence of a composition group reads its centred log-ratio (a log ratio of two elements
       // is already free of closure, and stays as it is).
@@ -331,6 +343,13 @@ private:
       need(parts, "fft", {"fft", -1}, waiting);
       Hash64 h;
       for (const auto& d : p_.derived_layers) h.add(d.name).add(d.num).add(d.den).add(static_cast<std::int64_t>(d.clr_group));
+      for (const auto& b : p_.balances) {
+        for (const auto& n : b.numerator)
+          h.add(n);
+        h.add("/");
+        for (const auto& n : b.denominator)
+          h.add(n);
+      }
       parts["derived"] = h.hex();
     } else if (u.stage == "stats") {
       parts["transform"] = all_of("transform");

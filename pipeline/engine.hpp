@@ -41,6 +41,12 @@ struct LayerDef {
   bool log_ratio = false; ///< both geochem (log10): the ratio is a difference
   std::string filter;     ///< derived potential-field transform of layer `num` (fft stage)
   int clr_group = -1;     ///< derived centred log-ratio: index into Plan::clr_groups (transform stage)
+  int balance = -1;       ///< derived ILR balance: index into Plan::balances (transform stage)
+};
+
+/// The geochemical layers of one geochem.balances entry.
+struct BalanceLayers {
+  std::vector<std::string> numerator, denominator;
 };
 
 /// Resolved evidence of a recipe: which layer and base transform it reads.
@@ -62,6 +68,7 @@ struct Plan {
   std::vector<std::string> rx_bands;
   std::vector<std::string> gi_layers; ///< layers some evidence takes the Gi* of (anomaly_<layer>_gi_star)
   std::vector<std::vector<std::string>> clr_groups; ///< geochem.composition = clr: the parts of each group
+  std::vector<BalanceLayers> balances;              ///< geochem.balances, in the job's order
   std::string out;  ///< output folder
   std::string work; ///< out/work
 

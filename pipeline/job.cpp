@@ -2,6 +2,8 @@
 
 #include "pipeline/errors.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -149,19 +151,45 @@ std::shared_ptr<ObjectSpec> make_job_spec() {
             0, 64),
   };
 
+  auto balance = std::make_shared<ObjectSpec>();
+  balance->title = "balance";
+  balance->description =
+      "An isometric log-ratio balance z = sqrt(r s / (r + s)) ln(g(numerator) / g(denominator)) of r "
+      "numerator "
+      "and s denominator elements (g: geometric mean), computed per cell by kernel geochem.ilr (its first "
+      "coordinate for a sequential binary partition that starts with this split) as the derived layer "
+      "balance_<name>. Recipe evidence selects it with source {\"kind\": \"balance\", \"element\": name}, or "
+      "a "
+      "job binds evidence to it with recipes.<c>.evidence.<id>.layer = \"balance_<name>\".";
+  Field balance_name = required(str("name", "short name of the balance (layer balance_<name>)"));
+  balance_name.pattern = "^[a-z][a-z0-9_]{0,31}$";
+  balance->fields = {
+      balance_name,
+      required(array_of("numerator", "elements in the numerator (e.g. [\"Ni\", \"Cu\", \"Co\"])",
+                        str("", "element"))),
+      required(array_of("denominator",
+                        "elements in the denominator (e.g. [\"Cr\", \"Zn\"]), none of the "
+                        "numerator's; all elements of one balance come from one geochem_points "
+                        "input, or all from geochem_grid inputs",
+                        str("", "element"))),
+  };
+
   auto geochem = std::make_shared<ObjectSpec>();
   geochem->title = "geochem";
   geochem->description = "Compositional treatment of the geochemical layers.";
   geochem->fields = {
-      choices(str("composition",
-                  "none: evidence reads each element's log10 concentration; clr: the centred log-ratio "
-                  "coefficient (kernel geochem.clr) among the parts of its input (each geochem_points input, or "
-                  "all geochem_grid inputs together), which removes the closure of compositional data",
-                  "none"),
-              {"none", "clr"}),
-      array_of("parts", "elements of the composition (e.g. [\"Cu\", \"Ni\", \"Co\"]); empty = every geochemical "
-                        "element of the job",
+      choices(
+          str("composition",
+              "none: evidence reads each element's log10 concentration; clr: the centred log-ratio "
+              "coefficient (kernel geochem.clr) among the parts of its input (each geochem_points input, or "
+              "all geochem_grid inputs together), which removes the closure of compositional data",
+              "none"),
+          {"none", "clr"}),
+      array_of("parts",
+               "elements of the composition (e.g. [\"Cu\", \"Ni\", \"Co\"]); empty = every geochemical "
+               "element of the job",
                str("", "element")),
+      array_of("balances", "isometric log-ratio balances of element groups, each a derived layer", balance),
   };
 
   auto targets = std::make_shared<ObjectSpec>();
@@ -398,6 +426,35 @@ Job load_job(const std::string& path) {
   job.geochem.composition = gc.value("composition", "none");
   for (const auto& e : gc.value("parts", json::array()))
     job.geochem.parts.push_back(e.get<std::string>());
+  const json balances = gc.value("balances", json::array());
+  for (size_t i = 0; i < balances.size(); ++i) {
+    const json& b = balances[i];
+    BalanceSpec spec;
+    spec.name = b["name"].get<std::string>();
+    const std::string key = "geochem.balances[" + std::to_string(i) + "]";
+    for (const auto& e : b["numerator"])
+      spec.numerator.push_back(e.get<std::string>());
+    for (const auto& e : b["denominator"])
+      spec.denominator.push_back(e.get<std::string>());
+    if (spec.numerator.empty() || spec.denominator.empty())
+      throw_usage(file + ": key '" + key +
+                  "': a balance needs at least one numerator and one denominator element");
+    std::vector<std::string> seen;
+    for (const auto* side : {&spec.numerator, &spec.denominator})
+      for (const auto& e : *side) {
+        std::string lower = e;
+        for (char& c : lower)
+          c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        if (std::find(seen.begin(), seen.end(), lower) != seen.end())
+          throw_usage(file + ": key '" + key + "': element '" + e +
+                      "' appears twice; each element may be in the numerator or the denominator, once");
+        seen.push_back(lower);
+      }
+    for (const auto& other : job.geochem.balances)
+      if (other.name == spec.name)
+        throw_usage(file + ": key '" + key + ".name': balance '" + spec.name + "' is defined twice");
+    job.geochem.balances.push_back(spec);
+  }
   const json tg = v.value("targets", json::object());
   job.targets.top_fraction = tg.value("top_fraction", 0.02);
   job.targets.min_cells = tg.value("min_cells", 1);

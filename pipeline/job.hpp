@@ -100,9 +100,17 @@ struct AnomalyOptions {
 };
 
 /// Compositional treatment of the geochemical layers.
+/// An isometric log-ratio balance of two groups of elements (geochem.balances).
+struct BalanceSpec {
+  std::string name;                     ///< layer balance_<name>
+  std::vector<std::string> numerator;   ///< element symbols
+  std::vector<std::string> denominator; ///< element symbols, none of them in the numerator
+};
+
 struct GeochemOptions {
   std::string composition = "none"; ///< none or clr
   std::vector<std::string> parts;   ///< elements of the composition; empty = all geochemical elements
+  std::vector<BalanceSpec> balances;
 };
 
 /// Known deposits for data-driven models (optional).

@@ -19,15 +19,18 @@ std::shared_ptr<ObjectSpec> make_recipe_spec() {
   selector->title = "layer_selector";
   selector->description = "Selects an input layer by what it measures.";
   selector->fields = {
-      required(choices(str("kind", "layer kind; geochem matches geochem_points elements and geochem_grid inputs"),
-                       {"magnetics", "gravity", "radiometric", "em", "geochem"})),
-      str("element", "element (radiometric K/Th/U/TC, geochem symbol)"),
-      choices(str("filter", "potential-field transform of the layer, computed on the whole grid with FFTs "
-                            "(kernels potential_field.*): rtp, pseudo_gravity (need the input's inclination "
-                            "and declination), upward_continuation (input's upward_height), vertical_derivative, "
-                            "total_horizontal_gradient, tilt_derivative, analytic_signal"),
-              {"rtp", "pseudo_gravity", "upward_continuation", "vertical_derivative", "total_horizontal_gradient",
-               "tilt_derivative", "analytic_signal"}),
+      required(
+          choices(str("kind", "layer kind; geochem matches geochem_points elements and geochem_grid inputs; "
+                              "balance matches a job's geochem.balances entry by name"),
+                  {"magnetics", "gravity", "radiometric", "em", "geochem", "balance"})),
+      str("element", "element (radiometric K/Th/U/TC, geochem symbol), or the balance name"),
+      choices(str("filter",
+                  "potential-field transform of the layer, computed on the whole grid with FFTs "
+                  "(kernels potential_field.*): rtp, pseudo_gravity (need the input's inclination "
+                  "and declination), upward_continuation (input's upward_height), vertical_derivative, "
+                  "total_horizontal_gradient, tilt_derivative, analytic_signal"),
+              {"rtp", "pseudo_gravity", "upward_continuation", "vertical_derivative",
+               "total_horizontal_gradient", "tilt_derivative", "analytic_signal"}),
   };
   auto membership = std::make_shared<ObjectSpec>();
   membership->title = "membership";
@@ -135,6 +138,15 @@ Recipe load_recipe(const Job& job, const std::string& commodity) {
       if (other.id == ev.id) throw_usage(r.path + ": key 'evidence': duplicate evidence id '" + ev.id + "'");
     ev.source = selector(e["source"]);
     if (e.contains("ratio_to")) ev.ratio_to = selector(e["ratio_to"]);
+    const bool balance_ratio = ev.ratio_to && ev.ratio_to->kind == "balance";
+    if (ev.source.kind == "balance" &&
+        (ev.source.element.empty() || !ev.source.filter.empty() || ev.ratio_to))
+      throw_usage(r.path + ": key 'evidence." + ev.id +
+                  ".source': a balance source names its balance in 'element' and takes no filter or ratio_to "
+                  "(a balance is already a log-ratio)");
+    if (balance_ratio)
+      throw_usage(r.path + ": key 'evidence." + ev.id +
+                  ".ratio_to': a balance cannot be a ratio's denominator");
     ev.transform = e["transform"];
     const json& m = e["membership"];
     ev.membership.shape = shape(m["shape"]);

@@ -325,7 +325,7 @@ std::string run_transform_tile(const Plan& p, std::int64_t t) {
     put_tile(layer_tile_path(p, name, t), v, h);
   });
   for (const auto& d : p.derived_layers) {
-    if (!d.filter.empty() || d.clr_group >= 0) continue; // fft stage; centred log-ratios above
+    if (!d.filter.empty() || d.clr_group >= 0 || d.balance >= 0) continue; // fft stage; log-ratios above
     read_tile(layer_tile_path(p, d.num, t), w, a);
     read_tile(layer_tile_path(p, d.den, t), w, b);
     for (size_t i = 0; i < a.size(); ++i) {

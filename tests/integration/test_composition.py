@@ -1,5 +1,6 @@
 """geochem.composition = clr: the geochemical evidence reads centred log-ratio coefficients (kernel
-geochem.clr) computed per cell among the elements of each point survey, instead of log10 concentrations."""
+geochem.clr) computed per cell among the elements of each point survey, instead of log10 concentrations.
+geochem.balances: isometric log-ratio balances (kernel geochem.ilr) as derived layers that evidence can read."""
 import csv
 import glob
 import json
@@ -74,6 +75,87 @@ for d in csv.DictReader(open(os.path.join(survey, "truth.csv"))):
         ranks.append((vals < score[max(0, r - 2):r + 3, max(0, c - 2):c + 3].max()).mean())
 expect(len(ranks) > 0 and min(ranks) > 0.95, "planted Cu deposits in the top 5%% of the CLR-based score %s" %
        np.round(ranks, 4))
+
+# geochem.balances: an isometric log-ratio balance (kernel geochem.ilr) as a derived layer, bound to the Ni
+# evidence by a job override; it must equal sqrt(r s / (r + s)) ln(g(num) / g(den)) from the ingested logs.
+bal_job = dict(spec)
+bal_job["geochem"] = {"balances": [{"name": "ni_co", "numerator": ["Ni", "co"], "denominator": ["Cu", "Li", "Sn"]}]}
+bal_job["recipes"] = {"ni": {"evidence": {"ni_soil": {"layer": "balance_ni_co"}}}}
+bal_path = os.path.join(survey, "job_balance.json")
+json.dump(bal_job, open(bal_path, "w"))
+out = os.path.join(work, "out_balance")
+run(["run", bal_path, "--out", out])
+lg = {e: tiles("%s_%s" % (soil["id"], e.lower())) for e in elements}
+num, den = ["Ni", "Co"], ["Cu", "Li", "Sn"]
+r_, s_ = len(num), len(den)
+expected = np.sqrt(r_ * s_ / (r_ + s_)) * np.log(10.0) * (
+    np.mean([lg[e] for e in num], axis=0) - np.mean([lg[e] for e in den], axis=0))
+bal = tiles("balance_ni_co")
+ok = ~np.isnan(expected)
+expect(ok.sum() > 0.9 * ok.size and np.abs(bal[ok] - expected[ok]).max() < 1e-4 and
+       np.array_equal(np.isnan(bal), ~ok),
+       "balance_ni_co = sqrt(6/5) ln(g(Ni, Co) / g(Cu, Li, Sn)) per cell, max error %.1e" %
+       np.abs(bal[ok] - expected[ok]).max())
+f = h5py.File(os.path.join(out, "prospectivity.h5"), "r")
+expect("anomaly_balance_ni_co_robust_z" in f, "the balance's robust z-score is published")
+nrec = json.load(open(os.path.join(os.environ.get("PROSPECTOR_SOURCE", "."), "jobs", "recipes", "ni.json")))
+ev = [e for e in nrec["evidence"] if e["id"] == "ni_soil"][0]
+z = f["anomaly_balance_ni_co_robust_z"][...].astype(np.float64).ravel()
+m = ev["membership"]
+member = 1.0 / (1.0 + np.exp(-m["spread"] * (z - m["midpoint"])))
+contrib = tiles("contrib_ni_ni_soil")
+valid = (z != -9999) & ~np.isnan(contrib)
+expect(valid.sum() > 0 and np.abs(contrib[valid] - ev["weight"] * member[valid]).max() < 1e-5,
+       "the ni_soil evidence bound to balance_ni_co is the membership of the balance's robust z-score")
+
+# The same balance selected by a recipe (source kind "balance") gives the same evidence as the job override.
+custom = json.loads(json.dumps(nrec))
+for e in custom["evidence"]:
+    if e["id"] == "ni_soil":
+        e["source"] = {"kind": "balance", "element": "ni_co"}
+json.dump(custom, open(os.path.join(survey, "ni_balance.json"), "w"))
+rec_job = dict(bal_job)
+rec_job["recipes"] = {"ni": {"path": "ni_balance.json"}}
+rec_path = os.path.join(survey, "job_balance_recipe.json")
+json.dump(rec_job, open(rec_path, "w"))
+out_rec = os.path.join(work, "out_balance_recipe")
+run(["run", rec_path, "--out", out_rec])
+contrib_rec = np.fromfile(sorted(glob.glob(os.path.join(out_rec, "work", "layers", "contrib_ni_ni_soil", "*.f32")))[0],
+                          dtype=np.float32)
+expect(np.array_equal(contrib_rec, contrib.astype(np.float32), equal_nan=True),
+       "a recipe selecting {kind: balance, element: ni_co} gives the evidence of the job override")
+custom["evidence"][0]["source"] = {"kind": "balance", "element": "ni_co", "filter": "rtp"}
+json.dump(custom, open(os.path.join(survey, "ni_balance.json"), "w"))
+res = run(["run", rec_path, "--out", os.path.join(work, "bad_recipe")], check=False)
+expect(res.returncode == 2 and "ni_balance.json" in res.stderr and ".source" in res.stderr,
+       "a balance source with a filter is a usage error naming the recipe (exit %d: %s)" % (
+           res.returncode, res.stderr.strip()[:200]))
+
+for name, geochem, needle in [
+        ("bal_missing", {"balances": [{"name": "b", "numerator": ["Ni"], "denominator": ["Au"]}]},
+         "geochem.balances[0].denominator"),
+        ("bal_twice", {"balances": [{"name": "b", "numerator": ["Ni", "Cu"], "denominator": ["cu"]}]},
+         "geochem.balances[0]"),
+        ("bal_empty", {"balances": [{"name": "b", "numerator": [], "denominator": ["Cu"]}]},
+         "geochem.balances[0]")]:
+    res = run(["run", job_with(geochem, name), "--out", os.path.join(work, name)], check=False)
+    expect(res.returncode == 2 and needle in res.stderr,
+           "%s: usage error naming %s (exit %d: %s)" % (name, needle, res.returncode, res.stderr.strip()[:200]))
+
+# Elements of one balance must come from one group: with Sn only in the stream-sediment grid, (Sn | Cu) mixes
+# the grid with the soil points.
+split = json.loads(json.dumps(spec))
+for i in split["inputs"]:
+    if i["kind"] == "geochem_points":
+        i["elements"] = [e for e in i["elements"] if e["element"] != "Sn"]
+split["commodities"] = ["cu"]
+split["geochem"] = {"balances": [{"name": "b", "numerator": ["Sn"], "denominator": ["Cu"]}]}
+split_path = os.path.join(survey, "job_bal_groups.json")
+json.dump(split, open(split_path, "w"))
+res = run(["run", split_path, "--out", os.path.join(work, "bal_groups")], check=False)
+expect(res.returncode == 2 and "geochem.balances[0].denominator" in res.stderr and "same" in res.stderr,
+       "a balance mixing two geochemical inputs is a usage error (exit %d: %s)" % (
+           res.returncode, res.stderr.strip()[:200]))
 
 run_bad = run(["run", job_with({"composition": "clr", "parts": ["Cu", "Au"]}, "bad"), "--out",
                os.path.join(work, "bad")], check=False)
