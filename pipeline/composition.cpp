@@ -11,8 +11,6 @@
 
 namespace prospector::detail {
 
-namespace {
-
 bool same_element(const std::string& a, const std::string& b) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i)
@@ -20,6 +18,8 @@ bool same_element(const std::string& a, const std::string& b) {
       return false;
   return true;
 }
+
+namespace {
 
 // The geochemical layers of each group: the elements of each geochem_points input, and all geochem_grid
 // inputs together.
