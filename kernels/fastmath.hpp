@@ -37,7 +37,11 @@ inline float exp_f(float x) {
   std::memcpy(&s2, &b2, sizeof s2);
   const float y = p * s1 * s2;
   const float inf = std::numeric_limits<float>::infinity();
-  return nan ? x : (x < lo ? 0.0f : (x > hi ? inf : y));
+  // Selects of constants and a product rather than selects of y: GCC if-converts these in AVX2/AVX-512
+  // builds too (it would not vectorise the nested select of y there). Bit-identical for non-NaN x.
+  const float keep = x < lo ? 0.0f : (x > hi ? inf : 1.0f);
+  const float bad = nan ? x : 0.0f;
+  return y * keep + bad;
 }
 
 /// Natural logarithm of float x: NaN for x < 0, x = 0 or NaN (the kernels treat all of them as invalid),

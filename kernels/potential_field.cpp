@@ -583,8 +583,9 @@ void filter_column(const Filter& filter, float kx, const float* ky, std::int64_t
 // row and column H is averaged over +k and -k (the two wavenumbers that alias there) so the inverse stays
 // Hermitian, i.e. real. `re`, `im`: the thread's column of filter values (nyp each).
 template <class Filter>
-void filter_block(const Impl& w, fftwf_complex* sc, std::int64_t k0, std::int64_t width, double dx,
-                  const Filter& filter, float* re, float* im) {
+__attribute__((always_inline)) inline void filter_block(const Impl& w, fftwf_complex* sc, std::int64_t k0,
+                                                        std::int64_t width, double dx, const Filter& filter,
+                                                        float* re, float* im) {
   const double ckx = 2.0 * kPi / (static_cast<double>(w.nxp) * dx);
   const float scale = static_cast<float>(1.0 / (static_cast<double>(w.nxp) * static_cast<double>(w.nyp)));
   auto eval = [&](float kx, float ky) { return filter(Wavenumber{kx, ky, std::sqrt(kx * kx + ky * ky)}); };
@@ -610,6 +611,7 @@ void filter_block(const Impl& w, fftwf_complex* sc, std::int64_t k0, std::int64_
       im[n] = h.imag();
     }
     float* d = reinterpret_cast<float*>(sc + j * nyp);
+#pragma omp simd
     for (std::int64_t n = 0; n < nyp; ++n) {
       const float dr = d[2 * n], di = d[2 * n + 1];
       const float hr = re[n] * scale, hi = im[n] * scale;
@@ -617,6 +619,18 @@ void filter_block(const Impl& w, fftwf_complex* sc, std::int64_t k0, std::int64_
       d[2 * n + 1] = dr * hi + di * hr;
     }
   }
+}
+
+template <class Filter>
+void filter_block_baseline(const Impl& w, fftwf_complex* sc, std::int64_t k0, std::int64_t width, double dx,
+                           const Filter& filter, float* re, float* im) {
+  filter_block(w, sc, k0, width, dx, filter, re, im);
+}
+template <class Filter>
+__attribute__((target("avx512f,avx512dq,avx512vl,avx512bw"))) void
+filter_block_avx512(const Impl& w, fftwf_complex* sc, std::int64_t k0, std::int64_t width, double dx,
+                    const Filter& filter, float* re, float* im) {
+  filter_block(w, sc, k0, width, dx, filter, re, im);
 }
 
 // Column FFTs of src into dst: forward only (no filter), or [forward,] filter and inverse in one pass.
@@ -633,10 +647,16 @@ void columns_filtered(Impl& w, const fftwf_complex* src, fftwf_complex* dst, boo
   for (std::int64_t n = 0; n < w.nyp; ++n)
     w.ky[static_cast<std::size_t>(n)] =
         static_cast<float>(cky * static_cast<double>(n <= w.nyp / 2 ? n : n - w.nyp));
+  const bool avx512 = w.params.vector_isa && __builtin_cpu_supports("avx512f") &&
+                      __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl") &&
+                      __builtin_cpu_supports("avx512bw");
   column_blocks(w, src, dst, forward, [&](fftwf_complex* sc, std::int64_t k0, std::int64_t width, bool full) {
     float* re = w.hbuf.data() + static_cast<std::size_t>(omp_get_thread_num()) * 2 * w.nyp;
     if (forward) fftwf_execute_dft(full ? w.col_fwd : w.tail_fwd, sc, sc);
-    filter_block(w, sc, k0, width, dx, filter, re, re + w.nyp);
+    if (avx512)
+      filter_block_avx512(w, sc, k0, width, dx, filter, re, re + w.nyp);
+    else
+      filter_block_baseline(w, sc, k0, width, dx, filter, re, re + w.nyp);
     fftwf_execute_dft(full ? w.col_bwd : w.tail_bwd, sc, sc);
   });
 }
@@ -711,6 +731,7 @@ template <Axis A> struct D {
                           : std::complex<float>(k.k, 0.0f);
   }
   void column(float kx, const float* ky, std::int64_t n, float* re, float* im) const {
+#pragma omp simd
     for (std::int64_t i = 0; i < n; ++i) {
       re[i] = A == Axis::Z ? std::sqrt(kx * kx + ky[i] * ky[i]) : 0.0f;
       im[i] = A == Axis::X ? kx : A == Axis::Y ? ky[i] : 0.0f;
@@ -779,6 +800,7 @@ struct RtpFilter {
   // multiplies by gain / |k| (pseudo-gravity, 0 at k = 0) instead of leaving the gain 1 (1 at k = 0).
   void column(float kx, const float* ky, std::int64_t n, float* re, float* im, bool gain_over_k = false,
               float gain = 1.0f) const {
+#pragma omp simd
     for (std::int64_t i = 0; i < n; ++i) {
       const float k = std::sqrt(kx * kx + ky[i] * ky[i]);
       const bool dc = k == 0.0f;
@@ -824,10 +846,14 @@ Status upward_continuation(ConstGridView in, double dx, double dy, const UpwardC
     std::complex<float> operator()(const Wavenumber& k) const { return exp_neg(k.k * h); }
     // ky of row n and of row nyp - n differ only in sign (exactly), so half the column is computed and
     // mirrored: the same bits, half the exponentials.
-    void column(float kx, const float* ky, std::int64_t n, float* re, float* im) const {
+    void column(float kx, const float* __restrict ky, std::int64_t n, float* __restrict re,
+                float* __restrict im) const {
       const std::int64_t half = n / 2 + 1;
+      const float height = h; // a local: stores to re[] could otherwise alias the member
+#pragma omp simd
       for (std::int64_t i = 0; i < half; ++i)
-        re[i] = exp_neg(std::sqrt(kx * kx + ky[i] * ky[i]) * h);
+        re[i] = exp_neg(std::sqrt(kx * kx + ky[i] * ky[i]) * height);
+#pragma omp simd
       for (std::int64_t i = half; i < n; ++i)
         re[i] = re[n - i];
       for (std::int64_t i = 0; i < n; ++i)

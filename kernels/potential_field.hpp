@@ -69,6 +69,9 @@ struct PotentialFieldPlanParams {
   double pad_fraction = 0.25;         ///< pad width per side as a fraction of the grid dimension (>= 0)
   std::int64_t min_pad = 16;          ///< minimum pad width per side in cells (>= 0)
   std::int64_t fill_iterations = 100; ///< red-black Gauss-Seidel sweeps smoothing the filled holes (>= 0)
+  /// Use the AVX-512 build of the operator loops when the CPU has it (the baseline build otherwise). Both
+  /// give the same bits (IEEE operations in a fixed order); tests compare them.
+  bool vector_isa = true;
 };
 
 /// Workspace for the `potential_field.*` kernels on grids of one size: padded complex buffers (two of
