@@ -112,50 +112,63 @@ Status check_io(const VariablesView& in, const VariablesOut& out, std::int64_t o
   return Status::Ok();
 }
 
-// Samples per block of per_sample_logs.
+// Samples per block of block_logs.
 constexpr std::int64_t kLogBlock = 256;
 
-// Shared driver: for a block of samples, ln of each chosen part (fastmath's float log over the part's
-// values, which vectorises; libm's log kept the loop scalar) into the thread's block buffer, sample-major;
-// then `emit(i, logs of sample i)` for every sample whose parts are all finite and positive, NaN outputs
-// for the others. The per-thread buffers are a cache line apart, so threads never share one.
+// One block of samples for the emitters of block_logs: ln of part k of sample s at log[k * kLogBlock + s]
+// (part-major, so every loop over the samples is contiguous and vectorises) and sum[s], the sum of the
+// sample's logs over the parts in order. The sum is finite exactly when every log is (a float's log is
+// below 104 in magnitude, so finite sums cannot overflow): ok(s).
+struct LogBlock {
+  std::int64_t i0, len;
+  const double* log;
+  const double* sum;
+  double at(std::int64_t k, std::int64_t s) const { return log[k * kLogBlock + s]; }
+  bool ok(std::int64_t s) const { return std::fabs(sum[s]) < std::numeric_limits<double>::infinity(); }
+};
+
+// Shared driver: for each block of samples, ln of each chosen part (fastmath's float log, vectorised over
+// the samples; libm's log kept the loop scalar), the validity flags, then emit(block), which writes every
+// output of the block's samples (NaN where ok is 0). The per-thread buffers are a cache line apart, so
+// threads never share one.
 template <typename Emit>
-Status per_sample_logs(const VariablesView& in, const std::vector<std::int64_t>& idx,
-                       CompositionScratch& scratch, const VariablesOut& out, Emit emit) {
+Status block_logs(const VariablesView& in, const std::vector<std::int64_t>& idx, CompositionScratch& scratch,
+                  Emit emit) {
   const std::int64_t d = static_cast<std::int64_t>(idx.size());
-  const std::int64_t m_out = out.vars();
   const int threads = max_threads();
-  const std::int64_t per = std::max<std::int64_t>(1, d) * kLogBlock + 8;
+  // d log rows, then the sums, then a cache line.
+  const std::int64_t per = (std::max<std::int64_t>(1, d) + 1) * kLogBlock + 8;
   ensure_size(scratch.work, static_cast<std::size_t>(threads) * static_cast<std::size_t>(per));
   double* work = scratch.work.data();
   const std::int64_t* ix = idx.data();
-  const std::int64_t n = in.n;
+  const std::int64_t n = in.n, st = in.stride;
   const std::int64_t blocks = (n + kLogBlock - 1) / kLogBlock;
 #pragma omp parallel num_threads(threads)
   {
     double* w = work + static_cast<std::size_t>(thread_id()) * static_cast<std::size_t>(per);
+    double* sum = w + d * kLogBlock;
 #pragma omp for schedule(static)
     for (std::int64_t b = 0; b < blocks; ++b) {
       const std::int64_t i0 = b * kLogBlock, len = std::min(kLogBlock, n - i0);
+      for (std::int64_t s = 0; s < len; ++s)
+        sum[s] = 0.0;
       for (std::int64_t k = 0; k < d; ++k) {
-        const float* v = in.var[static_cast<std::size_t>(ix[k])] + i0 * in.stride;
-        const std::int64_t st = in.stride;
-        for (std::int64_t s = 0; s < len; ++s)
-          w[s * d + k] = static_cast<double>(fastmath::log_f(v[s * st])); // NaN or inf when not valid
-      }
-      for (std::int64_t s = 0; s < len; ++s) {
-        const double* ws = w + s * d;
-        bool ok = true;
-        for (std::int64_t k = 0; k < d; ++k)
-          ok = ok && std::isfinite(ws[k]);
-        const std::int64_t i = i0 + s;
-        if (ok) {
-          emit(i, ws);
+        const float* __restrict v = in.var[static_cast<std::size_t>(ix[k])] + i0 * st;
+        double* __restrict wk = w + k * kLogBlock;
+        if (st == 1) {
+#pragma omp simd
+          for (std::int64_t s = 0; s < len; ++s)
+            wk[s] = static_cast<double>(fastmath::log_f(v[s])); // NaN or inf when not valid
         } else {
-          for (std::int64_t k = 0; k < m_out; ++k)
-            out.var[static_cast<std::size_t>(k)][i * out.stride] = kNaNf;
+#pragma omp simd
+          for (std::int64_t s = 0; s < len; ++s)
+            wk[s] = static_cast<double>(fastmath::log_f(v[s * st]));
         }
+#pragma omp simd
+        for (std::int64_t s = 0; s < len; ++s)
+          sum[s] += wk[s];
       }
+      emit(LogBlock{i0, len, w, sum});
     }
   }
   return Status::Ok();
@@ -353,9 +366,14 @@ Status log_parts(const VariablesView& in, const PartSubset& subset, CompositionS
   if (idx.empty()) return Status::Invalid("log_parts: no parts");
   const std::int64_t d = static_cast<std::int64_t>(idx.size());
   if (Status s = check_io(in, out, d, "log_parts"); !s.ok) return s;
-  return per_sample_logs(in, idx, scratch, out, [&](std::int64_t i, const double* w) {
-    for (std::int64_t k = 0; k < d; ++k)
-      out.var[static_cast<std::size_t>(k)][i * out.stride] = static_cast<float>(w[k]);
+  const std::int64_t os = out.stride;
+  return block_logs(in, idx, scratch, [&](const LogBlock& b) {
+    for (std::int64_t k = 0; k < d; ++k) {
+      float* o = out.var[static_cast<std::size_t>(k)] + b.i0 * os;
+#pragma omp simd
+      for (std::int64_t s = 0; s < b.len; ++s)
+        o[s * os] = b.ok(s) ? static_cast<float>(b.at(k, s)) : kNaNf;
+    }
   });
 }
 
@@ -367,13 +385,17 @@ Status clr(const VariablesView& in, const PartSubset& subset, CompositionScratch
   const std::int64_t d = static_cast<std::int64_t>(idx.size());
   if (Status s = check_io(in, out, d, "clr"); !s.ok) return s;
   const double inv_d = 1.0 / static_cast<double>(d);
-  return per_sample_logs(in, idx, scratch, out, [&](std::int64_t i, const double* w) {
-    double mean = 0.0;
-    for (std::int64_t k = 0; k < d; ++k)
-      mean += w[k];
-    mean *= inv_d;
-    for (std::int64_t k = 0; k < d; ++k)
-      out.var[static_cast<std::size_t>(k)][i * out.stride] = static_cast<float>(w[k] - mean);
+  const std::int64_t os = out.stride;
+  return block_logs(in, idx, scratch, [&](const LogBlock& b) {
+    double mean[kLogBlock];
+    for (std::int64_t s = 0; s < b.len; ++s)
+      mean[s] = b.sum[s] * inv_d;
+    for (std::int64_t k = 0; k < d; ++k) {
+      float* o = out.var[static_cast<std::size_t>(k)] + b.i0 * os;
+#pragma omp simd
+      for (std::int64_t s = 0; s < b.len; ++s)
+        o[s * os] = b.ok(s) ? static_cast<float>(b.at(k, s) - mean[s]) : kNaNf;
+    }
   });
 }
 
@@ -441,13 +463,23 @@ Status ilr(const VariablesView& in, const PartSubset& subset, const IlrBasis& ba
   if (Status s = check_io(in, out, d - 1, "ilr"); !s.ok) return s;
   const std::int64_t c = d - 1;
   const double* v = basis.v.data();
-  return per_sample_logs(in, idx, scratch, out, [&](std::int64_t i, const double* w) {
+  const std::int64_t os = out.stride;
+  return block_logs(in, idx, scratch, [&](const LogBlock& b) {
     // The contrasts sum to zero over the parts, so V^T ln(x) = V^T clr(x) without centring first.
+    double z[kLogBlock];
     for (std::int64_t j = 0; j < c; ++j) {
-      double z = 0.0;
-      for (std::int64_t k = 0; k < d; ++k)
-        z += v[k * c + j] * w[k];
-      out.var[static_cast<std::size_t>(j)][i * out.stride] = static_cast<float>(z);
+      for (std::int64_t s = 0; s < b.len; ++s)
+        z[s] = 0.0;
+      for (std::int64_t k = 0; k < d; ++k) {
+        const double vk = v[k * c + j];
+#pragma omp simd
+        for (std::int64_t s = 0; s < b.len; ++s)
+          z[s] += vk * b.at(k, s);
+      }
+      float* o = out.var[static_cast<std::size_t>(j)] + b.i0 * os;
+#pragma omp simd
+      for (std::int64_t s = 0; s < b.len; ++s)
+        o[s * os] = b.ok(s) ? static_cast<float>(z[s]) : kNaNf;
     }
   });
 }
