@@ -51,6 +51,16 @@ std::vector<float> field(std::int64_t nx, std::int64_t ny, unsigned seed) {
   return v;
 }
 
+// Parameters for the fields above: 58000 +- 1, quantised to 2^23 steps per unit.
+ExactWindowParams around_58000(std::int64_t radius, std::int64_t min_count = 3) {
+  ExactWindowParams p;
+  p.radius = radius;
+  p.min_count = min_count;
+  p.shift = 58000.0;
+  p.scale = fixed_point_scale(1.0);
+  return p;
+}
+
 } // namespace
 
 TEST_CASE("exact window statistics match double brute force on 58000 +- 1", "[window_exact]") {
@@ -58,11 +68,7 @@ TEST_CASE("exact window statistics match double brute force on 58000 +- 1", "[wi
   const auto v = field(nx, ny, 3);
   ExactWindowScratch s;
   for (std::int64_t rad : {1, 2, 5, 20}) {
-    ExactWindowParams p;
-    p.radius = rad;
-    p.min_count = 1;
-    p.shift = 58000.0;
-    p.scale = fixed_point_scale(1.0);
+    const ExactWindowParams p = around_58000(rad, 1);
     std::vector<float> mean(v.size()), sd(v.size()), z(v.size());
     REQUIRE(exact_window_stats({v.data(), nx, ny}, p, s, mean.data(), sd.data(), z.data()).ok);
     std::vector<double> bm, bs;
@@ -84,10 +90,7 @@ TEST_CASE("exact window statistics match double brute force on 58000 +- 1", "[wi
 TEST_CASE("exact window: a tile with a halo equals the whole grid bit for bit", "[window_exact]") {
   const std::int64_t nx = 90, ny = 70, rad = 6;
   const auto v = field(nx, ny, 9);
-  ExactWindowParams p;
-  p.radius = rad;
-  p.shift = 58000.0;
-  p.scale = fixed_point_scale(1.0);
+  const ExactWindowParams p = around_58000(rad);
   ExactWindowScratch s;
   std::vector<float> whole(v.size());
   REQUIRE(exact_window_stats({v.data(), nx, ny}, p, s, nullptr, nullptr, whole.data()).ok);
@@ -111,10 +114,7 @@ TEST_CASE("exact window: a tile with a halo equals the whole grid bit for bit", 
 TEST_CASE("exact window: bit-identical for 1 and 2 threads; range checked", "[window_exact]") {
   const std::int64_t nx = 80, ny = 64;
   const auto v = field(nx, ny, 4);
-  ExactWindowParams p;
-  p.radius = 4;
-  p.shift = 58000.0;
-  p.scale = fixed_point_scale(1.0);
+  ExactWindowParams p = around_58000(4);
   ExactWindowScratch s;
   std::vector<float> a(v.size()), b(v.size());
   omp_set_num_threads(1);
@@ -133,10 +133,7 @@ TEST_CASE("exact window: the ring of quantised rows and the 128-bit path give th
   const std::int64_t nx = 70, ny = 300;
   const auto v = field(nx, ny, 9);
   for (std::int64_t rad : {3, 127, 128, 140}) {
-    ExactWindowParams p;
-    p.radius = rad;
-    p.shift = 58000.0;
-    p.scale = fixed_point_scale(1.0);
+    const ExactWindowParams p = around_58000(rad);
     ExactWindowScratch ring, no_ring;
     no_ring.ring_limit_bytes = 0; // every row leaving the window is quantised again
     std::vector<float> a(v.size()), b(v.size()), m(v.size()), s(v.size());
@@ -160,11 +157,7 @@ TEST_CASE("exact window: the baseline and vector builds give the same bits", "[w
   const std::int64_t nx = 203, ny = 150;
   const auto v = field(nx, ny, 11);
   for (std::int64_t rad : {1, 6, 127, 128}) {
-    ExactWindowParams p;
-    p.radius = rad;
-    p.min_count = 5;
-    p.shift = 58000.0;
-    p.scale = fixed_point_scale(1.0);
+    const ExactWindowParams p = around_58000(rad, 5);
     ExactWindowScratch s;
     std::vector<float> m0(v.size()), s0(v.size()), z0(v.size()), m1(v.size()), s1(v.size()), z1(v.size());
     REQUIRE(detail::exact_window_stats_isa({v.data(), nx, ny}, p, s, m0.data(), s0.data(), z0.data(),
