@@ -81,11 +81,17 @@ void add_balance_layers(Plan& p) {
   for (size_t i = 0; i < p.job.geochem.balances.size(); ++i) {
     const BalanceSpec& b = p.job.geochem.balances[i];
     const std::string key = "geochem.balances[" + std::to_string(i) + "]";
-    // The group holding the first numerator element must hold them all.
+    // The group of the named input, or else the first group holding the first numerator element, must hold
+    // them all.
     const Group* group = nullptr;
     for (const auto& g : groups)
       for (const LayerDef* l : g.layers)
-        if (!group && same_element(l->element, b.numerator.front())) group = &g;
+        if (!group &&
+            (b.input.empty() ? same_element(l->element, b.numerator.front()) : l->source_id == b.input))
+          group = &g;
+    if (!group && !b.input.empty())
+      throw_usage(p.job.path + ": key '" + key + ".input': '" + b.input +
+                  "' is not the id of a geochem_points or geochem_grid input of this job");
     if (!group)
       throw_usage(p.job.path + ": key '" + key + ".numerator': no geochemical layer of element '" +
                   b.numerator.front() + "' in this job; list elements of the geochem inputs");
@@ -98,8 +104,10 @@ void add_balance_layers(Plan& p) {
           if (same_element(l->element, e)) found = l;
         if (!found)
           throw_usage(p.job.path + ": key '" + key + "." + side + "': element '" + e + "' is not among the " +
-                      "elements of " + group->label + ", which holds '" + b.numerator.front() +
-                      "'; the elements of one balance must come from the same geochemical input");
+                      "elements of " + group->label +
+                      (b.input.empty() ? ", which holds '" + b.numerator.front() + "'" : std::string()) +
+                      "; the elements of one balance must come from the same geochemical input (set " + key +
+                      ".input to choose it)");
         out.push_back(found->name);
       }
     };

@@ -172,6 +172,10 @@ std::shared_ptr<ObjectSpec> make_job_spec() {
                         "numerator's; all elements of one balance come from one geochem_points "
                         "input, or all from geochem_grid inputs",
                         str("", "element"))),
+      str("input",
+          "id of the geochemical input whose elements form the balance (any geochem_grid id selects "
+          "the geochem grids together); default: the input holding the first numerator element, point "
+          "surveys before grids"),
   };
 
   auto geochem = std::make_shared<ObjectSpec>();
@@ -436,6 +440,7 @@ Job load_job(const std::string& path) {
       spec.numerator.push_back(e.get<std::string>());
     for (const auto& e : b["denominator"])
       spec.denominator.push_back(e.get<std::string>());
+    spec.input = b.value("input", "");
     if (spec.numerator.empty() || spec.denominator.empty())
       throw_usage(file + ": key '" + key +
                   "': a balance needs at least one numerator and one denominator element");

@@ -105,6 +105,8 @@ struct BalanceSpec {
   std::string name;                     ///< layer balance_<name>
   std::vector<std::string> numerator;   ///< element symbols
   std::vector<std::string> denominator; ///< element symbols, none of them in the numerator
+  std::string
+      input; ///< optional: the geochemical input whose elements it takes (a geochem_grid id: the grids)
 };
 
 struct GeochemOptions {

@@ -131,7 +131,24 @@ expect(res.returncode == 2 and "ni_balance.json" in res.stderr and ".source" in 
        "a balance source with a filter is a usage error naming the recipe (exit %d: %s)" % (
            res.returncode, res.stderr.strip()[:200]))
 
+# Naming the input gives the same balance; naming a grid or an unknown input is a usage error.
+named = json.loads(json.dumps(bal_job))
+named["geochem"]["balances"][0]["input"] = soil["id"]
+named_path = os.path.join(survey, "job_balance_named.json")
+json.dump(named, open(named_path, "w"))
+out_named = os.path.join(work, "out_balance_named")
+run(["run", named_path, "--out", out_named])
+bal_named = np.fromfile(sorted(glob.glob(os.path.join(out_named, "work", "layers", "balance_ni_co", "*.f32")))[0],
+                        dtype=np.float32)
+expect(np.array_equal(bal_named, bal.astype(np.float32), equal_nan=True),
+       "balances[0].input = '%s' gives the same balance as the default group" % soil["id"])
+grid_id = [i["id"] for i in spec["inputs"] if i["kind"] == "geochem_grid"][0]
+
 for name, geochem, needle in [
+        ("bal_grid", {"balances": [{"name": "b", "numerator": ["Ni"], "denominator": ["Cu"], "input": grid_id}]},
+         "geochem.balances[0].numerator"),
+        ("bal_input", {"balances": [{"name": "b", "numerator": ["Ni"], "denominator": ["Cu"], "input": "nope"}]},
+         "geochem.balances[0].input"),
         ("bal_missing", {"balances": [{"name": "b", "numerator": ["Ni"], "denominator": ["Au"]}]},
          "geochem.balances[0].denominator"),
         ("bal_twice", {"balances": [{"name": "b", "numerator": ["Ni", "Cu"], "denominator": ["cu"]}]},
