@@ -229,11 +229,18 @@ void apply_multivariate(const Plan& p, const json& model, std::int64_t t,
   if (!rx && !pca) return;
   const Window w = p.tiles.window(t);
   const size_t k = p.rx_bands.size();
-  std::vector<std::vector<float>> bands(k);
+  // One buffer, band b starting b * 320 bytes further along modulo 4 KiB: bands in separate page-aligned
+  // allocations start at equal addresses modulo 4 KiB, and the apply loop, which reads them side by side,
+  // then keeps evicting its own lines from the same first-level cache sets (about 1.4x slower with 8 bands).
+  const auto cells = static_cast<size_t>(w.size());
+  const size_t stride = (cells + 1023) / 1024 * 1024 + 80;
+  std::vector<float> band_buffer(k * stride);
   std::vector<kernels::ConstGridView> views;
   for (size_t b = 0; b < k; ++b) {
-    read_tile(layer_tile_path(p, "anomaly_" + p.rx_bands[b] + "_robust_z", t), w, bands[b]);
-    views.push_back({bands[b].data(), w.cols, w.rows});
+    float* dst = band_buffer.data() + b * stride;
+    read_tile_block(layer_tile_path(p, "anomaly_" + p.rx_bands[b] + "_robust_z", t), w.cols, 0, w.rows, 0,
+                    w.cols, dst, w.cols);
+    views.push_back({dst, w.cols, w.rows});
   }
   if (rx) {
     const kernels::BandStatistics bs = statistics_from_json(model["rx"]);
