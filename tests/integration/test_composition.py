@@ -108,6 +108,20 @@ valid = (z != -9999) & ~np.isnan(contrib)
 expect(valid.sum() > 0 and np.abs(contrib[valid] - ev["weight"] * member[valid]).max() < 1e-5,
        "the ni_soil evidence bound to balance_ni_co is the membership of the balance's robust z-score")
 
+def run_job(job, name):
+    """Writes job as job_<name>.json beside the survey, runs it into out_<name>; returns both paths."""
+    path = os.path.join(survey, "job_%s.json" % name)
+    json.dump(job, open(path, "w"))
+    out_dir = os.path.join(work, "out_" + name)
+    run(["run", path, "--out", out_dir])
+    return path, out_dir
+
+
+def first_tile(out_dir, layer):
+    files = sorted(glob.glob(os.path.join(out_dir, "work", "layers", layer, "*.f32")))
+    return np.fromfile(files[0], dtype=np.float32)
+
+
 # The same balance selected by a recipe (source kind "balance") gives the same evidence as the job override.
 custom = json.loads(json.dumps(nrec))
 for e in custom["evidence"]:
@@ -116,13 +130,8 @@ for e in custom["evidence"]:
 json.dump(custom, open(os.path.join(survey, "ni_balance.json"), "w"))
 rec_job = dict(bal_job)
 rec_job["recipes"] = {"ni": {"path": "ni_balance.json"}}
-rec_path = os.path.join(survey, "job_balance_recipe.json")
-json.dump(rec_job, open(rec_path, "w"))
-out_rec = os.path.join(work, "out_balance_recipe")
-run(["run", rec_path, "--out", out_rec])
-contrib_rec = np.fromfile(sorted(glob.glob(os.path.join(out_rec, "work", "layers", "contrib_ni_ni_soil", "*.f32")))[0],
-                          dtype=np.float32)
-expect(np.array_equal(contrib_rec, contrib.astype(np.float32), equal_nan=True),
+rec_path, out_rec = run_job(rec_job, "balance_recipe")
+expect(np.array_equal(first_tile(out_rec, "contrib_ni_ni_soil"), contrib.astype(np.float32), equal_nan=True),
        "a recipe selecting {kind: balance, element: ni_co} gives the evidence of the job override")
 custom["evidence"][0]["source"] = {"kind": "balance", "element": "ni_co", "filter": "rtp"}
 json.dump(custom, open(os.path.join(survey, "ni_balance.json"), "w"))
@@ -134,13 +143,8 @@ expect(res.returncode == 2 and "ni_balance.json" in res.stderr and ".source" in 
 # Naming the input gives the same balance; naming a grid or an unknown input is a usage error.
 named = json.loads(json.dumps(bal_job))
 named["geochem"]["balances"][0]["input"] = soil["id"]
-named_path = os.path.join(survey, "job_balance_named.json")
-json.dump(named, open(named_path, "w"))
-out_named = os.path.join(work, "out_balance_named")
-run(["run", named_path, "--out", out_named])
-bal_named = np.fromfile(sorted(glob.glob(os.path.join(out_named, "work", "layers", "balance_ni_co", "*.f32")))[0],
-                        dtype=np.float32)
-expect(np.array_equal(bal_named, bal.astype(np.float32), equal_nan=True),
+_, out_named = run_job(named, "balance_named")
+expect(np.array_equal(first_tile(out_named, "balance_ni_co"), bal.astype(np.float32), equal_nan=True),
        "balances[0].input = '%s' gives the same balance as the default group" % soil["id"])
 grid_id = [i["id"] for i in spec["inputs"] if i["kind"] == "geochem_grid"][0]
 
