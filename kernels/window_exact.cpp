@@ -229,8 +229,8 @@ PROSPECTOR_ROW_INLINE void window_row_wide(const Sums<unsigned __int128>& s, std
 
 struct Finish {
   double shift, inv_scale, inv_scale2, min_std;
-  const double*
-      inv; // narrow windows: 1 / n for every count n, NaN below min_count (a lookup, not a division)
+  // Narrow windows: 1 / n for every count n, NaN below min_count (a lookup, not a division).
+  const double* inv;
 };
 
 // Mean, standard deviation and z of one cell from its window sums, computed unconditionally and selected
@@ -272,8 +272,8 @@ PROSPECTOR_ROW_INLINE void stats_row_wide(const float* __restrict in, std::int64
 }
 
 struct GiFinish {
-  double shift, inv_scale, mean, std, n, min_count;
-  const double* den; // narrow windows: gi_denominator of every window count
+  double shift, inv_scale, mean, std, n;
+  const double* den; // narrow windows: gi_denominator of every window count, NaN below min_count
 };
 
 // The Gi* denominator std sqrt((N w - w^2) / (N - 1)) of a window of w cells, or 0 where Gi* is undefined
@@ -305,7 +305,8 @@ PROSPECTOR_ROW_INLINE void gi_row_narrow(const float* __restrict in, std::int64_
 #pragma omp simd
   for (std::int64_t c = 0; c < nx; ++c) {
     const NarrowCell k = narrow_cell(p, c, w);
-    out[c] = gi_cell(in[c], (k.n >= g.min_count) & (k.n > 0.0), k.n, k.s1, g.den[k.count], g);
+    const double den = g.den[k.count];
+    out[c] = gi_cell(in[c], den == den, k.n, k.s1, den, g);
   }
 }
 
@@ -470,13 +471,33 @@ Status check_params(const char* who, ConstGridView in, const ExactWindowParams& 
   return Status::Ok();
 }
 
+// The radius the engine works with: one beyond the grid is the whole grid, and clamping also keeps row +/-
+// radius from overflowing.
+std::int64_t window_radius(ConstGridView in, const ExactWindowParams& p) {
+  return std::min(p.radius, std::max(in.nx, in.ny));
+}
+
+// For narrow windows, scratch.table[k] = value(k) for every window count k = 0 .. (2 rad + 1)^2, NaN below
+// min_count and for k = 0; null for wide windows, whose row loops compute per cell instead.
+template <class Value>
+const double* count_table(ExactWindowScratch& scratch, const ExactWindowParams& p, std::int64_t rad,
+                          Value value) {
+  if (rad > kNarrowMaxRadius) return nullptr;
+  const auto counts = static_cast<std::size_t>((2 * rad + 1) * (2 * rad + 1) + 1);
+  if (scratch.table.size() < counts) scratch.table.resize(counts);
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  for (std::size_t k = 0; k < counts; ++k)
+    scratch.table[k] =
+        static_cast<std::int64_t>(k) >= p.min_count && k > 0 ? value(static_cast<double>(k)) : nan;
+  return scratch.table.data();
+}
+
 // The engine: per-thread bands of rows, per-row window sums handed to finish(narrow tag, row, buffers).
 template <class RowFinish>
 Status run_engine(const char* who, ConstGridView in, const ExactWindowParams& p, ExactWindowScratch& scratch,
                   detail::WindowIsa allowed, const RowFinish& finish) {
   const std::int64_t nx = in.nx, ny = in.ny;
-  // A radius beyond the grid is the whole grid; clamping also keeps row +/- radius from overflowing.
-  const std::int64_t rad = std::min(p.radius, std::max(nx, ny));
+  const std::int64_t rad = window_radius(in, p);
   const bool narrow = rad <= kNarrowMaxRadius;
   // Window counts up to 2^33 keep n S2 below 2^115, the range of to_double.
   const double max_count = std::min(static_cast<double>(2 * rad + 1) * static_cast<double>(2 * rad + 1),
@@ -564,16 +585,8 @@ Status detail::exact_window_stats_isa(ConstGridView in, const ExactWindowParams&
   f.inv_scale2 = f.inv_scale * f.inv_scale;
   f.min_std = p.min_std;
   const std::int64_t nx = in.nx;
-  const std::int64_t rad = std::min(p.radius, std::max(in.nx, in.ny));
-  if (rad <= kNarrowMaxRadius) {
-    const auto counts = static_cast<std::size_t>((2 * rad + 1) * (2 * rad + 1) + 1);
-    if (scratch.table.size() < counts) scratch.table.resize(counts);
-    const double nan = std::numeric_limits<double>::quiet_NaN();
-    for (std::size_t k = 0; k < counts; ++k)
-      scratch.table[k] =
-          static_cast<std::int64_t>(k) >= p.min_count && k > 0 ? 1.0 / static_cast<double>(k) : nan;
-    f.inv = scratch.table.data();
-  }
+  const std::int64_t rad = window_radius(in, p);
+  f.inv = count_table(scratch, p, rad, [](double n) { return 1.0 / n; });
   return run_engine("exact_window_stats", in, p, scratch, allowed,
                     [&](auto narrow, std::int64_t r, const ThreadBuffers& b) PROSPECTOR_LAMBDA_INLINE {
                       const std::int64_t o = r * nx;
@@ -604,16 +617,9 @@ Status exact_window_gi_star(ConstGridView in, const ExactWindowParams& p, const 
   g.mean = global.mean;
   g.std = global.std;
   g.n = static_cast<double>(global.n);
-  g.min_count = static_cast<double>(p.min_count);
   const std::int64_t nx = in.nx;
-  const std::int64_t rad = std::min(p.radius, std::max(in.nx, in.ny));
-  if (rad <= kNarrowMaxRadius) {
-    const auto counts = static_cast<std::size_t>((2 * rad + 1) * (2 * rad + 1) + 1);
-    if (scratch.table.size() < counts) scratch.table.resize(counts);
-    for (std::size_t k = 0; k < counts; ++k)
-      scratch.table[k] = gi_denominator(static_cast<double>(k), g);
-    g.den = scratch.table.data();
-  }
+  const std::int64_t rad = window_radius(in, p);
+  g.den = count_table(scratch, p, rad, [&g](double w) { return gi_denominator(w, g); });
   return run_engine("exact_window_gi_star", in, p, scratch, detail::WindowIsa::best,
                     [&](auto narrow, std::int64_t r, const ThreadBuffers& b) PROSPECTOR_LAMBDA_INLINE {
                       const std::int64_t o = r * nx;
