@@ -2,22 +2,14 @@
 
 #include "kernels/compositional.hpp"
 #include "pipeline/errors.hpp"
+#include "pipeline/strings.hpp"
 #include "pipeline/units.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <cmath>
 #include <map>
 
 namespace prospector::detail {
-
-bool same_element(const std::string& a, const std::string& b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
-  return true;
-}
 
 namespace {
 
@@ -86,8 +78,7 @@ void add_balance_layers(Plan& p) {
     const Group* group = nullptr;
     for (const auto& g : groups)
       for (const LayerDef* l : g.layers)
-        if (!group &&
-            (b.input.empty() ? same_element(l->element, b.numerator.front()) : l->source_id == b.input))
+        if (!group && (b.input.empty() ? iequals(l->element, b.numerator.front()) : l->source_id == b.input))
           group = &g;
     if (!group && !b.input.empty())
       throw_usage(p.job.path + ": key '" + key + ".input': '" + b.input +
@@ -101,7 +92,7 @@ void add_balance_layers(Plan& p) {
       for (const auto& e : elements) {
         const LayerDef* found = nullptr;
         for (const LayerDef* l : group->layers)
-          if (same_element(l->element, e)) found = l;
+          if (iequals(l->element, e)) found = l;
         if (!found)
           throw_usage(p.job.path + ": key '" + key + "." + side + "': element '" + e + "' is not among the " +
                       "elements of " + group->label +
@@ -114,12 +105,6 @@ void add_balance_layers(Plan& p) {
     resolve(b.numerator, layers.numerator, "numerator");
     resolve(b.denominator, layers.denominator, "denominator");
     p.balances.push_back(layers);
-    auto join = [](const std::vector<std::string>& v) {
-      std::string s;
-      for (const auto& e : v)
-        s += (s.empty() ? "" : ", ") + e;
-      return s;
-    };
     LayerDef d;
     d.name = "balance_" + b.name;
     d.long_name = "isometric log-ratio balance (" + join(b.numerator) + ") / (" + join(b.denominator) +
@@ -148,7 +133,7 @@ void add_composition_layers(Plan& p) {
     for (const LayerDef* l : group.layers) {
       bool listed = g.parts.empty();
       for (size_t k = 0; k < g.parts.size(); ++k)
-        if (same_element(g.parts[k], l->element)) listed = found[k] = true;
+        if (iequals(g.parts[k], l->element)) listed = found[k] = true;
       if (listed) names.push_back(l->name);
     }
     if (names.size() < 2) continue; // the centred log-ratio of a single part is 0: it keeps its log10 values

@@ -18,9 +18,6 @@
 
 namespace prospector::detail {
 
-/// Element symbols compare case-insensitively ("Cu" is "cu").
-bool same_element(const std::string& a, const std::string& b);
-
 /// Adds the clr_<layer> derived layers and Plan::clr_groups; throws a usage error naming the key when a
 /// listed part has no layer or no group has two parts.
 void add_composition_layers(Plan& p);

@@ -2,6 +2,7 @@
 
 #include "pipeline/composition.hpp"
 #include "pipeline/errors.hpp"
+#include "pipeline/strings.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -14,7 +15,7 @@ namespace {
 std::string find_layer(const LayerSelector& sel, const std::vector<LayerDef>& layers) {
   for (const auto& m : layers) {
     if (m.kind != sel.kind) continue;
-    if (!sel.element.empty() && !same_element(sel.element, m.element)) continue;
+    if (!sel.element.empty() && !iequals(sel.element, m.element)) continue;
     return m.name;
   }
   return "";

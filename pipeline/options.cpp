@@ -1,6 +1,7 @@
 #include "pipeline/options.hpp"
 
 #include "pipeline/errors.hpp"
+#include "pipeline/strings.hpp"
 
 #include <cmath>
 #include <regex>
@@ -74,12 +75,6 @@ Field choices(Field f, std::vector<std::string> c) {
 }
 
 namespace {
-
-std::string join(const std::vector<std::string>& v, const char* sep = ", ") {
-  std::string s;
-  for (size_t i = 0; i < v.size(); ++i) s += (i ? sep : "") + v[i];
-  return s;
-}
 
 const char* type_name(Type t) {
   switch (t) {

@@ -1,6 +1,7 @@
 #include "pipeline/slurm.hpp"
 
 #include "pipeline/errors.hpp"
+#include "pipeline/strings.hpp"
 #include "pipeline/tiles.hpp"
 
 #include <fcntl.h>
@@ -139,13 +140,6 @@ std::string shell_quote(const std::string& s) {
   for (char c : s)
     q += c == '\'' ? std::string("'\\''") : std::string(1, c);
   return q + "'";
-}
-
-std::string join(const std::vector<std::string>& v, const std::string& sep) {
-  std::string s;
-  for (size_t i = 0; i < v.size(); ++i)
-    s += (i ? sep : "") + v[i];
-  return s;
 }
 
 std::string utc_now() {

@@ -1,0 +1,16 @@
+#pragma once
+/// \file strings.hpp
+/// Internal: small string helpers shared by the pipeline (messages, Slurm command lines, element names).
+
+#include <string>
+#include <vector>
+
+namespace prospector {
+
+/// The items of v separated by sep ("a, b, c").
+std::string join(const std::vector<std::string>& v, const std::string& sep = ", ");
+
+/// Equal ignoring ASCII case: element symbols and layer selectors ("Cu" is "cu").
+bool iequals(const std::string& a, const std::string& b);
+
+} // namespace prospector
