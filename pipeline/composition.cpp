@@ -104,6 +104,10 @@ void add_balance_layers(Plan& p) {
     };
     resolve(b.numerator, layers.numerator, "numerator");
     resolve(b.denominator, layers.denominator, "denominator");
+    const auto r = static_cast<std::int64_t>(b.numerator.size()),
+               s = static_cast<std::int64_t>(b.denominator.size());
+    const kernels::Status st = kernels::ilr_sbp_basis(balance_partition(r, s), r + s, layers.basis);
+    if (!st.ok) throw_runtime("balance_" + b.name + ": " + st.message); // cannot happen: a valid partition
     p.balances.push_back(layers);
     LayerDef d;
     d.name = "balance_" + b.name;
@@ -195,19 +199,15 @@ void compute_composition_tile(const Plan& p, std::int64_t t,
     const BalanceLayers& b = p.balances[static_cast<size_t>(d.balance)];
     std::vector<std::string> parts = b.numerator;
     parts.insert(parts.end(), b.denominator.begin(), b.denominator.end());
-    const auto r = static_cast<std::int64_t>(b.numerator.size()),
-               s = static_cast<std::int64_t>(b.denominator.size());
-    kernels::IlrBasis basis;
-    kernels::Status st = kernels::ilr_sbp_basis(balance_partition(r, s), r + s, basis);
-    if (!st.ok) throw_runtime("transform: basis of " + d.name + ": " + st.message);
+    const auto D = static_cast<std::int64_t>(parts.size());
     read_parts(p, t, parts, x, in);
     // All r + s - 1 coordinates of the partition; the first is the balance.
     std::vector<std::vector<float>> out(parts.size() - 1, std::vector<float>(static_cast<size_t>(w.size())));
     std::vector<kernels::GridView> res;
     for (auto& o : out)
       res.push_back({o.data(), w.cols, w.rows});
-    st = kernels::ilr(kernels::VariablesView::grids(in.data(), r + s), {}, basis, scratch,
-                      kernels::VariablesOut::grids(res.data(), r + s - 1));
+    const kernels::Status st = kernels::ilr(kernels::VariablesView::grids(in.data(), D), {}, b.basis, scratch,
+                                            kernels::VariablesOut::grids(res.data(), D - 1));
     if (!st.ok) throw_runtime("transform tile " + p.tiles.label(t) + ": " + d.name + ": " + st.message);
     put(d.name, out.front());
   }

@@ -11,6 +11,7 @@
 /// upstream outputs it reads; it is up to date when its manifest holds that key. Manifests are written
 /// after the outputs, both atomically.
 
+#include "kernels/compositional.hpp"
 #include "pipeline/ingest.hpp"
 #include "pipeline/job.hpp"
 #include "pipeline/recipe.hpp"
@@ -44,9 +45,11 @@ struct LayerDef {
   int balance = -1;       ///< derived ILR balance: index into Plan::balances (transform stage)
 };
 
-/// The geochemical layers of one geochem.balances entry.
+/// The geochemical layers of one geochem.balances entry, and the ILR basis whose first coordinate is the
+/// balance (numerator parts first).
 struct BalanceLayers {
   std::vector<std::string> numerator, denominator;
+  kernels::IlrBasis basis;
 };
 
 /// Resolved evidence of a recipe: which layer and base transform it reads.
