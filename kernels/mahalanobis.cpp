@@ -6,6 +6,8 @@
 
 #include "kernels/mahalanobis.hpp"
 
+#include "kernels/cpu_dispatch.hpp"
+
 #include <Eigen/Cholesky>
 #include <Eigen/Core>
 
@@ -93,10 +95,8 @@ void rx_chunk_default(const RxChunkArgs& a, std::int64_t i0, float* d, float* ds
   rx_chunk_body(a, i0, d, dst);
 }
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#define PROSPECTOR_RX_AVX2 1
-__attribute__((target("avx2"))) void rx_chunk_avx2(const RxChunkArgs& a, std::int64_t i0, float* d,
-                                                   float* dst) {
+#ifdef PROSPECTOR_X86_DISPATCH
+PROSPECTOR_TARGET_AVX2 void rx_chunk_avx2(const RxChunkArgs& a, std::int64_t i0, float* d, float* dst) {
   rx_chunk_body(a, i0, d, dst);
 }
 #endif
@@ -282,8 +282,8 @@ Status detail::mahalanobis_apply_isa(const ConstGridView* bands, std::int64_t n_
   const RxChunkArgs args{bands, nb, mean_hi.data(), mean_lo.data(), ubroadcast.data()};
   void (*chunk)(const RxChunkArgs&, std::int64_t, float*, float*) = rx_chunk_default;
   (void)allow_avx2;
-#ifdef PROSPECTOR_RX_AVX2
-  if (allow_avx2 && __builtin_cpu_supports("avx2")) chunk = rx_chunk_avx2;
+#ifdef PROSPECTOR_X86_DISPATCH
+  if (allow_avx2 && cpu::has_avx2()) chunk = rx_chunk_avx2;
 #endif
 
 #pragma omp parallel num_threads(max_threads)

@@ -1,5 +1,6 @@
 #include "kernels/potential_field.hpp"
 
+#include "kernels/cpu_dispatch.hpp"
 #include "kernels/fastmath.hpp"
 
 #include <fftw3.h>
@@ -626,26 +627,14 @@ void filter_block_baseline(const Impl& w, fftwf_complex* sc, std::int64_t k0, st
                            const Filter& filter, float* re, float* im) {
   filter_block(w, sc, k0, width, dx, filter, re, im);
 }
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#define PROSPECTOR_PF_AVX512 1
+#ifdef PROSPECTOR_X86_DISPATCH
 template <class Filter>
-__attribute__((target("avx512f,avx512dq,avx512vl,avx512bw"))) void
-filter_block_avx512(const Impl& w, fftwf_complex* sc, std::int64_t k0, std::int64_t width, double dx,
-                    const Filter& filter, float* re, float* im) {
+PROSPECTOR_TARGET_AVX512 void filter_block_avx512(const Impl& w, fftwf_complex* sc, std::int64_t k0,
+                                                  std::int64_t width, double dx, const Filter& filter,
+                                                  float* re, float* im) {
   filter_block(w, sc, k0, width, dx, filter, re, im);
 }
 #endif
-
-// Whether the AVX-512 build of filter_block may run: allowed by the plan and present in the CPU.
-bool use_avx512(const PotentialFieldPlanParams& p) {
-#ifdef PROSPECTOR_PF_AVX512
-  return p.vector_isa && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
-         __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bw");
-#else
-  (void)p;
-  return false;
-#endif
-}
 
 // Column FFTs of src into dst: forward only (no filter), or [forward,] filter and inverse in one pass.
 void columns_forward(Impl& w, fftwf_complex* buf) {
@@ -661,11 +650,12 @@ void columns_filtered(Impl& w, const fftwf_complex* src, fftwf_complex* dst, boo
   for (std::int64_t n = 0; n < w.nyp; ++n)
     w.ky[static_cast<std::size_t>(n)] =
         static_cast<float>(cky * static_cast<double>(n <= w.nyp / 2 ? n : n - w.nyp));
-  [[maybe_unused]] const bool avx512 = use_avx512(w.params);
+  // The AVX-512 build of filter_block when the plan allows it and the CPU has it.
+  [[maybe_unused]] const bool avx512 = w.params.vector_isa && cpu::has_avx512();
   column_blocks(w, src, dst, forward, [&](fftwf_complex* sc, std::int64_t k0, std::int64_t width, bool full) {
     float* re = w.hbuf.data() + static_cast<std::size_t>(omp_get_thread_num()) * 2 * w.nyp;
     if (forward) fftwf_execute_dft(full ? w.col_fwd : w.tail_fwd, sc, sc);
-#ifdef PROSPECTOR_PF_AVX512
+#ifdef PROSPECTOR_X86_DISPATCH
     if (avx512) {
       filter_block_avx512(w, sc, k0, width, dx, filter, re, re + w.nyp);
     } else

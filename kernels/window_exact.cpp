@@ -1,5 +1,7 @@
 #include "kernels/window_exact.hpp"
 
+#include "kernels/cpu_dispatch.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -396,33 +398,25 @@ bool run_band_baseline(ConstGridView in, const ExactWindowParams& p, std::int64_
   return run_band_body(in, p, rad, r_begin, r_end, s, b, finish);
 }
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#define PROSPECTOR_WINDOW_X86 1
+#ifdef PROSPECTOR_X86_DISPATCH
 template <class W, class RowFinish>
-__attribute__((target("avx2"))) bool
-run_band_avx2(ConstGridView in, const ExactWindowParams& p, std::int64_t rad, std::int64_t r_begin,
-              std::int64_t r_end, const Sums<W>& s, const ThreadBuffers& b, const RowFinish& finish) {
+PROSPECTOR_TARGET_AVX2 bool run_band_avx2(ConstGridView in, const ExactWindowParams& p, std::int64_t rad,
+                                          std::int64_t r_begin, std::int64_t r_end, const Sums<W>& s,
+                                          const ThreadBuffers& b, const RowFinish& finish) {
   return run_band_body(in, p, rad, r_begin, r_end, s, b, finish);
 }
 template <class W, class RowFinish>
-__attribute__((target("avx512f,avx512dq,avx512vl,avx512bw"))) bool
-run_band_avx512(ConstGridView in, const ExactWindowParams& p, std::int64_t rad, std::int64_t r_begin,
-                std::int64_t r_end, const Sums<W>& s, const ThreadBuffers& b, const RowFinish& finish) {
+PROSPECTOR_TARGET_AVX512 bool run_band_avx512(ConstGridView in, const ExactWindowParams& p, std::int64_t rad,
+                                              std::int64_t r_begin, std::int64_t r_end, const Sums<W>& s,
+                                              const ThreadBuffers& b, const RowFinish& finish) {
   return run_band_body(in, p, rad, r_begin, r_end, s, b, finish);
 }
 #endif
 
 // The widest vector ISA both allowed and present.
 detail::WindowIsa pick_isa(detail::WindowIsa allowed) {
-#ifdef PROSPECTOR_WINDOW_X86
-  if (allowed >= detail::WindowIsa::avx512 && __builtin_cpu_supports("avx512f") &&
-      __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl") &&
-      __builtin_cpu_supports("avx512bw"))
-    return detail::WindowIsa::avx512;
-  if (allowed >= detail::WindowIsa::avx2 && __builtin_cpu_supports("avx2")) return detail::WindowIsa::avx2;
-#else
-  (void)allowed;
-#endif
+  if (allowed >= detail::WindowIsa::avx512 && cpu::has_avx512()) return detail::WindowIsa::avx512;
+  if (allowed >= detail::WindowIsa::avx2 && cpu::has_avx2()) return detail::WindowIsa::avx2;
   return detail::WindowIsa::baseline;
 }
 
@@ -430,7 +424,7 @@ template <class W, class RowFinish>
 bool run_band(detail::WindowIsa isa, ConstGridView in, const ExactWindowParams& p, std::int64_t rad,
               std::int64_t r_begin, std::int64_t r_end, const Sums<W>& s, const ThreadBuffers& b,
               const RowFinish& finish) {
-#ifdef PROSPECTOR_WINDOW_X86
+#ifdef PROSPECTOR_X86_DISPATCH
   if (isa == detail::WindowIsa::avx512) return run_band_avx512(in, p, rad, r_begin, r_end, s, b, finish);
   if (isa == detail::WindowIsa::avx2) return run_band_avx2(in, p, rad, r_begin, r_end, s, b, finish);
 #else
