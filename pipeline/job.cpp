@@ -1,9 +1,9 @@
 #include "pipeline/job.hpp"
 
 #include "pipeline/errors.hpp"
+#include "pipeline/strings.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -447,13 +447,10 @@ Job load_job(const std::string& path) {
     std::vector<std::string> seen;
     for (const auto* side : {&spec.numerator, &spec.denominator})
       for (const auto& e : *side) {
-        std::string lower = e;
-        for (char& c : lower)
-          c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-        if (std::find(seen.begin(), seen.end(), lower) != seen.end())
+        if (std::any_of(seen.begin(), seen.end(), [&](const std::string& x) { return iequals(x, e); }))
           throw_usage(file + ": key '" + key + "': element '" + e +
                       "' appears twice; each element may be in the numerator or the denominator, once");
-        seen.push_back(lower);
+        seen.push_back(e);
       }
     for (const auto& other : job.geochem.balances)
       if (other.name == spec.name)
