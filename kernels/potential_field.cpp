@@ -412,43 +412,128 @@ Trend fit_plane(const Impl& w, bool plane, std::int64_t& count) {
   return t;
 }
 
+// Row sums of the plane fit over the valid cells of a row: sum f and sum f u (u = column), and the hole
+// flags. Written with 8-lane generic vectors, which GCC and Clang lower to whatever the target has: lane l
+// sums the cells c = l mod 8 and the lanes are added in a fixed order, so the baseline and AVX-512 builds
+// give the same bits. Returns the number of holes (+-inf is a hole too: it would swamp the whole FFT).
+using V8f = float __attribute__((vector_size(32)));
+using V8i = std::int32_t __attribute__((vector_size(32)));
+using V8d = double __attribute__((vector_size(64)));
+using V8l = std::int64_t __attribute__((vector_size(64)));
+using V8b = std::int8_t __attribute__((vector_size(8)));
+constexpr std::int32_t kFloatMaxBits = 0x7F7FFFFF; // |x| as bits <= this: finite
+
+__attribute__((always_inline)) inline std::int64_t scan_row(const float* __restrict row,
+                                                           std::uint8_t* __restrict hole, std::int64_t nx,
+                                                           double& sf, double& sfu) {
+  V8d af = {}, au = {};
+  V8l nh = {};
+  V8d u = {0, 1, 2, 3, 4, 5, 6, 7};
+  const std::int64_t full = nx - nx % 8;
+  for (std::int64_t c0 = 0; c0 < full; c0 += 8) {
+    V8i bits;
+    std::memcpy(&bits, row + c0, sizeof bits);
+    const V8i ok = (bits & 0x7FFFFFFF) <= kFloatMaxBits; // -1 where valid, 0 at a hole
+    const V8l okl = __builtin_convertvector(ok, V8l);
+    V8f x;
+    std::memcpy(&x, row + c0, sizeof x);
+    const V8d f = reinterpret_cast<V8d>(reinterpret_cast<V8l>(__builtin_convertvector(x, V8d)) & okl);
+    af += f;
+    au += f * u;
+    nh += okl + 1;
+    const V8b h = __builtin_convertvector(ok + 1, V8b);
+    std::memcpy(hole + c0, &h, sizeof h);
+    u += 8.0;
+  }
+  double lf[8], lu[8];
+  std::int64_t holes = 0;
+  for (int l = 0; l < 8; ++l) {
+    lf[l] = af[l];
+    lu[l] = au[l];
+    holes += nh[l];
+  }
+  for (std::int64_t c = full; c < nx; ++c) {
+    const float v = row[c];
+    const bool ok = std::fabs(v) <= std::numeric_limits<float>::max();
+    hole[c] = ok ? 0 : 1;
+    holes += ok ? 0 : 1;
+    const double f = ok ? static_cast<double>(v) : 0.0;
+    lf[c - full] += f;
+    lu[c - full] += f * static_cast<double>(c);
+  }
+  sf = ((lf[0] + lf[1]) + (lf[2] + lf[3])) + ((lf[4] + lf[5]) + (lf[6] + lf[7]));
+  sfu = ((lu[0] + lu[1]) + (lu[2] + lu[3])) + ((lu[4] + lu[5]) + (lu[6] + lu[7]));
+  return holes;
+}
+
+// Removes the trend base + slope u from a row; holes become NaN. The column as a 32-bit integer keeps the
+// loop to conversions SSE2 has, so GCC vectorises it in the baseline build too.
+__attribute__((always_inline)) inline void detrend(const float* __restrict row, float* __restrict dst,
+                                                  std::int64_t nx, double base, double slope) {
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+#pragma omp simd
+  for (std::int64_t c = 0; c < nx; ++c) {
+    const float x = row[c];
+    const float v = static_cast<float>(static_cast<double>(x) -
+                                       (base + slope * static_cast<double>(static_cast<std::int32_t>(c))));
+    dst[c] = std::fabs(x) <= std::numeric_limits<float>::max() ? v : nan;
+  }
+}
+
+std::int64_t scan_row_baseline(const float* row, std::uint8_t* hole, std::int64_t nx, double& sf, double& sfu) {
+  return scan_row(row, hole, nx, sf, sfu);
+}
+void detrend_baseline(const float* row, float* dst, std::int64_t nx, double base, double slope) {
+  detrend(row, dst, nx, base, slope);
+}
+#ifdef PROSPECTOR_X86_DISPATCH
+PROSPECTOR_TARGET_AVX512 std::int64_t scan_row_avx512(const float* row, std::uint8_t* hole, std::int64_t nx,
+                                                      double& sf, double& sfu) {
+  return scan_row(row, hole, nx, sf, sfu);
+}
+PROSPECTOR_TARGET_AVX512 void detrend_avx512(const float* row, float* dst, std::int64_t nx, double base,
+                                             double slope) {
+  detrend(row, dst, nx, base, slope);
+}
+#endif
+
 // Writes the detrended (plane or mean removed), hole-filled, mirrored and tapered grid rows into the real
 // view of buf and transforms them (row FFTs). Returns false (and leaves the buffer alone) when the grid has
 // no valid cell.
 bool prepare(Impl& w, ConstGridView in, fftwf_complex* buf, bool plane, Trend& trend) {
   const std::int64_t nx = w.nx, ny = w.ny, rs = w.real_stride();
   float* R = w.real(buf);
+  [[maybe_unused]] const bool avx512 = w.params.vector_isa && cpu::has_avx512();
 #pragma omp parallel for schedule(static)
   for (std::int64_t r = 0; r < ny; ++r) {
     const float* row = in.data + r * nx;
     std::uint8_t* hole = w.hole.data() + r * nx;
-    // Branch-free sums over the row (vectorised; the order is fixed for the binary, whatever the threads).
-    double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0, s4 = 0.0;
-#pragma omp simd reduction(+ : s0, s1, s2, s3, s4)
-    for (std::int64_t c = 0; c < nx; ++c) {
-      const float v = row[c];
-      const bool ok = std::fabs(v) <= std::numeric_limits<float>::max(); // +-inf is nodata too: it would
-      hole[c] = ok ? 0 : 1;                                              // swamp the whole FFT
-      const double f = ok ? static_cast<double>(v) : 0.0, u = ok ? static_cast<double>(c) : 0.0;
-      s0 += ok ? 1.0 : 0.0;
-      s1 += f;
-      s2 += u;
-      s3 += u * u;
-      s4 += f * u;
-    }
+    double sf = 0.0, sfu = 0.0;
+    std::int64_t holes = 0;
+#ifdef PROSPECTOR_X86_DISPATCH
+    if (avx512)
+      holes = scan_row_avx512(row, hole, nx, sf, sfu);
+    else
+#endif
+      holes = scan_row_baseline(row, hole, nx, sf, sfu);
+    // The column sums of the valid cells: those of the whole row less those of the holes, in integers (exact).
+    __int128 su = static_cast<__int128>(nx) * (nx - 1) / 2;
+    __int128 suu = static_cast<__int128>(nx) * (nx - 1) * (2 * nx - 1) / 6;
     std::int64_t lo = nx, hi = -1;
-    if (s0 < static_cast<double>(nx))
+    if (holes > 0)
       for (std::int64_t c = 0; c < nx; ++c)
         if (hole[c]) {
           lo = std::min(lo, c);
           hi = c;
+          su -= c;
+          suu -= static_cast<__int128>(c) * c;
         }
     double* rs = w.row_sums.data() + r * kRowSums;
-    rs[0] = s0;
-    rs[1] = s1;
-    rs[2] = s2;
-    rs[3] = s3;
-    rs[4] = s4;
+    rs[0] = static_cast<double>(nx - holes);
+    rs[1] = sf;
+    rs[2] = static_cast<double>(su);
+    rs[3] = static_cast<double>(suu);
+    rs[4] = sfu;
     w.hole_lo[r] = lo;
     w.hole_hi[r] = hi;
   }
@@ -457,20 +542,15 @@ bool prepare(Impl& w, ConstGridView in, fftwf_complex* buf, bool plane, Trend& t
   if (count == 0) return false;
 
   float* grid = R + w.north * rs + w.west;
-  const float nan = std::numeric_limits<float>::quiet_NaN();
-  // The hole test repeated on the value (as in the first pass) and the column as a 32-bit integer keep the
-  // loop to conversions SSE2 has (no byte masks, no int64 to double), so GCC vectorises it.
   auto detrend_row = [&](std::int64_t r) {
     const float* row = in.data + r * nx;
     float* dst = grid + r * rs;
-    const double base = trend.at(r, 0), slope = trend.bu;
-#pragma omp simd
-    for (std::int64_t c = 0; c < nx; ++c) {
-      const float x = row[c];
-      const float v = static_cast<float>(static_cast<double>(x) -
-                                         (base + slope * static_cast<double>(static_cast<std::int32_t>(c))));
-      dst[c] = std::fabs(x) <= std::numeric_limits<float>::max() ? v : nan;
-    }
+#ifdef PROSPECTOR_X86_DISPATCH
+    if (avx512)
+      detrend_avx512(row, dst, nx, trend.at(r, 0), trend.bu);
+    else
+#endif
+      detrend_baseline(row, dst, nx, trend.at(r, 0), trend.bu);
   };
   auto pad_row = [&](std::int64_t r) {
     float* row = R + (w.north + r) * rs;
