@@ -119,8 +119,11 @@ struct PotentialFieldPlan::Impl {
   std::int64_t nc = 0;              // spectrum columns, nxp / 2 + 1
   std::int64_t cs = 0;              // complex row stride (nc rounded up to kColumnBlock)
   ComplexBuffer spec, work;         // nyp * cs each; the real view has row stride 2 * cs
-  ComplexBuffer scratch;            // threads * nyp * kColumnBlock, one column block per thread
-  std::int64_t threads = 1;         // scratch blocks, the most threads a column pass uses
+  // Per thread: two column blocks (nyp * kColumnBlock each; the column FFTs run out of place between them,
+  // as FFTW's estimate-mode plans copy in-place ones through a buffer) and one real row (cs complex values)
+  // that the inverse row FFTs write into. threads * scratch_stride() in all.
+  ComplexBuffer scratch;
+  std::int64_t threads = 1; // scratch blocks, the most threads a column or inverse row pass uses
   fftwf_plan row_r2c = nullptr, row_c2r = nullptr;
   fftwf_plan col_fwd = nullptr, col_bwd = nullptr, tail_fwd = nullptr, tail_bwd = nullptr;
   std::vector<std::int64_t> src_x, src_y;
@@ -147,6 +150,9 @@ struct PotentialFieldPlan::Impl {
   float* real(fftwf_complex* buf) const { return reinterpret_cast<float*>(buf); }
   std::int64_t real_stride() const { return 2 * cs; }
   std::int64_t blocks() const { return (nc + kColumnBlock - 1) / kColumnBlock; }
+  std::int64_t scratch_stride() const { return 2 * nyp * kColumnBlock + cs; }
+  fftwf_complex* thread_scratch(int t) const { return scratch.get() + t * scratch_stride(); }
+  int team() const { return static_cast<int>(std::min<std::int64_t>(threads, omp_get_max_threads())); }
 };
 
 PotentialFieldPlan::PotentialFieldPlan() = default;
@@ -166,7 +172,7 @@ std::size_t PotentialFieldPlan::memory_bytes() const {
   if (!impl_) return 0;
   const Impl& w = *impl_;
   const auto n = static_cast<std::size_t>(w.nx * w.ny);
-  return static_cast<std::size_t>(2 * w.nyp * w.cs + w.threads * w.nyp * kColumnBlock) *
+  return static_cast<std::size_t>(2 * w.nyp * w.cs + w.threads * w.scratch_stride()) *
              sizeof(fftwf_complex) +
          (w.ky.size() + w.hbuf.size()) * sizeof(float) + n * (1 + sizeof(float)) +
          w.pyramid.size() * sizeof(float);
@@ -205,7 +211,7 @@ Status PotentialFieldPlan::init(std::int64_t nx, std::int64_t ny, const Potentia
     w->work.reset(fftwf_alloc_complex(static_cast<std::size_t>(total)));
     prefer_huge_pages(w->spec.get(), static_cast<std::size_t>(total) * sizeof(fftwf_complex));
     prefer_huge_pages(w->work.get(), static_cast<std::size_t>(total) * sizeof(fftwf_complex));
-    w->scratch.reset(fftwf_alloc_complex(static_cast<std::size_t>(w->threads * nyp * kColumnBlock)));
+    w->scratch.reset(fftwf_alloc_complex(static_cast<std::size_t>(w->threads * w->scratch_stride())));
     if (!w->spec || !w->work || !w->scratch)
       return Status::Invalid("potential_field: out of memory for the FFT buffers");
     // First touch here, in parallel, so that no transform pays for fresh pages.
@@ -216,7 +222,7 @@ Status PotentialFieldPlan::init(std::int64_t nx, std::int64_t ny, const Potentia
       s[i] = 0.0f;
       k[i] = 0.0f;
     }
-    std::fill_n(w->real(w->scratch.get()), 2 * w->threads * nyp * kColumnBlock, 0.0f);
+    std::fill_n(w->real(w->scratch.get()), 2 * w->threads * w->scratch_stride(), 0.0f);
 
     axis_tables(nx, nxp, w->west, w->src_x, w->taper_x);
     axis_tables(ny, nyp, w->north, w->src_y, w->taper_y);
@@ -250,13 +256,15 @@ Status PotentialFieldPlan::init(std::int64_t nx, std::int64_t ny, const Potentia
     const int inxp = static_cast<int>(nxp), inyp = static_cast<int>(nyp);
     const int tail = static_cast<int>(w->nc % kColumnBlock);
     fftwf_complex* buf = w->work.get();
-    fftwf_complex* sc = w->scratch.get();
+    fftwf_complex* sa = w->thread_scratch(0);
+    fftwf_complex* sb = sa + nyp * kColumnBlock;
+    fftwf_complex* row = sb + nyp * kColumnBlock;
     {
       std::lock_guard<std::mutex> lock(planner_mutex());
       w->row_r2c = fftwf_plan_dft_r2c_1d(inxp, w->real(buf), buf, FFTW_ESTIMATE);
-      w->row_c2r = fftwf_plan_dft_c2r_1d(inxp, buf, w->real(buf), FFTW_ESTIMATE);
+      w->row_c2r = fftwf_plan_dft_c2r_1d(inxp, buf, w->real(row), FFTW_ESTIMATE);
       auto columns = [&](int howmany, int sign) {
-        return fftwf_plan_many_dft(1, &inyp, howmany, sc, nullptr, 1, inyp, sc, nullptr, 1, inyp, sign,
+        return fftwf_plan_many_dft(1, &inyp, howmany, sa, nullptr, 1, inyp, sb, nullptr, 1, inyp, sign,
                                    FFTW_ESTIMATE);
       };
       w->col_fwd = columns(static_cast<int>(kColumnBlock), FFTW_FORWARD);
@@ -598,15 +606,17 @@ bool prepare(Impl& w, ConstGridView in, fftwf_complex* buf, bool plane, Trend& t
   return true;
 }
 
-// Only the rows that hold grid cells are brought back to real values; op(r, row) then takes grid row r
-// (its nx cells) while it is in cache.
+// Only the rows that hold grid cells are brought back to real values, each into the thread's row buffer
+// (the spectrum row is destroyed); op(r, row) then takes grid row r (its nx cells) from there.
 template <class RowOp> void rows_inverse(Impl& w, fftwf_complex* buf, const RowOp& op) {
-  float* R = w.real(buf);
-#pragma omp parallel for schedule(static)
-  for (std::int64_t r = 0; r < w.ny; ++r) {
-    const std::int64_t p = w.north + r;
-    fftwf_execute_dft_c2r(w.row_c2r, buf + p * w.cs, R + p * w.real_stride());
-    op(r, R + p * w.real_stride() + w.west);
+#pragma omp parallel num_threads(w.team())
+  {
+    float* row = w.real(w.thread_scratch(omp_get_thread_num()) + 2 * w.nyp * kColumnBlock);
+#pragma omp for schedule(static)
+    for (std::int64_t r = 0; r < w.ny; ++r) {
+      fftwf_execute_dft_c2r(w.row_c2r, buf + (w.north + r) * w.cs, row);
+      op(r, row + w.west);
+    }
   }
 }
 
@@ -667,20 +677,20 @@ PROSPECTOR_TARGET_AVX512 void copy_out_8x8(const fftwf_complex* sc, std::int64_t
 }
 #endif
 
-// Copies each block of spectrum columns of src into the thread's scratch, column by column (column j of the
-// block at j * nyp: FFTW's estimate-mode plans are about three times faster on contiguous columns than on
-// columns interleaved with a stride), calls body(scratch, first column, width, full block) and copies the
-// block back into dst (which may be src).
+// Copies each block of spectrum columns of src into the thread's first column block a, column by column
+// (column j of the block at j * nyp: FFTW's estimate-mode plans are about three times faster on contiguous
+// columns than on columns interleaved with a stride), calls body(a, b, first column, width, full block),
+// which returns the one of a and b that holds its result, and copies that back into dst (which may be src).
 template <class Body>
 void column_blocks(Impl& w, const fftwf_complex* src, fftwf_complex* dst, bool first_pass, const Body& body) {
   const std::int64_t B = kColumnBlock, full = w.nc / B, nyp = w.nyp;
   const std::int64_t* row = first_pass ? w.first_row.data() : w.same_row.data();
   const float* factor = first_pass ? w.first_factor.data() : w.unit_factor.data();
-  const int team = static_cast<int>(std::min<std::int64_t>(w.threads, omp_get_max_threads()));
   [[maybe_unused]] const bool avx512 = w.params.vector_isa && cpu::has_avx512();
-#pragma omp parallel num_threads(team)
+#pragma omp parallel num_threads(w.team())
   {
-    fftwf_complex* sc = w.scratch.get() + omp_get_thread_num() * nyp * B;
+    fftwf_complex* sc = w.thread_scratch(omp_get_thread_num());
+    fftwf_complex* sb = sc + nyp * B;
 #pragma omp for schedule(static)
     for (std::int64_t b = 0; b < w.blocks(); ++b) {
       const std::int64_t k0 = b * B, width = std::min(B, w.nc - k0);
@@ -707,21 +717,21 @@ void column_blocks(Impl& w, const fftwf_complex* src, fftwf_complex* dst, bool f
             sc[j * nyp + n][1] = src[row[n] * w.cs + k0 + j][1] * factor[n];
           }
       }
-      body(sc, k0, width, b < full);
+      const fftwf_complex* res = body(sc, sb, k0, width, b < full);
       for (std::int64_t n0 = 0; n0 < nyp; n0 += 8) {
         const std::int64_t n1 = std::min(nyp, n0 + 8);
         for (std::int64_t n = n0 + kPrefetchRows; n < std::min(nyp, n1 + kPrefetchRows); ++n)
           __builtin_prefetch(dst + n * w.cs + k0, 1, 0);
 #ifdef PROSPECTOR_X86_DISPATCH
         if (avx512 && width == B && n1 - n0 == 8) {
-          copy_out_8x8(sc + n0, nyp, dst + n0 * w.cs + k0, w.cs);
+          copy_out_8x8(res + n0, nyp, dst + n0 * w.cs + k0, w.cs);
           continue;
         }
 #endif
         for (std::int64_t j = 0; j < width; ++j)
           for (std::int64_t n = n0; n < n1; ++n) {
-            dst[n * w.cs + k0 + j][0] = sc[j * nyp + n][0];
-            dst[n * w.cs + k0 + j][1] = sc[j * nyp + n][1];
+            dst[n * w.cs + k0 + j][0] = res[j * nyp + n][0];
+            dst[n * w.cs + k0 + j][1] = res[j * nyp + n][1];
           }
       }
     }
@@ -816,8 +826,9 @@ PROSPECTOR_TARGET_AVX512 void filter_block_avx512(const Impl& w, fftwf_complex* 
 
 // Column FFTs of src into dst: forward only (no filter), or [forward,] filter and inverse in one pass.
 void columns_forward(Impl& w, fftwf_complex* buf) {
-  column_blocks(w, buf, buf, true, [&](fftwf_complex* sc, std::int64_t, std::int64_t, bool full) {
-    fftwf_execute_dft(full ? w.col_fwd : w.tail_fwd, sc, sc);
+  column_blocks(w, buf, buf, true, [&](fftwf_complex* a, fftwf_complex* b, std::int64_t, std::int64_t, bool full) {
+    fftwf_execute_dft(full ? w.col_fwd : w.tail_fwd, a, b);
+    return b;
   });
 }
 
@@ -830,16 +841,24 @@ void columns_filtered(Impl& w, const fftwf_complex* src, fftwf_complex* dst, boo
         static_cast<float>(cky * static_cast<double>(n <= w.nyp / 2 ? n : n - w.nyp));
   // The AVX-512 build of filter_block when the plan allows it and the CPU has it.
   [[maybe_unused]] const bool avx512 = w.params.vector_isa && cpu::has_avx512();
-  column_blocks(w, src, dst, forward, [&](fftwf_complex* sc, std::int64_t k0, std::int64_t width, bool full) {
+  column_blocks(w, src, dst, forward,
+                [&](fftwf_complex* a, fftwf_complex* b, std::int64_t k0, std::int64_t width, bool full) {
     float* re = w.hbuf.data() + static_cast<std::size_t>(omp_get_thread_num()) * 2 * w.nyp;
-    if (forward) fftwf_execute_dft(full ? w.col_fwd : w.tail_fwd, sc, sc);
+    // The spectrum block ends up in sc, the inverse in the other block.
+    fftwf_complex* sc = a;
+    if (forward) {
+      fftwf_execute_dft(full ? w.col_fwd : w.tail_fwd, a, b);
+      sc = b;
+    }
+    fftwf_complex* out = sc == a ? b : a;
 #ifdef PROSPECTOR_X86_DISPATCH
     if (avx512) {
       filter_block_avx512(w, sc, k0, width, dx, filter, re, re + w.nyp);
     } else
 #endif
       filter_block_baseline(w, sc, k0, width, dx, filter, re, re + w.nyp);
-    fftwf_execute_dft(full ? w.col_bwd : w.tail_bwd, sc, sc);
+    fftwf_execute_dft(full ? w.col_bwd : w.tail_bwd, sc, out);
+    return out;
   });
 }
 

@@ -75,8 +75,9 @@ struct PotentialFieldPlanParams {
 };
 
 /// Workspace for the `potential_field.*` kernels on grids of one size: padded complex buffers (two of
-/// Ny x (Nx/2 + 1) values, rows rounded up to 8 values), one column block per thread (Ny x 8 values, for
-/// max(omp_get_max_threads(), omp_get_num_procs()) threads at init; a column pass uses at most that many),
+/// Ny x (Nx/2 + 1) values, rows rounded up to 8 values), per thread two column blocks (Ny x 8 values each)
+/// and one padded row (for max(omp_get_max_threads(), omp_get_num_procs()) threads at init; a pass uses at
+/// most that many),
 /// per-cell scratch (a nodata mask, one float grid, the fill pyramid) and the FFTW plans: about 410 MB for a
 /// 4096 x 4096 grid (padded to 6144 x 6144). Creating it costs the allocation and first touch of those
 /// buffers; every transform then runs without allocating. Move-only. One transform at a time may use a plan;
