@@ -123,17 +123,21 @@ struct LogBlock {
   std::int64_t i0, len;
   const double* log;
   const double* sum;
-  double at(std::int64_t k, std::int64_t s) const { return log[k * kLogBlock + s]; }
-  bool ok(std::int64_t s) const { return std::fabs(sum[s]) < std::numeric_limits<double>::infinity(); }
+  PROSPECTOR_ALWAYS_INLINE double at(std::int64_t k, std::int64_t s) const { return log[k * kLogBlock + s]; }
+  PROSPECTOR_ALWAYS_INLINE bool ok(std::int64_t s) const {
+    return std::fabs(sum[s]) < std::numeric_limits<double>::infinity();
+  }
 };
 
 // Shared driver: for each block of samples, ln of each chosen part (fastmath's float log, vectorised over
 // the samples; libm's log kept the loop scalar), the validity flags, then emit(block), which writes every
-// output of the block's samples (NaN where ok is 0). The per-thread buffers are a cache line apart, so
-// threads never share one.
+// output of the block's samples (NaN where ok is 0). The logs and emit run in the widest vector build
+// `allowed` permits (emit must be a PROSPECTOR_ALWAYS_INLINE lambda); every loop is elementwise or sums the
+// parts in order per sample, so every build gives the same bits. The per-thread buffers are a cache line
+// apart, so threads never share one.
 template <typename Emit>
 Status block_logs(const VariablesView& in, const std::vector<std::int64_t>& idx, CompositionScratch& scratch,
-                  Emit emit) {
+                  Emit emit, cpu::Isa allowed = cpu::Isa::avx512) {
   const std::int64_t d = static_cast<std::int64_t>(idx.size());
   const int threads = max_threads();
   // d log rows, then the sums, then a cache line.
@@ -143,6 +147,7 @@ Status block_logs(const VariablesView& in, const std::vector<std::int64_t>& idx,
   const std::int64_t* ix = idx.data();
   const std::int64_t n = in.n, st = in.stride;
   const std::int64_t blocks = (n + kLogBlock - 1) / kLogBlock;
+  const cpu::Isa isa = cpu::widest(allowed);
 #pragma omp parallel num_threads(threads)
   {
     double* w = work + static_cast<std::size_t>(thread_id()) * static_cast<std::size_t>(per);
@@ -153,22 +158,29 @@ Status block_logs(const VariablesView& in, const std::vector<std::int64_t>& idx,
       for (std::int64_t s = 0; s < len; ++s)
         sum[s] = 0.0;
       for (std::int64_t k = 0; k < d; ++k) {
-        const float* __restrict v = in.var[static_cast<std::size_t>(ix[k])] + i0 * st;
-        double* __restrict wk = w + k * kLogBlock;
-        if (st == 1) {
+        const float* v = in.var[static_cast<std::size_t>(ix[k])] + i0 * st;
+        double* wk = w + k * kLogBlock;
+        // The log in the widest vector build (elementwise, so the same bits in every build).
+        cpu::run(isa, 0, len, [=](std::int64_t s0, std::int64_t s1) PROSPECTOR_ALWAYS_INLINE {
+          const float* __restrict src = v;
+          double* __restrict dst = wk;
+          double* __restrict acc = sum;
+          if (st == 1) {
 #pragma omp simd
-          for (std::int64_t s = 0; s < len; ++s)
-            wk[s] = static_cast<double>(fastmath::log_f(v[s])); // NaN or inf when not valid
-        } else {
+            for (std::int64_t s = s0; s < s1; ++s)
+              dst[s] = static_cast<double>(fastmath::log_f(src[s])); // NaN or inf when not valid
+          } else {
 #pragma omp simd
-          for (std::int64_t s = 0; s < len; ++s)
-            wk[s] = static_cast<double>(fastmath::log_f(v[s * st]));
-        }
+            for (std::int64_t s = s0; s < s1; ++s)
+              dst[s] = static_cast<double>(fastmath::log_f(src[s * st]));
+          }
 #pragma omp simd
-        for (std::int64_t s = 0; s < len; ++s)
-          sum[s] += wk[s];
+          for (std::int64_t s = s0; s < s1; ++s)
+            acc[s] += dst[s];
+        });
       }
-      emit(LogBlock{i0, len, w, sum});
+      const LogBlock block{i0, len, w, sum};
+      cpu::run(isa, 0, len, [&](std::int64_t, std::int64_t) PROSPECTOR_ALWAYS_INLINE { emit(block); });
     }
   }
   return Status::Ok();
@@ -367,7 +379,7 @@ Status log_parts(const VariablesView& in, const PartSubset& subset, CompositionS
   const std::int64_t d = static_cast<std::int64_t>(idx.size());
   if (Status s = check_io(in, out, d, "log_parts"); !s.ok) return s;
   const std::int64_t os = out.stride;
-  return block_logs(in, idx, scratch, [&](const LogBlock& b) {
+  return block_logs(in, idx, scratch, [&](const LogBlock& b) PROSPECTOR_ALWAYS_INLINE {
     for (std::int64_t k = 0; k < d; ++k) {
       float* o = out.var[static_cast<std::size_t>(k)] + b.i0 * os;
 #pragma omp simd
@@ -379,6 +391,11 @@ Status log_parts(const VariablesView& in, const PartSubset& subset, CompositionS
 
 Status clr(const VariablesView& in, const PartSubset& subset, CompositionScratch& scratch,
            const VariablesOut& out) {
+  return detail::clr_isa(in, subset, scratch, out, cpu::Isa::avx512);
+}
+
+Status detail::clr_isa(const VariablesView& in, const PartSubset& subset, CompositionScratch& scratch,
+                       const VariablesOut& out, cpu::Isa allowed) {
   std::vector<std::int64_t> idx;
   if (Status s = resolve_subset(in, subset, idx, "clr"); !s.ok) return s;
   if (idx.size() < 2) return Status::Invalid("clr: need at least 2 parts");
@@ -386,7 +403,7 @@ Status clr(const VariablesView& in, const PartSubset& subset, CompositionScratch
   if (Status s = check_io(in, out, d, "clr"); !s.ok) return s;
   const double inv_d = 1.0 / static_cast<double>(d);
   const std::int64_t os = out.stride;
-  return block_logs(in, idx, scratch, [&](const LogBlock& b) {
+  return block_logs(in, idx, scratch, [&](const LogBlock& b) PROSPECTOR_ALWAYS_INLINE {
     double mean[kLogBlock];
     for (std::int64_t s = 0; s < b.len; ++s)
       mean[s] = b.sum[s] * inv_d;
@@ -396,7 +413,7 @@ Status clr(const VariablesView& in, const PartSubset& subset, CompositionScratch
       for (std::int64_t s = 0; s < b.len; ++s)
         o[s * os] = b.ok(s) ? static_cast<float>(b.at(k, s) - mean[s]) : kNaNf;
     }
-  });
+  }, allowed);
 }
 
 Status ilr_pivot_basis(std::int64_t parts, IlrBasis& out) {
@@ -454,6 +471,11 @@ Status ilr_sbp_basis(const std::vector<int>& sbp, std::int64_t parts, IlrBasis& 
 
 Status ilr(const VariablesView& in, const PartSubset& subset, const IlrBasis& basis,
            CompositionScratch& scratch, const VariablesOut& out) {
+  return detail::ilr_isa(in, subset, basis, scratch, out, cpu::Isa::avx512);
+}
+
+Status detail::ilr_isa(const VariablesView& in, const PartSubset& subset, const IlrBasis& basis,
+                       CompositionScratch& scratch, const VariablesOut& out, cpu::Isa allowed) {
   std::vector<std::int64_t> idx;
   if (Status s = resolve_subset(in, subset, idx, "ilr"); !s.ok) return s;
   const std::int64_t d = static_cast<std::int64_t>(idx.size());
@@ -464,7 +486,7 @@ Status ilr(const VariablesView& in, const PartSubset& subset, const IlrBasis& ba
   const std::int64_t c = d - 1;
   const double* v = basis.v.data();
   const std::int64_t os = out.stride;
-  return block_logs(in, idx, scratch, [&](const LogBlock& b) {
+  return block_logs(in, idx, scratch, [&](const LogBlock& b) PROSPECTOR_ALWAYS_INLINE {
     // The contrasts sum to zero over the parts, so V^T ln(x) = V^T clr(x) without centring first.
     double z[kLogBlock];
     for (std::int64_t j = 0; j < c; ++j) {
@@ -481,7 +503,7 @@ Status ilr(const VariablesView& in, const PartSubset& subset, const IlrBasis& ba
       for (std::int64_t s = 0; s < b.len; ++s)
         o[s * os] = b.ok(s) ? static_cast<float>(z[s]) : kNaNf;
     }
-  });
+  }, allowed);
 }
 
 Status ilr_inverse(const VariablesView& coords, const IlrBasis& basis, const IlrInverseParams& params,

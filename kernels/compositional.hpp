@@ -22,6 +22,7 @@
 /// Templ (2018) Applied Compositional Data Analysis, Springer; Helsel (2005) Nondetects and Data Analysis,
 /// Wiley (regression on order statistics).
 
+#include "kernels/cpu_dispatch.hpp"
 #include "kernels/views.hpp"
 
 #include <cstdint>
@@ -211,5 +212,13 @@ struct RobustStandardiseScratch {
 Status robust_standardise(const VariablesView& in, const RobustStandardiseParams& params,
                           RobustStandardiseScratch& scratch, const VariablesOut& out,
                           RobustStandardiseResult& result);
+
+namespace detail {
+/// clr and ilr with their vector builds limited to `allowed` (tests compare the builds' bits).
+Status clr_isa(const VariablesView& in, const PartSubset& subset, CompositionScratch& scratch,
+               const VariablesOut& out, cpu::Isa allowed);
+Status ilr_isa(const VariablesView& in, const PartSubset& subset, const IlrBasis& basis,
+               CompositionScratch& scratch, const VariablesOut& out, cpu::Isa allowed);
+} // namespace detail
 
 } // namespace prospector::kernels

@@ -6,6 +6,8 @@
 /// below. The results are a fixed function of the input (no fused multiply-adds, -ffp-contract=off), the
 /// same on every machine and in every build of a kernel.
 
+#include "kernels/cpu_dispatch.hpp"
+
 #include <cstdint>
 #include <cstring>
 #include <limits>
@@ -13,7 +15,7 @@
 namespace prospector::kernels::fastmath {
 
 /// e^x for float x; 0 below -87.3 (where e^x leaves the normal range), +inf above 88.7, NaN for NaN.
-inline float exp_f(float x) {
+PROSPECTOR_ALWAYS_INLINE inline float exp_f(float x) {
   const bool nan = !(x == x);
   const float lo = -87.33654f, hi = 88.72283f;
   const float xc = nan ? 0.0f : (x < lo ? lo : (x > hi ? hi : x));
@@ -46,7 +48,7 @@ inline float exp_f(float x) {
 
 /// Natural logarithm of float x: NaN for x < 0, x = 0 or NaN (the kernels treat all of them as invalid),
 /// +inf for +inf; subnormal x handled.
-inline float log_f(float x) {
+PROSPECTOR_ALWAYS_INLINE inline float log_f(float x) {
   const float tiny = 1.17549435e-38f; // FLT_MIN
   const bool sub = x < tiny;
   const float xs = sub ? x * 8388608.0f : x; // 2^23
@@ -72,12 +74,16 @@ inline float log_f(float x) {
   const float ef = static_cast<float>(e);
   float y = t * z * p + ef * -2.12194440e-4f - 0.5f * z;
   y = t + y + ef * 0.693359375f;
+  // As in exp_f, selects of constants and a product and sum: y (finite for every x) times inf at +inf, plus
+  // NaN where x <= 0 or NaN.
   const float inf = std::numeric_limits<float>::infinity(), nan = std::numeric_limits<float>::quiet_NaN();
-  return x > 0.0f ? (x == inf ? inf : y) : nan;
+  const float keep = x == inf ? inf : 1.0f;
+  const float bad = x > 0.0f ? 0.0f : nan;
+  return y * keep + bad;
 }
 
 /// atan2(y, x) for x >= 0, in [-pi/2, pi/2]; atan2(0, 0) = 0.
-inline float atan2_nonneg_x(float y, float x) {
+PROSPECTOR_ALWAYS_INLINE inline float atan2_nonneg_x(float y, float x) {
   const float ay = y < 0.0f ? -y : y;
   const bool big = ay > 2.414213562373095f * x; // |y / x| > tan(3 pi / 8)
   const bool mid = !big && ay > 0.4142135623730950f * x;

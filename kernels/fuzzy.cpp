@@ -14,24 +14,45 @@ namespace prospector::kernels {
 namespace {
 
 inline double clamp01(double v) { return v < 0.0 ? 0.0 : (v > 1.0 ? 1.0 : v); }
-inline float clamp01f(float v) { return v < 0.0f ? 0.0f : (v > 1.0f ? 1.0f : v); }
+PROSPECTOR_ALWAYS_INLINE inline float clamp01f(float v) { return v < 0.0f ? 0.0f : (v > 1.0f ? 1.0f : v); }
 
 // Cells per block of the layer loops; each thread keeps its block's running sums in a small buffer.
 constexpr std::int64_t kBlock = 512;
 
-// out[i] = clamp01(f(in[i])), NaN kept, in float with fastmath's exp/log: branch-free, so it vectorises.
-template <typename F> void apply(const float* in, float* out, std::int64_t n, F f) {
-#pragma omp parallel for simd schedule(static)
-  for (std::int64_t i = 0; i < n; ++i) {
-    const float v = in[i];
-    const float r = clamp01f(f(v == v ? v : 0.0f));
-    out[i] = v == v ? r : v;
-  }
+// Cells per block of the elementwise loops: the unit of the parallel loop and of the ISA dispatch.
+constexpr std::int64_t kApplyBlock = 16384;
+
+// out[i] = clamp01(f(in[i])), NaN kept, in float with fastmath's exp/log: branch-free, so it vectorises, in
+// the widest build `isa` allows (f must be a PROSPECTOR_ALWAYS_INLINE lambda). Elementwise, so every build
+// gives the same bits.
+template <typename F> void apply(const float* in, float* out, std::int64_t n, cpu::Isa isa, F f) {
+  const std::int64_t blocks = (n + kApplyBlock - 1) / kApplyBlock;
+#pragma omp parallel for schedule(static)
+  for (std::int64_t b = 0; b < blocks; ++b)
+    cpu::run(isa, b * kApplyBlock, std::min(n, (b + 1) * kApplyBlock),
+             [=](std::int64_t i0, std::int64_t i1) PROSPECTOR_ALWAYS_INLINE {
+               // Local restrict copies: stores through out could otherwise alias the closures' members.
+               const float* __restrict src = in;
+               float* __restrict dst = out;
+               const F g = f;
+#pragma omp simd
+               for (std::int64_t i = i0; i < i1; ++i) {
+                 const float v = src[i];
+                 const float r = clamp01f(g(v == v ? v : 0.0f));
+                 dst[i] = v == v ? r : v;
+               }
+             });
 }
 
 } // namespace
 
 Status membership(const float* in, float* out, std::int64_t n, const MembershipParams& p) {
+  return detail::membership_isa(in, out, n, p, cpu::Isa::avx512);
+}
+
+Status detail::membership_isa(const float* in, float* out, std::int64_t n, const MembershipParams& p,
+                              cpu::Isa allowed) {
+  const cpu::Isa isa = cpu::widest(allowed);
   if (n < 0) return Status::Invalid("membership: negative length");
   if (n > 0 && (in == nullptr || out == nullptr)) return Status::Invalid("membership: null array");
 
@@ -41,7 +62,7 @@ Status membership(const float* in, float* out, std::int64_t n, const MembershipP
       return Status::Invalid("membership: linear needs finite low != high");
     // One formula covers both directions: with low > high the slope is negative and the clamp flips the ramp.
     const auto low = static_cast<float>(p.low), inv = static_cast<float>(1.0 / (p.high - p.low));
-    apply(in, out, n, [=](float x) { return (x - low) * inv; });
+    apply(in, out, n, isa, [=](float x) PROSPECTOR_ALWAYS_INLINE { return (x - low) * inv; });
     return Status::Ok();
   }
   case MembershipShape::Large: {
@@ -49,7 +70,7 @@ Status membership(const float* in, float* out, std::int64_t n, const MembershipP
       return Status::Invalid("membership: large needs midpoint > 0 and spread > 0");
     const auto inv_mid = static_cast<float>(1.0 / p.midpoint), s = static_cast<float>(p.spread);
     // (x / mid)^-s = exp(-s ln(x / mid)); exp_f saturates to 0 / inf, so the sigmoid ends at 1 / 0.
-    apply(in, out, n, [=](float x) { // evaluated for every x, selected after: no branch, vectorises
+    apply(in, out, n, isa, [=](float x) PROSPECTOR_ALWAYS_INLINE { // every x, selected after: no branch: no branch, vectorises
       const float y = 1.0f / (1.0f + fastmath::exp_f(-s * fastmath::log_f((x > 0.0f ? x : 1.0f) * inv_mid)));
       return x > 0.0f ? y : 0.0f;
     });
@@ -59,7 +80,7 @@ Status membership(const float* in, float* out, std::int64_t n, const MembershipP
     if (!(p.midpoint > 0.0) || !std::isfinite(p.midpoint) || !(p.spread > 0.0) || !std::isfinite(p.spread))
       return Status::Invalid("membership: small needs midpoint > 0 and spread > 0");
     const auto inv_mid = static_cast<float>(1.0 / p.midpoint), s = static_cast<float>(p.spread);
-    apply(in, out, n, [=](float x) {
+    apply(in, out, n, isa, [=](float x) PROSPECTOR_ALWAYS_INLINE {
       const float y = 1.0f / (1.0f + fastmath::exp_f(s * fastmath::log_f((x > 0.0f ? x : 1.0f) * inv_mid)));
       return x > 0.0f ? y : 1.0f;
     });
@@ -69,14 +90,14 @@ Status membership(const float* in, float* out, std::int64_t n, const MembershipP
     if (!std::isfinite(p.midpoint) || !std::isfinite(p.spread))
       return Status::Invalid("membership: logistic needs finite midpoint and spread");
     const auto mid = static_cast<float>(p.midpoint), s = static_cast<float>(p.spread);
-    apply(in, out, n, [=](float x) { return 1.0f / (1.0f + fastmath::exp_f(-s * (x - mid))); });
+    apply(in, out, n, isa, [=](float x) PROSPECTOR_ALWAYS_INLINE { return 1.0f / (1.0f + fastmath::exp_f(-s * (x - mid))); });
     return Status::Ok();
   }
   case MembershipShape::Gaussian: {
     if (!std::isfinite(p.midpoint) || !(p.spread > 0.0) || !std::isfinite(p.spread))
       return Status::Invalid("membership: gaussian needs finite midpoint and spread > 0");
     const auto mid = static_cast<float>(p.midpoint), s = static_cast<float>(p.spread);
-    apply(in, out, n, [=](float x) { return fastmath::exp_f(-s * (x - mid) * (x - mid)); });
+    apply(in, out, n, isa, [=](float x) PROSPECTOR_ALWAYS_INLINE { return fastmath::exp_f(-s * (x - mid) * (x - mid)); });
     return Status::Ok();
   }
   }

@@ -3,6 +3,7 @@
 /// Kernel family `fuzzy`: fuzzy membership functions, weighted overlay and fuzzy operators (AND, OR, product,
 /// sum, gamma) for knowledge-driven prospectivity.
 
+#include "kernels/cpu_dispatch.hpp"
 #include "kernels/views.hpp"
 
 namespace prospector::kernels {
@@ -25,6 +26,12 @@ struct MembershipParams {
 
 /// out[i] = membership(in[i]) in [0, 1]; NaN stays NaN. in and out may alias. OpenMP-parallel.
 Status membership(const float* in, float* out, std::int64_t n, const MembershipParams& params);
+
+namespace detail {
+/// membership with its vector build limited to `allowed` (tests compare the builds' bits).
+Status membership_isa(const float* in, float* out, std::int64_t n, const MembershipParams& params,
+                      cpu::Isa allowed);
+} // namespace detail
 
 /// Weighted fuzzy overlay: out = gamma-combination of the weighted mean ("fuzzy sum of weights") of the
 /// memberships. With gamma = 1 (default) out = sum_k w_k m_k / sum_k w_k over the layers valid at the cell.

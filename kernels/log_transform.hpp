@@ -2,6 +2,7 @@
 /// \file log_transform.hpp
 /// Kernel family `transform.log`: base-10 log transform for geochemistry (log-normal concentrations).
 
+#include "kernels/cpu_dispatch.hpp"
 #include "kernels/views.hpp"
 
 namespace prospector::kernels {
@@ -16,5 +17,11 @@ struct LogParams {
 /// `n_nonpositive` receives the number of finite values that were <= 0 after the offset.
 Status log10_transform(const float* in, float* out, std::int64_t n, const LogParams& params,
                        std::int64_t& n_nonpositive);
+
+namespace detail {
+/// log10_transform with its vector build limited to `allowed` (tests compare the builds' bits).
+Status log10_transform_isa(const float* in, float* out, std::int64_t n, const LogParams& params,
+                           std::int64_t& n_nonpositive, cpu::Isa allowed);
+} // namespace detail
 
 } // namespace prospector::kernels

@@ -385,6 +385,40 @@ TEST_CASE("compositional: bit-identical with 1 and 2 threads", "[compositional][
   CHECK(std::memcmp(z1.data(), z2.data(), z1.size() * sizeof(float)) == 0);
 }
 
+TEST_CASE("compositional: the baseline and vector builds give the same bits", "[compositional]") {
+  const std::int64_t n = 5003, d = 5; // more than one block of samples, not a multiple of a vector width
+  auto x = random_compositions(n, d, 5);
+  x[3] = 0.0f; // invalid samples: a zero, a NaN, a negative part
+  x[17] = kNaN;
+  x[4000] = -1.0f;
+  IlrBasis basis;
+  REQUIRE(ilr_pivot_basis(d, basis).ok);
+  INFO("widest build on this CPU: " << static_cast<int>(cpu::widest()));
+  for (const bool interleaved : {true, false}) {
+    // Row-major (stride d) and variable-major (stride 1) inputs take the two log loops.
+    std::vector<float> cols(x.size());
+    for (std::int64_t i = 0; i < n; ++i)
+      for (std::int64_t k = 0; k < d; ++k)
+        cols[k * n + i] = x[i * d + k];
+    std::vector<const float*> vars;
+    for (std::int64_t k = 0; k < d; ++k)
+      vars.push_back(cols.data() + k * n);
+    const VariablesView in = interleaved ? VariablesView::row_major(x.data(), n, d)
+                                         : VariablesView{vars, n, 1};
+    std::vector<float> c1(x.size()), c2(x.size()), z1(n * (d - 1)), z2(n * (d - 1));
+    CompositionScratch s;
+    REQUIRE(detail::clr_isa(in, {}, s, VariablesOut::row_major(c1.data(), n, d), cpu::Isa::baseline).ok);
+    REQUIRE(detail::clr_isa(in, {}, s, VariablesOut::row_major(c2.data(), n, d), cpu::Isa::avx512).ok);
+    REQUIRE(detail::ilr_isa(in, {}, basis, s, VariablesOut::row_major(z1.data(), n, d - 1), cpu::Isa::baseline)
+                .ok);
+    REQUIRE(
+        detail::ilr_isa(in, {}, basis, s, VariablesOut::row_major(z2.data(), n, d - 1), cpu::Isa::avx512).ok);
+    CHECK(std::memcmp(c1.data(), c2.data(), c1.size() * sizeof(float)) == 0);
+    CHECK(std::memcmp(z1.data(), z2.data(), z1.size() * sizeof(float)) == 0);
+    CHECK(std::isnan(c2[3 * d]));
+  }
+}
+
 TEST_CASE("compositional: registry records", "[compositional]") {
   for (const char* name : {"geochem.substitute_censored", "geochem.log", "geochem.clr", "geochem.ilr",
                            "geochem.robust_standardise"})

@@ -3,7 +3,9 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <cstring>
 #include <limits>
+#include <random>
 #include <vector>
 
 using namespace prospector::kernels;
@@ -101,6 +103,26 @@ TEST_CASE("membership: in place and invalid parameters", "[fuzzy.membership]") {
   CHECK_FALSE(membership(x.data(), x.data(), 3, shape(MembershipShape::Small, 1, -1)).ok);
   CHECK_FALSE(membership(x.data(), x.data(), 3, shape(MembershipShape::Gaussian, 1, 0)).ok);
   CHECK_FALSE(membership(nullptr, x.data(), 3, MembershipParams{}).ok);
+}
+
+TEST_CASE("membership: the baseline and vector builds give the same bits", "[fuzzy.membership]") {
+  std::vector<float> in = {0.0f, -0.0f, -3.0f, kNaN, std::numeric_limits<float>::infinity(),
+                           -std::numeric_limits<float>::infinity(), 1e-40f, 1e30f, 5.0f};
+  std::mt19937 g(11);
+  std::uniform_real_distribution<float> u(-20.0f, 120.0f);
+  while (in.size() < 40013)
+    in.push_back(u(g));
+  const auto n = static_cast<std::int64_t>(in.size());
+  INFO("widest build on this CPU: " << static_cast<int>(cpu::widest()));
+  for (const auto& p : {shape(MembershipShape::Linear, 10.0, 90.0), shape(MembershipShape::Large, 40.0, 3.0),
+                        shape(MembershipShape::Small, 40.0, 3.0), shape(MembershipShape::Logistic, 50.0, 0.2),
+                        shape(MembershipShape::Gaussian, 50.0, 0.01)}) {
+    INFO("shape " << static_cast<int>(p.shape));
+    std::vector<float> a(in.size()), b(in.size());
+    REQUIRE(detail::membership_isa(in.data(), a.data(), n, p, cpu::Isa::baseline).ok);
+    REQUIRE(detail::membership_isa(in.data(), b.data(), n, p, cpu::Isa::avx512).ok);
+    CHECK(std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0);
+  }
 }
 
 TEST_CASE("weighted_overlay: weighted mean over valid layers and min_weight_fraction", "[fuzzy.overlay]") {
