@@ -342,11 +342,13 @@ const std::vector<KernelInfo>& kernel_registry() {
          {}},
         {"stats.robust_location",
          "Median and median absolute deviation (MAD) of the valid cells of a grid.",
-         "Copies the valid (non-NaN) cells into a scratch buffer and selects the median with nth_element "
-         "(the mean of the two middle values for an even count), then the median of the absolute deviations "
-         "the same way. Reports median, raw MAD, scale = 1.4826 * MAD (consistent with the standard "
-         "deviation for normal data) and the valid count. NaN cells are ignored; a grid without valid cells "
-         "is an error. O(n) expected time, O(valid) scratch.",
+         "Selects the median exactly (the mean of the two middle values for an even count), then the median "
+         "of the absolute deviations the same way, by parallel radix selection on order-preserving keys: a "
+         "pass for the smallest and largest key, a histogram pass per digit of the bits that vary, and once "
+         "the chosen bin holds few cells a pass that gathers them into a scratch buffer for the remaining "
+         "digits. Reports median, raw MAD, scale = 1.4826 * MAD (consistent with the standard deviation for "
+         "normal data) and the valid count. NaN cells are ignored; a grid without valid cells is an error. "
+         "O(n) time, OpenMP-parallel, the same result for any thread count; scratch at most the valid count.",
          {}},
         {"stats.robust_z",
          "Robust z-score (x - median) / (1.4826 * MAD) per cell.",

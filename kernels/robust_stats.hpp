@@ -16,8 +16,9 @@ struct RobustLocation {
   std::int64_t count = 0; ///< number of valid cells
 };
 
-/// Computes median and MAD of the valid cells. The median of an even count is the mean of the two middle
-/// values. `scratch` is reused (resized to the valid count at most). Returns Invalid when no cell is valid.
+/// Computes median and MAD of the valid cells exactly. The median of an even count is the mean of the two
+/// middle values. Parallel radix selection (see the registry record); `scratch` is reused for the cells of
+/// a narrowed bin (resized to the valid count at most). Returns Invalid when no cell is valid.
 Status robust_location(ConstGridView in, std::vector<float>& scratch, RobustLocation& out);
 
 /// Parameters of `stats.robust_z`.

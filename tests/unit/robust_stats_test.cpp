@@ -3,8 +3,10 @@
 #include <catch2/catch.hpp>
 #include <omp.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <functional>
 #include <limits>
 #include <random>
 #include <vector>
@@ -73,6 +75,61 @@ TEST_CASE("robust_location: large offset keeps the MAD precise", "[stats.robust_
   REQUIRE(robust_location({g.data(), 5, 1}, scratch, loc).ok);
   CHECK(loc.median == 58000.0);
   CHECK(loc.mad == 0.5);
+}
+
+namespace {
+// Median and MAD by sorting a copy: the definition the selection must reproduce exactly.
+void sorted_reference(const std::vector<float>& g, double& median, double& mad) {
+  std::vector<float> v;
+  for (float x : g)
+    if (!std::isnan(x)) v.push_back(x);
+  auto mid = [](std::vector<float>& w) {
+    std::sort(w.begin(), w.end());
+    const std::size_t n = w.size();
+    return n % 2 == 1 ? static_cast<double>(w[n / 2])
+                      : 0.5 * (static_cast<double>(w[n / 2 - 1]) + static_cast<double>(w[n / 2]));
+  };
+  median = mid(v);
+  for (auto& x : v)
+    x = static_cast<float>(std::abs(static_cast<double>(x) - median));
+  mad = mid(v);
+}
+} // namespace
+
+TEST_CASE("robust_location: equals sorting on spread, concentrated and repetitive data, any thread count",
+          "[stats.robust_location][threads]") {
+  std::mt19937 g(2024);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  std::uniform_real_distribution<float> unit(0.0f, 1.0f);
+  // Each shape sends the selection down a different path: spread values are gathered after the first digit,
+  // a field on a large offset after later ones, and a few repeated values (or one) go through every digit.
+  const std::vector<std::pair<const char*, std::function<float(std::int64_t)>>> shapes = {
+      {"log-spread, both signs", [&](std::int64_t) { return std::exp(8.0f * normal(g)) * (unit(g) < 0.3f ? -1.0f : 1.0f); }},
+      {"58000 +- 1", [&](std::int64_t) { return 58000.0f + normal(g); }},
+      {"four repeated values", [&](std::int64_t i) { return static_cast<float>(i % 4) - 1.0f; }},
+      {"zeros of both signs and ones", [&](std::int64_t i) { return i % 3 == 0 ? -0.0f : (i % 3 == 1 ? 0.0f : 1.0f); }},
+      {"constant", [&](std::int64_t) { return 7.25f; }},
+  };
+  const int saved = omp_get_max_threads();
+  for (const auto& [name, draw] : shapes)
+    for (std::int64_t n : {std::int64_t{200001}, std::int64_t{200002}, std::int64_t{37}}) {
+      INFO(name << ", " << n << " cells");
+      std::vector<float> v(static_cast<std::size_t>(n));
+      for (std::int64_t i = 0; i < n; ++i)
+        v[static_cast<std::size_t>(i)] = i % 97 == 5 ? kNaN : draw(i);
+      double median = 0.0, mad = 0.0;
+      sorted_reference(v, median, mad);
+      for (int threads : {1, 2, 3}) {
+        omp_set_num_threads(threads);
+        std::vector<float> scratch;
+        RobustLocation loc;
+        REQUIRE(robust_location({v.data(), n, 1}, scratch, loc).ok);
+        CHECK(loc.median == median);
+        CHECK(loc.mad == mad);
+        CHECK(loc.count == n - (n + 91) / 97);
+      }
+    }
+  omp_set_num_threads(saved);
 }
 
 TEST_CASE("robust_z: values, NaN passthrough and aliasing", "[stats.robust_z]") {
