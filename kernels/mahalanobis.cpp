@@ -225,11 +225,11 @@ Status band_statistics(const ConstGridView* bands, std::int64_t n_bands, const R
 
 Status mahalanobis_apply(const ConstGridView* bands, std::int64_t n_bands, const BandStatistics& stats,
                          GridView out) {
-  return detail::mahalanobis_apply_isa(bands, n_bands, stats, out, true);
+  return detail::mahalanobis_apply_isa(bands, n_bands, stats, out, cpu::Isa::avx512);
 }
 
 Status detail::mahalanobis_apply_isa(const ConstGridView* bands, std::int64_t n_bands,
-                                     const BandStatistics& stats, GridView out, bool allow_avx2) {
+                                     const BandStatistics& stats, GridView out, cpu::Isa allowed) {
   if (Status s = check_bands(bands, n_bands, "mahalanobis_apply"); !s.ok) return s;
   const std::int64_t nb = n_bands;
   if (stats.bands != nb || static_cast<std::int64_t>(stats.mean.size()) != nb ||
@@ -281,9 +281,10 @@ Status detail::mahalanobis_apply_isa(const ConstGridView* bands, std::int64_t n_
               ubroadcast.begin() + static_cast<std::ptrdiff_t>(8 * k + 8), u[k]);
   const RxChunkArgs args{bands, nb, mean_hi.data(), mean_lo.data(), ubroadcast.data()};
   void (*chunk)(const RxChunkArgs&, std::int64_t, float*, float*) = rx_chunk_default;
-  (void)allow_avx2;
 #ifdef PROSPECTOR_X86_DISPATCH
-  if (allow_avx2 && cpu::has_avx2()) chunk = rx_chunk_avx2;
+  if (cpu::widest(allowed) >= cpu::Isa::avx2) chunk = rx_chunk_avx2;
+#else
+  (void)allowed;
 #endif
 
 #pragma omp parallel num_threads(max_threads)

@@ -2,6 +2,7 @@
 /// \file mahalanobis.hpp
 /// Kernel family `anomaly.rx`: multivariate Mahalanobis distance (Reed-Xiaoli anomaly detector).
 
+#include "kernels/cpu_dispatch.hpp"
 #include "kernels/views.hpp"
 
 #include <vector>
@@ -43,10 +44,10 @@ Status mahalanobis_apply(const ConstGridView* bands, std::int64_t n_bands, const
                          GridView out);
 
 namespace detail {
-/// mahalanobis_apply with the AVX2 build of its inner loop allowed (where the CPU has AVX2) or not; for the
-/// test that both builds give the same bits.
+/// mahalanobis_apply with its inner loop built for at most `allowed` (it has a baseline and an AVX2 build);
+/// for the test that both builds give the same bits.
 Status mahalanobis_apply_isa(const ConstGridView* bands, std::int64_t n_bands, const BandStatistics& stats,
-                             GridView out, bool allow_avx2);
+                             GridView out, cpu::Isa allowed);
 } // namespace detail
 
 } // namespace prospector::kernels

@@ -153,6 +153,8 @@ struct PotentialFieldPlan::Impl {
   std::int64_t scratch_stride() const { return 2 * nyp * kColumnBlock + cs; }
   fftwf_complex* thread_scratch(int t) const { return scratch.get() + t * scratch_stride(); }
   int team() const { return static_cast<int>(std::min<std::int64_t>(threads, omp_get_max_threads())); }
+  // Whether the AVX-512 builds of the row and column loops run: the plan allows them and the CPU has them.
+  bool avx512() const { return params.vector_isa && cpu::has_avx512(); }
 };
 
 PotentialFieldPlan::PotentialFieldPlan() = default;
@@ -511,7 +513,7 @@ PROSPECTOR_TARGET_AVX512 void detrend_avx512(const float* row, float* dst, std::
 bool prepare(Impl& w, ConstGridView in, fftwf_complex* buf, bool plane, Trend& trend) {
   const std::int64_t nx = w.nx, ny = w.ny, rs = w.real_stride();
   float* R = w.real(buf);
-  [[maybe_unused]] const bool avx512 = w.params.vector_isa && cpu::has_avx512();
+  [[maybe_unused]] const bool avx512 = w.avx512();
 #pragma omp parallel for schedule(static)
   for (std::int64_t r = 0; r < ny; ++r) {
     const float* row = in.data + r * nx;
@@ -686,7 +688,7 @@ void column_blocks(Impl& w, const fftwf_complex* src, fftwf_complex* dst, bool f
   const std::int64_t B = kColumnBlock, full = w.nc / B, nyp = w.nyp;
   const std::int64_t* row = first_pass ? w.first_row.data() : w.same_row.data();
   const float* factor = first_pass ? w.first_factor.data() : w.unit_factor.data();
-  [[maybe_unused]] const bool avx512 = w.params.vector_isa && cpu::has_avx512();
+  [[maybe_unused]] const bool avx512 = w.avx512();
 #pragma omp parallel num_threads(w.team())
   {
     fftwf_complex* sc = w.thread_scratch(omp_get_thread_num());
@@ -840,7 +842,7 @@ void columns_filtered(Impl& w, const fftwf_complex* src, fftwf_complex* dst, boo
     w.ky[static_cast<std::size_t>(n)] =
         static_cast<float>(cky * static_cast<double>(n <= w.nyp / 2 ? n : n - w.nyp));
   // The AVX-512 build of filter_block when the plan allows it and the CPU has it.
-  [[maybe_unused]] const bool avx512 = w.params.vector_isa && cpu::has_avx512();
+  [[maybe_unused]] const bool avx512 = w.avx512();
   column_blocks(w, src, dst, forward,
                 [&](fftwf_complex* a, fftwf_complex* b, std::int64_t k0, std::int64_t width, bool full) {
     float* re = w.hbuf.data() + static_cast<std::size_t>(omp_get_thread_num()) * 2 * w.nyp;

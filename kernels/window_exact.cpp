@@ -413,20 +413,13 @@ PROSPECTOR_TARGET_AVX512 bool run_band_avx512(ConstGridView in, const ExactWindo
 }
 #endif
 
-// The widest vector ISA both allowed and present.
-detail::WindowIsa pick_isa(detail::WindowIsa allowed) {
-  if (allowed >= detail::WindowIsa::avx512 && cpu::has_avx512()) return detail::WindowIsa::avx512;
-  if (allowed >= detail::WindowIsa::avx2 && cpu::has_avx2()) return detail::WindowIsa::avx2;
-  return detail::WindowIsa::baseline;
-}
-
 template <class W, class RowFinish>
-bool run_band(detail::WindowIsa isa, ConstGridView in, const ExactWindowParams& p, std::int64_t rad,
+bool run_band(cpu::Isa isa, ConstGridView in, const ExactWindowParams& p, std::int64_t rad,
               std::int64_t r_begin, std::int64_t r_end, const Sums<W>& s, const ThreadBuffers& b,
               const RowFinish& finish) {
 #ifdef PROSPECTOR_X86_DISPATCH
-  if (isa == detail::WindowIsa::avx512) return run_band_avx512(in, p, rad, r_begin, r_end, s, b, finish);
-  if (isa == detail::WindowIsa::avx2) return run_band_avx2(in, p, rad, r_begin, r_end, s, b, finish);
+  if (isa == cpu::Isa::avx512) return run_band_avx512(in, p, rad, r_begin, r_end, s, b, finish);
+  if (isa == cpu::Isa::avx2) return run_band_avx2(in, p, rad, r_begin, r_end, s, b, finish);
 #else
   (void)isa;
 #endif
@@ -489,7 +482,7 @@ const double* count_table(ExactWindowScratch& scratch, const ExactWindowParams& 
 // The engine: per-thread bands of rows, per-row window sums handed to finish(narrow tag, row, buffers).
 template <class RowFinish>
 Status run_engine(const char* who, ConstGridView in, const ExactWindowParams& p, ExactWindowScratch& scratch,
-                  detail::WindowIsa allowed, const RowFinish& finish) {
+                  cpu::Isa allowed, const RowFinish& finish) {
   const std::int64_t nx = in.nx, ny = in.ny;
   const std::int64_t rad = window_radius(in, p);
   const bool narrow = rad <= kNarrowMaxRadius;
@@ -504,7 +497,7 @@ Status run_engine(const char* who, ConstGridView in, const ExactWindowParams& p,
   threads = omp_get_max_threads();
 #endif
   threads = static_cast<int>(std::max<std::int64_t>(1, std::min<std::int64_t>(threads, ny)));
-  const detail::WindowIsa isa = pick_isa(allowed);
+  const cpu::Isa isa = cpu::widest(allowed);
 
   // Sized before the parallel region: nothing may allocate (or throw) inside it.
   const auto T = static_cast<std::size_t>(threads), W = static_cast<std::size_t>(nx);
@@ -570,7 +563,7 @@ Status run_engine(const char* who, ConstGridView in, const ExactWindowParams& p,
 
 Status detail::exact_window_stats_isa(ConstGridView in, const ExactWindowParams& p,
                                       ExactWindowScratch& scratch, float* mean, float* std, float* z,
-                                      WindowIsa allowed) {
+                                      cpu::Isa allowed) {
   if (Status st = check_params("exact_window_stats", in, p, {mean, std, z}); !st.ok) return st;
   if (in.size() == 0 || (mean == nullptr && std == nullptr && z == nullptr)) return Status::Ok();
   Finish f{};
@@ -596,7 +589,7 @@ Status detail::exact_window_stats_isa(ConstGridView in, const ExactWindowParams&
 
 Status exact_window_stats(ConstGridView in, const ExactWindowParams& p, ExactWindowScratch& scratch,
                           float* mean, float* std, float* z) {
-  return detail::exact_window_stats_isa(in, p, scratch, mean, std, z, detail::WindowIsa::best);
+  return detail::exact_window_stats_isa(in, p, scratch, mean, std, z, cpu::Isa::avx512);
 }
 
 Status exact_window_gi_star(ConstGridView in, const ExactWindowParams& p, const GiStarGlobal& global,
@@ -614,7 +607,7 @@ Status exact_window_gi_star(ConstGridView in, const ExactWindowParams& p, const 
   const std::int64_t nx = in.nx;
   const std::int64_t rad = window_radius(in, p);
   g.den = count_table(scratch, p, rad, [&g](double w) { return gi_denominator(w, g); });
-  return run_engine("exact_window_gi_star", in, p, scratch, detail::WindowIsa::best,
+  return run_engine("exact_window_gi_star", in, p, scratch, cpu::Isa::avx512,
                     [&](auto narrow, std::int64_t r, const ThreadBuffers& b) PROSPECTOR_LAMBDA_INLINE {
                       const std::int64_t o = r * nx;
                       if constexpr (decltype(narrow)::value)

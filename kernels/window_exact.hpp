@@ -23,6 +23,7 @@
 /// and AVX-512 and picked at run time; they use integer and IEEE basic operations in a fixed order, so every
 /// build gives the same bits.
 
+#include "kernels/cpu_dispatch.hpp"
 #include "kernels/views.hpp"
 
 #include <vector>
@@ -67,11 +68,9 @@ Status exact_window_stats(ConstGridView in, const ExactWindowParams& params, Exa
                           float* mean, float* std, float* z);
 
 namespace detail {
-/// Vector instruction sets of the engine's row loops, narrowest first.
-enum class WindowIsa { baseline, avx2, avx512, best };
 /// exact_window_stats using at most the instruction set `allowed` (tests compare the builds bit for bit).
 Status exact_window_stats_isa(ConstGridView in, const ExactWindowParams& params, ExactWindowScratch& scratch,
-                              float* mean, float* std, float* z, WindowIsa allowed);
+                              float* mean, float* std, float* z, cpu::Isa allowed);
 } // namespace detail
 
 /// Global statistics of a layer for exact_window_gi_star: valid cells, mean and population standard
