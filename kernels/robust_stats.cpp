@@ -49,6 +49,17 @@ int team_size() {
 #endif
 }
 
+// Calls body(t, i0, i1) for each thread t of a team of at most `threads` on its static contiguous share
+// [i0, i1) of [0, n), compiled for `isa` (body: a PROSPECTOR_ALWAYS_INLINE lambda).
+template <class Body> void vector_shares(cpu::Isa isa, int threads, std::int64_t n, const Body& body) {
+#pragma omp parallel num_threads(threads)
+  {
+    const int t = thread_id(), team = team_size();
+    cpu::run(isa, n * t / team, n * (t + 1) / team,
+             [&](std::int64_t i0, std::int64_t i1) PROSPECTOR_ALWAYS_INLINE { body(t, i0, i1); });
+  }
+}
+
 // Exact parallel selection over the keys of the cells: key(i) is cell i's key, or kInvalid where the cell
 // does not count. A first pass finds the count and the smallest and largest key; the bits above their
 // highest difference are common to every key, and the rest are selected one digit (at most 11 bits) at a
@@ -68,28 +79,23 @@ public:
     const int threads = max_threads();
     std::vector<std::int64_t> counts(static_cast<std::size_t>(threads), 0);
     std::vector<std::uint32_t> los(static_cast<std::size_t>(threads), ~0u), his(static_cast<std::size_t>(threads), 0);
-    const std::int64_t n = n_;
     const Key key = key_;
-#pragma omp parallel num_threads(threads)
-    {
-      const int t = thread_id(), team = team_size();
-      cpu::run(isa_, n * t / team, n * (t + 1) / team, [&](std::int64_t i0, std::int64_t i1) PROSPECTOR_ALWAYS_INLINE {
-        std::int64_t count = 0;
-        std::uint32_t lo = ~0u, hi = 0;
-        // Integer reductions, which GCC vectorises on its own (omp simd reductions it does not vectorise in
-        // target-attribute functions).
-        for (std::int64_t i = i0; i < i1; ++i) {
-          const std::uint32_t k = key(i);
-          const std::uint32_t ok = k != kInvalid;
-          count += ok;
-          lo = std::min(lo, k); // kInvalid is above every counted key
-          hi = std::max(hi, k & (0u - ok));
-        }
-        counts[static_cast<std::size_t>(t)] = count;
-        los[static_cast<std::size_t>(t)] = lo;
-        his[static_cast<std::size_t>(t)] = hi;
-      });
-    }
+    vector_shares(isa_, threads, n_, [&](int t, std::int64_t i0, std::int64_t i1) PROSPECTOR_ALWAYS_INLINE {
+      std::int64_t count = 0;
+      std::uint32_t lo = ~0u, hi = 0;
+      // Integer reductions, which GCC vectorises on its own (omp simd reductions it does not vectorise in
+      // target-attribute functions).
+      for (std::int64_t i = i0; i < i1; ++i) {
+        const std::uint32_t k = key(i);
+        const std::uint32_t ok = k != kInvalid;
+        count += ok;
+        lo = std::min(lo, k); // kInvalid is above every counted key
+        hi = std::max(hi, k & (0u - ok));
+      }
+      counts[static_cast<std::size_t>(t)] = count;
+      los[static_cast<std::size_t>(t)] = lo;
+      his[static_cast<std::size_t>(t)] = hi;
+    });
     total_ = 0;
     lo_ = ~0u;
     hi_ = 0;
@@ -276,20 +282,15 @@ private:
   std::uint32_t max_below(std::uint32_t limit) {
     const int threads = max_threads();
     std::vector<std::uint32_t> best(static_cast<std::size_t>(threads), 0);
-    const std::int64_t n = n_;
     const Key key = key_;
-#pragma omp parallel num_threads(threads)
-    {
-      const int t = thread_id(), team = team_size();
-      cpu::run(isa_, n * t / team, n * (t + 1) / team, [&](std::int64_t i0, std::int64_t i1) PROSPECTOR_ALWAYS_INLINE {
-        std::uint32_t m = 0;
-        for (std::int64_t i = i0; i < i1; ++i) {
-          const std::uint32_t k = key(i);
-          m = std::max(m, k & (0u - static_cast<std::uint32_t>(k < limit))); // kInvalid is never below a key
-        }
-        best[static_cast<std::size_t>(t)] = m;
-      });
-    }
+    vector_shares(isa_, threads, n_, [&](int t, std::int64_t i0, std::int64_t i1) PROSPECTOR_ALWAYS_INLINE {
+      std::uint32_t m = 0;
+      for (std::int64_t i = i0; i < i1; ++i) {
+        const std::uint32_t k = key(i);
+        m = std::max(m, k & (0u - static_cast<std::uint32_t>(k < limit))); // kInvalid is never below a key
+      }
+      best[static_cast<std::size_t>(t)] = m;
+    });
     return *std::max_element(best.begin(), best.end());
   }
 
