@@ -623,6 +623,16 @@ void write_learned_tables(H5Writer& w, const json& learn) {
 
 } // namespace
 
+void remove_stale_partials(const std::string& out) {
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(out, ec)) {
+    const std::string n = e.path().filename().string();
+    if (n.rfind(kPartialPrefix, 0) != 0) continue;
+    const long pid = std::atol(n.c_str() + std::string(kPartialPrefix).size());
+    if (pid > 0 && ::kill(static_cast<pid_t>(pid), 0) != 0) std::filesystem::remove(e.path(), ec);
+  }
+}
+
 std::string run_publish(const Plan& p, std::vector<std::string>& log) {
   std::vector<CommodityTargets> targets;
   for (const auto& j : load_json(targets_path(p))) targets.push_back(targets_from_json(j));
@@ -644,15 +654,8 @@ std::string run_publish(const Plan& p, std::vector<std::string>& log) {
   const json learn = file_exists(learn_path(p)) ? load_json(learn_path(p)) : json::object();
   for (const auto& g : learn.value("grids", json::array())) grids.push_back({g["name"], g["long_name"]});
   const std::string h5 = p.out + "/prospectivity.h5";
-  const std::string tmp = p.out + "/.prospectivity.h5.partial-" + std::to_string(getpid());
-  // A publish killed with SIGKILL leaves its temporary file: remove those whose process is gone.
-  std::error_code dec;
-  for (const auto& e : std::filesystem::directory_iterator(p.out, dec)) {
-    const std::string n = e.path().filename().string();
-    if (n.rfind(".prospectivity.h5.partial-", 0) != 0) continue;
-    const long pid = std::atol(n.c_str() + std::string(".prospectivity.h5.partial-").size());
-    if (pid > 0 && ::kill(static_cast<pid_t>(pid), 0) != 0) std::filesystem::remove(e.path(), dec);
-  }
+  const std::string tmp = p.out + "/" + kPartialPrefix + std::to_string(getpid());
+  remove_stale_partials(p.out);
   std::vector<InputRecord> inputs;
   for (const auto& in : p.job.inputs)
     for (const auto& s : in.kind == "geochem_points" ? std::vector<std::string>{in.path} : input_sources(in))

@@ -177,6 +177,15 @@ run(["run", job, "--out", crash, "--tile-size", "40"])
 compare(os.path.join(ref, "prospectivity.h5"), os.path.join(crash, "prospectivity.h5"), "after kill -9 and rerun")
 leftovers = [f for f in os.listdir(crash) if f.startswith(".prospectivity.h5.partial")]
 expect(not leftovers, "no partial output left after the rerun (%s)" % leftovers)
+# A publish killed while rewriting an output that an earlier run had completed with the same inputs leaves its
+# temporary file, and the next run has nothing to publish: it must still remove the file (its process is gone).
+gone = subprocess.Popen(["true"])
+gone.wait()
+stale = os.path.join(crash, ".prospectivity.h5.partial-%d" % gone.pid)
+with open(stale, "wb") as f:
+    f.write(b"\x89HDF half-written")
+run(["run", job, "--out", crash, "--tile-size", "40"])
+expect(not os.path.exists(stale), "an up-to-date run removes a dead publish's temporary file")
 
 # --- a second run on the same output folder is refused -------------------------------------------------------------
 lock_out = os.path.join(work, "lock")
