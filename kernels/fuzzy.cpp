@@ -13,7 +13,9 @@ namespace prospector::kernels {
 
 namespace {
 
-inline double clamp01(double v) { return v < 0.0 ? 0.0 : (v > 1.0 ? 1.0 : v); }
+// As min and max (the same values, NaN kept): GCC vectorises those in the AVX2/AVX-512 builds, and the nested
+// select of a computed value there not.
+PROSPECTOR_ALWAYS_INLINE inline double clamp01(double v) { return std::min(std::max(v, 0.0), 1.0); }
 PROSPECTOR_ALWAYS_INLINE inline float clamp01f(float v) { return v < 0.0f ? 0.0f : (v > 1.0f ? 1.0f : v); }
 
 // Cells per block of the layer loops; each thread keeps its block's running sums in a small buffer.
@@ -106,6 +108,12 @@ Status detail::membership_isa(const float* in, float* out, std::int64_t n, const
 
 Status weighted_overlay(const float* const* memberships, const double* weights, std::int64_t n_layers,
                         std::int64_t n, const OverlayParams& params, float* out) {
+  return detail::weighted_overlay_isa(memberships, weights, n_layers, n, params, out, cpu::Isa::avx512);
+}
+
+Status detail::weighted_overlay_isa(const float* const* memberships, const double* weights,
+                                    std::int64_t n_layers, std::int64_t n, const OverlayParams& params,
+                                    float* out, cpu::Isa allowed) {
   if (n_layers < 1 || memberships == nullptr || weights == nullptr)
     return Status::Invalid("weighted_overlay: need at least one layer and its weight");
   if (n < 0) return Status::Invalid("weighted_overlay: negative length");
@@ -131,30 +139,44 @@ Status weighted_overlay(const float* const* memberships, const double* weights, 
   const int threads = max_threads();
   std::vector<double> buf(static_cast<std::size_t>(threads) * 2 * kBlock);
   const std::int64_t blocks = (n + kBlock - 1) / kBlock;
+  const cpu::Isa isa = cpu::widest(allowed);
 #pragma omp parallel num_threads(threads)
   {
-    double* sw = buf.data() + static_cast<std::size_t>(thread_id()) * 2 * kBlock;
-    double* swm = sw + kBlock;
+    double* sw_t = buf.data() + static_cast<std::size_t>(thread_id()) * 2 * kBlock;
 #pragma omp for schedule(static)
     for (std::int64_t b = 0; b < blocks; ++b) {
       const std::int64_t i0 = b * kBlock, len = std::min(kBlock, n - i0);
-      for (std::int64_t j = 0; j < len; ++j)
-        sw[j] = swm[j] = 0.0;
-      for (std::int64_t k = 0; k < n_layers; ++k) {
-        const float* m = memberships[k] + i0;
-        const double w = weights[k];
-        for (std::int64_t j = 0; j < len; ++j) {
-          const float v = m[j];
-          const bool ok = v == v;
-          sw[j] += ok ? w : 0.0;
-          swm[j] += ok ? w * static_cast<double>(v) : 0.0;
+      // The block in the widest vector build; elementwise, layers in order, so every build gives the same
+      // bits.
+      cpu::run(isa, 0, len, [=](std::int64_t j0, std::int64_t j1) PROSPECTOR_ALWAYS_INLINE {
+        double* __restrict sw = sw_t;
+        double* __restrict swm = sw_t + kBlock;
+        float* __restrict dst = out + i0;
+        for (std::int64_t j = j0; j < j1; ++j)
+          sw[j] = swm[j] = 0.0;
+        for (std::int64_t k = 0; k < n_layers; ++k) {
+          const float* __restrict m = memberships[k] + i0;
+          const double w = weights[k];
+#pragma omp simd
+          for (std::int64_t j = j0; j < j1; ++j) {
+            const float v = m[j];
+            const bool ok = v == v;
+            sw[j] += ok ? w : 0.0;
+            swm[j] += ok ? w * static_cast<double>(v) : 0.0;
+          }
         }
-      }
-      for (std::int64_t j = 0; j < len; ++j) {
-        const bool ok = (sw[j] > 0.0) & (sw[j] >= need);
-        const double r = clamp01(swm[j] / (ok ? sw[j] : 1.0));
-        out[i0 + j] = ok ? static_cast<float>(r) : nan;
-      }
+        // The weighted mean in double, then its conversion to float in a loop of its own: GCC vectorises
+        // neither the select of a computed value nor, in the AVX2/AVX-512 builds, this loop with the
+        // conversion in it. Constant selects and arithmetic instead (swm is never -0, so adding 0 changes
+        // no bit).
+        for (std::int64_t j = j0; j < j1; ++j) {
+          const bool ok = (sw[j] > 0.0) & (sw[j] >= need);
+          const double keep = ok ? 1.0 : 0.0;
+          swm[j] = clamp01(swm[j] / (sw[j] * keep + (1.0 - keep))) + (ok ? 0.0 : static_cast<double>(nan));
+        }
+        for (std::int64_t j = j0; j < j1; ++j)
+          dst[j] = static_cast<float>(swm[j]);
+      });
     }
   }
   return Status::Ok();

@@ -27,12 +27,6 @@ struct MembershipParams {
 /// out[i] = membership(in[i]) in [0, 1]; NaN stays NaN. in and out may alias. OpenMP-parallel.
 Status membership(const float* in, float* out, std::int64_t n, const MembershipParams& params);
 
-namespace detail {
-/// membership with its vector build limited to `allowed` (tests compare the builds' bits).
-Status membership_isa(const float* in, float* out, std::int64_t n, const MembershipParams& params,
-                      cpu::Isa allowed);
-} // namespace detail
-
 /// Weighted fuzzy overlay: out = gamma-combination of the weighted mean ("fuzzy sum of weights") of the
 /// memberships. With gamma = 1 (default) out = sum_k w_k m_k / sum_k w_k over the layers valid at the cell.
 /// A cell is NaN when the valid layers there carry less than `min_weight_fraction` of the total weight.
@@ -73,5 +67,14 @@ struct FuzzyCombineParams {
 /// O(n * n_layers), OpenMP-parallel.
 Status fuzzy_combine(const float* const* memberships, std::int64_t n_layers, std::int64_t n, FuzzyOperator op,
                      const FuzzyCombineParams& params, float* out);
+
+namespace detail {
+/// membership with its vector build limited to `allowed` (tests compare the builds' bits).
+Status membership_isa(const float* in, float* out, std::int64_t n, const MembershipParams& params,
+                      cpu::Isa allowed);
+/// weighted_overlay with its vector build limited to `allowed`.
+Status weighted_overlay_isa(const float* const* memberships, const double* weights, std::int64_t n_layers,
+                            std::int64_t n, const OverlayParams& params, float* out, cpu::Isa allowed);
+} // namespace detail
 
 } // namespace prospector::kernels

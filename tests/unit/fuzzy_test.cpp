@@ -153,6 +153,24 @@ TEST_CASE("weighted_overlay: weighted mean over valid layers and min_weight_frac
   CHECK(std::isnan(out[3]));
 }
 
+TEST_CASE("weighted_overlay: the baseline and vector builds give the same bits", "[fuzzy.overlay]") {
+  const std::int64_t n = 1500; // past one block of 512, not a multiple of a vector width
+  std::mt19937 g(3);
+  std::uniform_real_distribution<float> u(0.0f, 1.0f);
+  std::vector<std::vector<float>> layers(4, std::vector<float>(static_cast<std::size_t>(n)));
+  for (auto& l : layers)
+    for (auto& v : l)
+      v = u(g) < 0.2f ? kNaN : u(g);
+  const float* ptr[4] = {layers[0].data(), layers[1].data(), layers[2].data(), layers[3].data()};
+  const double w[4] = {0.7, 1.3, 0.25, 2.0};
+  INFO("widest build on this CPU: " << static_cast<int>(cpu::widest()));
+  std::vector<float> a(static_cast<std::size_t>(n)), b(a.size());
+  OverlayParams p;
+  REQUIRE(detail::weighted_overlay_isa(ptr, w, 4, n, p, a.data(), cpu::Isa::baseline).ok);
+  REQUIRE(detail::weighted_overlay_isa(ptr, w, 4, n, p, b.data(), cpu::Isa::avx512).ok);
+  CHECK(std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0);
+}
+
 TEST_CASE("weighted_overlay: invalid weights", "[fuzzy.overlay]") {
   const std::vector<float> a = {0.5f};
   const float* layers[2] = {a.data(), a.data()};
