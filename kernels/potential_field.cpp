@@ -151,10 +151,16 @@ struct PotentialFieldPlan::Impl {
   std::int64_t real_stride() const { return 2 * cs; }
   std::int64_t blocks() const { return (nc + kColumnBlock - 1) / kColumnBlock; }
   std::int64_t scratch_stride() const { return 2 * nyp * kColumnBlock + cs; }
-  fftwf_complex* thread_scratch(int t) const { return scratch.get() + t * scratch_stride(); }
+  // Column block i (0 or 1) and the real row of thread t's scratch.
+  fftwf_complex* column_block(int t, int i) const {
+    return scratch.get() + t * scratch_stride() + i * nyp * kColumnBlock;
+  }
+  float* thread_row(int t) const { return real(column_block(t, 2)); }
   int team() const { return static_cast<int>(std::min<std::int64_t>(threads, omp_get_max_threads())); }
-  // Whether the AVX-512 builds of the row and column loops run: the plan allows them and the CPU has them.
-  bool avx512() const { return params.vector_isa && cpu::has_avx512(); }
+  // The build of the row and column loops: AVX-512 when the plan allows it and the CPU has it.
+  cpu::Isa isa() const {
+    return params.vector_isa && cpu::has_avx512() ? cpu::Isa::avx512 : cpu::Isa::baseline;
+  }
 };
 
 PotentialFieldPlan::PotentialFieldPlan() = default;
@@ -258,13 +264,12 @@ Status PotentialFieldPlan::init(std::int64_t nx, std::int64_t ny, const Potentia
     const int inxp = static_cast<int>(nxp), inyp = static_cast<int>(nyp);
     const int tail = static_cast<int>(w->nc % kColumnBlock);
     fftwf_complex* buf = w->work.get();
-    fftwf_complex* sa = w->thread_scratch(0);
-    fftwf_complex* sb = sa + nyp * kColumnBlock;
-    fftwf_complex* row = sb + nyp * kColumnBlock;
+    fftwf_complex* sa = w->column_block(0, 0);
+    fftwf_complex* sb = w->column_block(0, 1);
     {
       std::lock_guard<std::mutex> lock(planner_mutex());
       w->row_r2c = fftwf_plan_dft_r2c_1d(inxp, w->real(buf), buf, FFTW_ESTIMATE);
-      w->row_c2r = fftwf_plan_dft_c2r_1d(inxp, buf, w->real(row), FFTW_ESTIMATE);
+      w->row_c2r = fftwf_plan_dft_c2r_1d(inxp, buf, w->thread_row(0), FFTW_ESTIMATE);
       auto columns = [&](int howmany, int sign) {
         return fftwf_plan_many_dft(1, &inyp, howmany, sa, nullptr, 1, inyp, sb, nullptr, 1, inyp, sign,
                                    FFTW_ESTIMATE);
@@ -433,7 +438,7 @@ using V8l = std::int64_t __attribute__((vector_size(64)));
 using V8b = std::int8_t __attribute__((vector_size(8)));
 constexpr std::int32_t kFloatMaxBits = 0x7F7FFFFF; // |x| as bits <= this: finite
 
-__attribute__((always_inline)) inline std::int64_t scan_row(const float* __restrict row,
+PROSPECTOR_ALWAYS_INLINE inline std::int64_t scan_row(const float* __restrict row,
                                                            std::uint8_t* __restrict hole, std::int64_t nx,
                                                            double& sf, double& sfu) {
   V8d af = {}, au = {};
@@ -478,7 +483,7 @@ __attribute__((always_inline)) inline std::int64_t scan_row(const float* __restr
 
 // Removes the trend base + slope u from a row; holes become NaN. The column as a 32-bit integer keeps the
 // loop to conversions SSE2 has, so GCC vectorises it in the baseline build too.
-__attribute__((always_inline)) inline void detrend(const float* __restrict row, float* __restrict dst,
+PROSPECTOR_ALWAYS_INLINE inline void detrend(const float* __restrict row, float* __restrict dst,
                                                   std::int64_t nx, double base, double slope) {
   const float nan = std::numeric_limits<float>::quiet_NaN();
 #pragma omp simd
@@ -490,42 +495,22 @@ __attribute__((always_inline)) inline void detrend(const float* __restrict row, 
   }
 }
 
-std::int64_t scan_row_baseline(const float* row, std::uint8_t* hole, std::int64_t nx, double& sf, double& sfu) {
-  return scan_row(row, hole, nx, sf, sfu);
-}
-void detrend_baseline(const float* row, float* dst, std::int64_t nx, double base, double slope) {
-  detrend(row, dst, nx, base, slope);
-}
-#ifdef PROSPECTOR_X86_DISPATCH
-PROSPECTOR_TARGET_AVX512 std::int64_t scan_row_avx512(const float* row, std::uint8_t* hole, std::int64_t nx,
-                                                      double& sf, double& sfu) {
-  return scan_row(row, hole, nx, sf, sfu);
-}
-PROSPECTOR_TARGET_AVX512 void detrend_avx512(const float* row, float* dst, std::int64_t nx, double base,
-                                             double slope) {
-  detrend(row, dst, nx, base, slope);
-}
-#endif
-
 // Writes the detrended (plane or mean removed), hole-filled, mirrored and tapered grid rows into the real
 // view of buf and transforms them (row FFTs). Returns false (and leaves the buffer alone) when the grid has
 // no valid cell.
 bool prepare(Impl& w, ConstGridView in, fftwf_complex* buf, bool plane, Trend& trend) {
   const std::int64_t nx = w.nx, ny = w.ny, rs = w.real_stride();
   float* R = w.real(buf);
-  [[maybe_unused]] const bool avx512 = w.avx512();
+  const cpu::Isa isa = w.isa();
 #pragma omp parallel for schedule(static)
   for (std::int64_t r = 0; r < ny; ++r) {
     const float* row = in.data + r * nx;
     std::uint8_t* hole = w.hole.data() + r * nx;
     double sf = 0.0, sfu = 0.0;
     std::int64_t holes = 0;
-#ifdef PROSPECTOR_X86_DISPATCH
-    if (avx512)
-      holes = scan_row_avx512(row, hole, nx, sf, sfu);
-    else
-#endif
-      holes = scan_row_baseline(row, hole, nx, sf, sfu);
+    cpu::run(isa, 0, nx, [&](std::int64_t, std::int64_t) PROSPECTOR_ALWAYS_INLINE {
+      holes = scan_row(row, hole, nx, sf, sfu);
+    });
     // The column sums of the valid cells: those of the whole row less those of the holes, in integers (exact).
     __int128 su = static_cast<__int128>(nx) * (nx - 1) / 2;
     __int128 suu = static_cast<__int128>(nx) * (nx - 1) * (2 * nx - 1) / 6;
@@ -555,12 +540,10 @@ bool prepare(Impl& w, ConstGridView in, fftwf_complex* buf, bool plane, Trend& t
   auto detrend_row = [&](std::int64_t r) {
     const float* row = in.data + r * nx;
     float* dst = grid + r * rs;
-#ifdef PROSPECTOR_X86_DISPATCH
-    if (avx512)
-      detrend_avx512(row, dst, nx, trend.at(r, 0), trend.bu);
-    else
-#endif
-      detrend_baseline(row, dst, nx, trend.at(r, 0), trend.bu);
+    const double base = trend.at(r, 0), slope = trend.bu;
+    cpu::run(isa, 0, nx, [&](std::int64_t, std::int64_t) PROSPECTOR_ALWAYS_INLINE {
+      detrend(row, dst, nx, base, slope);
+    });
   };
   auto pad_row = [&](std::int64_t r) {
     float* row = R + (w.north + r) * rs;
@@ -613,7 +596,7 @@ bool prepare(Impl& w, ConstGridView in, fftwf_complex* buf, bool plane, Trend& t
 template <class RowOp> void rows_inverse(Impl& w, fftwf_complex* buf, const RowOp& op) {
 #pragma omp parallel num_threads(w.team())
   {
-    float* row = w.real(w.thread_scratch(omp_get_thread_num()) + 2 * w.nyp * kColumnBlock);
+    float* row = w.thread_row(omp_get_thread_num());
 #pragma omp for schedule(static)
     for (std::int64_t r = 0; r < w.ny; ++r) {
       fftwf_execute_dft_c2r(w.row_c2r, buf + (w.north + r) * w.cs, row);
@@ -627,7 +610,7 @@ template <class RowOp> void rows_inverse(Impl& w, fftwf_complex* buf, const RowO
 // return. Unpacks pair the rows within 128-bit lanes, then two rounds of lane shuffles gather the columns.
 // (The zero-masked forms with a full mask are the plain instructions; GCC 12's unmasked ones warn about the
 // undefined source operand inside its own header.)
-PROSPECTOR_TARGET_AVX512 __attribute__((always_inline)) inline void transpose8x8(__m512d v[8]) {
+PROSPECTOR_TARGET_AVX512 PROSPECTOR_ALWAYS_INLINE inline void transpose8x8(__m512d v[8]) {
   const __mmask8 all = 0xFF;
   const __m512d t0 = _mm512_maskz_unpacklo_pd(all, v[0], v[1]),
                 t1 = _mm512_maskz_unpackhi_pd(all, v[0], v[1]);
@@ -688,11 +671,11 @@ void column_blocks(Impl& w, const fftwf_complex* src, fftwf_complex* dst, bool f
   const std::int64_t B = kColumnBlock, full = w.nc / B, nyp = w.nyp;
   const std::int64_t* row = first_pass ? w.first_row.data() : w.same_row.data();
   const float* factor = first_pass ? w.first_factor.data() : w.unit_factor.data();
-  [[maybe_unused]] const bool avx512 = w.avx512();
+  [[maybe_unused]] const bool avx512 = w.isa() == cpu::Isa::avx512;
 #pragma omp parallel num_threads(w.team())
   {
-    fftwf_complex* sc = w.thread_scratch(omp_get_thread_num());
-    fftwf_complex* sb = sc + nyp * B;
+    fftwf_complex* sc = w.column_block(omp_get_thread_num(), 0);
+    fftwf_complex* sb = w.column_block(omp_get_thread_num(), 1);
 #pragma omp for schedule(static)
     for (std::int64_t b = 0; b < w.blocks(); ++b) {
       const std::int64_t k0 = b * B, width = std::min(B, w.nc - k0);
@@ -774,7 +757,7 @@ void filter_column(const Filter& filter, float kx, const float* ky, std::int64_t
 // row and column H is averaged over +k and -k (the two wavenumbers that alias there) so the inverse stays
 // Hermitian, i.e. real. `re`, `im`: the thread's column of filter values (nyp each).
 template <class Filter>
-__attribute__((always_inline)) inline void filter_block(const Impl& w, fftwf_complex* sc, std::int64_t k0,
+PROSPECTOR_ALWAYS_INLINE inline void filter_block(const Impl& w, fftwf_complex* sc, std::int64_t k0,
                                                         std::int64_t width, double dx, const Filter& filter,
                                                         float* re, float* im) {
   const double ckx = 2.0 * kPi / (static_cast<double>(w.nxp) * dx);
@@ -812,20 +795,6 @@ __attribute__((always_inline)) inline void filter_block(const Impl& w, fftwf_com
   }
 }
 
-template <class Filter>
-void filter_block_baseline(const Impl& w, fftwf_complex* sc, std::int64_t k0, std::int64_t width, double dx,
-                           const Filter& filter, float* re, float* im) {
-  filter_block(w, sc, k0, width, dx, filter, re, im);
-}
-#ifdef PROSPECTOR_X86_DISPATCH
-template <class Filter>
-PROSPECTOR_TARGET_AVX512 void filter_block_avx512(const Impl& w, fftwf_complex* sc, std::int64_t k0,
-                                                  std::int64_t width, double dx, const Filter& filter,
-                                                  float* re, float* im) {
-  filter_block(w, sc, k0, width, dx, filter, re, im);
-}
-#endif
-
 // Column FFTs of src into dst: forward only (no filter), or [forward,] filter and inverse in one pass.
 void columns_forward(Impl& w, fftwf_complex* buf) {
   column_blocks(w, buf, buf, true, [&](fftwf_complex* a, fftwf_complex* b, std::int64_t, std::int64_t, bool full) {
@@ -841,8 +810,7 @@ void columns_filtered(Impl& w, const fftwf_complex* src, fftwf_complex* dst, boo
   for (std::int64_t n = 0; n < w.nyp; ++n)
     w.ky[static_cast<std::size_t>(n)] =
         static_cast<float>(cky * static_cast<double>(n <= w.nyp / 2 ? n : n - w.nyp));
-  // The AVX-512 build of filter_block when the plan allows it and the CPU has it.
-  [[maybe_unused]] const bool avx512 = w.avx512();
+  const cpu::Isa isa = w.isa();
   column_blocks(w, src, dst, forward,
                 [&](fftwf_complex* a, fftwf_complex* b, std::int64_t k0, std::int64_t width, bool full) {
     float* re = w.hbuf.data() + static_cast<std::size_t>(omp_get_thread_num()) * 2 * w.nyp;
@@ -853,12 +821,9 @@ void columns_filtered(Impl& w, const fftwf_complex* src, fftwf_complex* dst, boo
       sc = b;
     }
     fftwf_complex* out = sc == a ? b : a;
-#ifdef PROSPECTOR_X86_DISPATCH
-    if (avx512) {
-      filter_block_avx512(w, sc, k0, width, dx, filter, re, re + w.nyp);
-    } else
-#endif
-      filter_block_baseline(w, sc, k0, width, dx, filter, re, re + w.nyp);
+    cpu::run(isa, 0, width, [&](std::int64_t, std::int64_t) PROSPECTOR_ALWAYS_INLINE {
+      filter_block(w, sc, k0, width, dx, filter, re, re + w.nyp);
+    });
     fftwf_execute_dft(full ? w.col_bwd : w.tail_bwd, sc, out);
     return out;
   });
