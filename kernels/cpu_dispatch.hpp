@@ -3,8 +3,9 @@
 /// For the kernels (and their tests, which force a build through Isa): the vector instruction sets some row
 /// loops are also compiled for, chosen at run time. PROSPECTOR_X86_DISPATCH is defined where such builds
 /// exist (x86-64 with GCC or Clang); there, PROSPECTOR_TARGET_AVX2 / PROSPECTOR_TARGET_AVX512 mark a
-/// function compiled for that set, and has_avx2() / has_avx512() say whether this CPU runs it. The AVX-512 set is named once here, so the build and the check
-/// cannot drift apart. Elsewhere both checks are false and only the baseline builds exist.
+/// function compiled for that set, and has_avx2() / has_avx512() say whether this CPU runs it. The AVX-512
+/// set is named once here, so the build and the check cannot drift apart. Elsewhere both checks are false
+/// and only the baseline builds exist.
 
 #include <cstdint>
 

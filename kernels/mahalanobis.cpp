@@ -7,6 +7,7 @@
 #include "kernels/mahalanobis.hpp"
 
 #include "kernels/cpu_dispatch.hpp"
+#include "kernels/openmp_util.hpp"
 
 #include <Eigen/Cholesky>
 #include <Eigen/Core>
@@ -16,9 +17,6 @@
 #include <cstring>
 #include <limits>
 
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
 namespace prospector::kernels {
 
@@ -260,12 +258,9 @@ Status detail::mahalanobis_apply_isa(const ConstGridView* bands, std::int64_t n_
   const std::int64_t n = out.size();
   const std::int64_t n_chunks = (n + kChunk - 1) / kChunk;
   const std::size_t per_thread = static_cast<std::size_t>(nb * kChunk);
-  int max_threads = 1;
-#ifdef _OPENMP
-  max_threads = omp_get_max_threads();
-#endif
+  const int threads = max_threads();
   // Allocated here because nothing may throw inside the parallel region.
-  std::vector<float> work(static_cast<std::size_t>(max_threads) * per_thread);
+  std::vector<float> work(static_cast<std::size_t>(threads) * per_thread);
   // The mean as a float pair hi + lo: x - hi is exact for values near the mean (a field on a large offset),
   // so (x - hi) - lo keeps the difference as precise as a double subtraction would, in float arithmetic.
   std::vector<float> mean_hi(static_cast<std::size_t>(nb)), mean_lo(static_cast<std::size_t>(nb));
@@ -287,12 +282,9 @@ Status detail::mahalanobis_apply_isa(const ConstGridView* bands, std::int64_t n_
   (void)allowed;
 #endif
 
-#pragma omp parallel num_threads(max_threads)
+#pragma omp parallel num_threads(threads)
   {
-    int t = 0;
-#ifdef _OPENMP
-    t = omp_get_thread_num();
-#endif
+    const int t = thread_id();
     float* d = work.data() + static_cast<std::size_t>(t) * per_thread;
 #pragma omp for schedule(static)
     for (std::int64_t ch = 0; ch < n_chunks; ++ch) {

@@ -1,6 +1,6 @@
 #pragma once
 /// \file openmp_util.hpp
-/// The OpenMP thread count and thread number, with a sequential fallback when the kernels are built
+/// The OpenMP thread count, team size and thread number, with a sequential fallback when the kernels are built
 /// without OpenMP; for kernels that size per-thread buffers before a parallel region.
 
 #ifdef _OPENMP
@@ -13,6 +13,15 @@ namespace prospector::kernels {
 inline int max_threads() {
 #ifdef _OPENMP
   return omp_get_max_threads();
+#else
+  return 1;
+#endif
+}
+
+/// The number of threads of the current team, inside a parallel region (1 without OpenMP).
+inline int team_size() {
+#ifdef _OPENMP
+  return omp_get_num_threads();
 #else
   return 1;
 #endif

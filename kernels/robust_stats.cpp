@@ -41,14 +41,6 @@ constexpr std::int64_t kCountBlock = std::int64_t{1} << 30;
 
 bool valid_view(ConstGridView g) { return g.nx >= 0 && g.ny >= 0 && (g.data != nullptr || g.size() == 0); }
 
-int team_size() {
-#ifdef _OPENMP
-  return omp_get_num_threads();
-#else
-  return 1;
-#endif
-}
-
 // Calls body(t, i0, i1) for each thread t of a team of at most `threads` on its static contiguous share
 // [i0, i1) of [0, n), compiled for `isa` (body: a PROSPECTOR_ALWAYS_INLINE lambda).
 template <class Body> void vector_shares(cpu::Isa isa, int threads, std::int64_t n, const Body& body) {
@@ -199,8 +191,6 @@ private:
         hist[b] += part_[static_cast<std::size_t>(t) * bins + b];
   }
 
-  // Collects the values whose keys match the prefix at and above `fixed` into the scratch buffer, in cell
-  // order, and selects rank r among them (and rank r - 1 when r >= 1).
   // Collects the values whose keys match the prefix at and above `fixed` (bin b of the last histogram pass,
   // of `bins`) into the scratch buffer, in cell order, and selects rank r among them (and rank r - 1 when
   // r >= 1) with a selector over the buffer. The last pass counted each thread's cells per bin, so each

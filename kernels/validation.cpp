@@ -1,12 +1,10 @@
 #include "kernels/validation.hpp"
 
+#include "kernels/openmp_util.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <numeric>
-
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
 namespace prospector::kernels {
 
@@ -79,18 +77,12 @@ Status rate_curve(const float* score, std::int64_t n, const std::int64_t* deposi
 
   // Bins: 2i = scores strictly between u[i-1] and u[i] (2K = above the largest), 2i+1 = scores equal to u[i].
   const std::int64_t n_bins = 2 * n_distinct + 1;
-  int nt = 1;
-#ifdef _OPENMP
-  nt = omp_get_max_threads();
-#endif
+  const int nt = max_threads();
   scratch.hist.assign(static_cast<std::size_t>(nt) * static_cast<std::size_t>(n_bins), 0);
   const float* ub = u.data();
 #pragma omp parallel num_threads(nt)
   {
-    int t = 0;
-#ifdef _OPENMP
-    t = omp_get_thread_num();
-#endif
+    const int t = thread_id();
     std::int64_t* h = scratch.hist.data() + static_cast<std::int64_t>(t) * n_bins;
 #pragma omp for schedule(static)
     for (std::int64_t i = 0; i < n; ++i) {

@@ -1,6 +1,7 @@
 #include "kernels/window_exact.hpp"
 
 #include "kernels/cpu_dispatch.hpp"
+#include "kernels/openmp_util.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -9,10 +10,6 @@
 #include <limits>
 #include <string>
 #include <type_traits>
-
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
 namespace prospector::kernels {
 
@@ -492,11 +489,8 @@ Status run_engine(const char* who, ConstGridView in, const ExactWindowParams& p,
   if (max_count > 8589934592.0)
     return Status::Invalid(std::string(who) +
                            ": window of more than 2^33 cells (use a smaller radius or tile)");
-  int threads = 1;
-#ifdef _OPENMP
-  threads = omp_get_max_threads();
-#endif
-  threads = static_cast<int>(std::max<std::int64_t>(1, std::min<std::int64_t>(threads, ny)));
+  const int threads =
+      static_cast<int>(std::max<std::int64_t>(1, std::min<std::int64_t>(max_threads(), ny)));
   const cpu::Isa isa = cpu::widest(allowed);
 
   // Sized before the parallel region: nothing may allocate (or throw) inside it.
@@ -523,11 +517,7 @@ Status run_engine(const char* who, ConstGridView in, const ExactWindowParams& p,
   bool bad = false;
 #pragma omp parallel num_threads(threads) reduction(|| : bad)
   {
-    int t = 0, nt = 1;
-#ifdef _OPENMP
-    t = omp_get_thread_num();
-    nt = omp_get_num_threads();
-#endif
+    const int t = thread_id(), nt = team_size();
     const auto tt = static_cast<std::size_t>(t);
     const std::int64_t r_begin = ny * t / nt, r_end = ny * (t + 1) / nt;
     std::int32_t* qbase = scratch.quant.data() + tt * quant_per;
