@@ -468,7 +468,7 @@ void execute(const Plan& p, const EngineOptions& opts) {
   const bool all_stages = stages.empty();
   if (all_stages) stages = stage_names();
   RunLock lock(p.work, !only_tiles.empty() || !all_stages);
-  if (only_tiles.empty() && all_stages) detail::remove_stale_partials(p.out);
+  detail::remove_stale_partials(p.out);
   spdlog::info("analysis grid: {}; {} tile(s) of {} cells (halo {})", describe(p.grid), p.tiles.count(),
                p.tiles.tile_size, p.halo);
   detail::IngestCache cache(p);

@@ -5,7 +5,6 @@
 #include "pipeline/strings.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <cstdio>
 
 namespace prospector::detail {

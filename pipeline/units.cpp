@@ -655,7 +655,6 @@ std::string run_publish(const Plan& p, std::vector<std::string>& log) {
   for (const auto& g : learn.value("grids", json::array())) grids.push_back({g["name"], g["long_name"]});
   const std::string h5 = p.out + "/prospectivity.h5";
   const std::string tmp = p.out + "/" + kPartialPrefix + std::to_string(getpid());
-  remove_stale_partials(p.out);
   std::vector<InputRecord> inputs;
   for (const auto& in : p.job.inputs)
     for (const auto& s : in.kind == "geochem_points" ? std::vector<std::string>{in.path} : input_sources(in))

@@ -49,8 +49,8 @@ std::string run_publish(const Plan& p, std::vector<std::string>& log);
 /// Name prefix of the temporary file a publish writes (followed by its process id) before renaming it.
 inline constexpr const char* kPartialPrefix = ".prospectivity.h5.partial-";
 /// Removes the temporary files of publishes killed with SIGKILL (those whose process is gone) from `out`.
-/// A full run calls it at its start, not only when it publishes: a killed publish whose unit an earlier
-/// run had already completed with the same inputs is not rerun, and its temporary file would stay.
+/// Every run calls it at its start, whether or not it publishes: a killed publish whose unit an earlier run
+/// had already completed with the same inputs is not rerun, and its temporary file would otherwise stay.
 void remove_stale_partials(const std::string& out);
 
 } // namespace prospector::detail
