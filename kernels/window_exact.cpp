@@ -18,13 +18,6 @@ namespace {
 // The per-row loops are forced inline into run_band_body, which is compiled once for the baseline ISA and
 // once each for AVX2 and AVX-512 (picked at run time). The arithmetic is integer or IEEE basic operations in
 // a fixed order (no contraction), so every build gives the same bits.
-#if defined(__GNUC__) || defined(__clang__)
-#define PROSPECTOR_ROW_INLINE __attribute__((always_inline)) inline
-#define PROSPECTOR_LAMBDA_INLINE __attribute__((always_inline))
-#else
-#define PROSPECTOR_ROW_INLINE inline
-#define PROSPECTOR_LAMBDA_INLINE
-#endif
 
 constexpr double kLimit = 16777216.0;          // 2^24: |q| bound, so q^2 <= 2^48
 constexpr double kRound = 6755399441055744.0;  // 1.5 * 2^52: adding and subtracting it rounds half to even
@@ -36,7 +29,7 @@ constexpr std::int32_t kOutside = 1 << 25; // marks NaN and out-of-range cells b
 // the fixed-point range (they too get q = 0, so nothing overflows; the caller reports the error). Two plain
 // loops, each of a shape GCC vectorises with SSE2: double comparisons feed only the double-to-int conversion,
 // the flags come from float and int comparisons.
-PROSPECTOR_ROW_INLINE int quantise(const float* row, std::int64_t nx, double shift, double scale,
+PROSPECTOR_ALWAYS_INLINE inline int quantise(const float* row, std::int64_t nx, double shift, double scale,
                                    std::int32_t* q, std::int32_t* valid) {
   for (std::int64_t c = 0; c < nx; ++c) {
     const float x = row[c];
@@ -65,7 +58,7 @@ template <class W> struct Sums {
 
 // |q| <= 2^24, so squares are formed as unsigned 32 x 32 -> 64-bit products, which SSE2 vectorises.
 template <class W>
-PROSPECTOR_ROW_INLINE void update_columns(const Sums<W>& s, std::int64_t nx, const std::int32_t* qa,
+PROSPECTOR_ALWAYS_INLINE inline void update_columns(const Sums<W>& s, std::int64_t nx, const std::int32_t* qa,
                                           const std::int32_t* va, const std::int32_t* qr,
                                           const std::int32_t* vr) {
   std::uint64_t* __restrict cn = s.cn;
@@ -94,13 +87,13 @@ inline double to_double(__int128 v) {
 
 // Exact double of an integer |x| < 2^51 (0 <= x < 2^52 for from_u52) by placing it in the mantissa of
 // 1.5 * 2^52 (2^52): integer and double arithmetic only, which SSE2 vectorises (it has no int64 conversion).
-PROSPECTOR_ROW_INLINE double from_i51(std::int64_t x) {
+PROSPECTOR_ALWAYS_INLINE inline double from_i51(std::int64_t x) {
   const std::uint64_t u = static_cast<std::uint64_t>(x) + 0x4338000000000000ull;
   double d;
   std::memcpy(&d, &u, sizeof d);
   return d - 6755399441055744.0;
 }
-PROSPECTOR_ROW_INLINE double from_u52(std::uint64_t x) {
+PROSPECTOR_ALWAYS_INLINE inline double from_u52(std::uint64_t x) {
   const std::uint64_t u = x | 0x4330000000000000ull;
   double d;
   std::memcpy(&d, &u, sizeof d);
@@ -125,7 +118,7 @@ struct RowOut {
 };
 
 // The only sequential loop of a narrow row: three running sums, one add each per column.
-PROSPECTOR_ROW_INLINE void prefix_row(const Sums<std::uint64_t>& s, std::int64_t nx, std::int64_t rad,
+PROSPECTOR_ALWAYS_INLINE inline void prefix_row(const Sums<std::uint64_t>& s, std::int64_t nx, std::int64_t rad,
                                       const Prefix& p) {
   const std::uint64_t* __restrict cn = s.cn;
   const std::uint64_t* __restrict cs = s.cs;
@@ -158,7 +151,7 @@ struct NarrowCell {
   double n, s1, num;
   std::uint64_t count; // n as an integer
 };
-PROSPECTOR_ROW_INLINE NarrowCell narrow_cell(const Prefix& p, std::int64_t c, std::int64_t w) {
+PROSPECTOR_ALWAYS_INLINE inline NarrowCell narrow_cell(const Prefix& p, std::int64_t c, std::int64_t w) {
   const std::uint64_t n = p.n[c + w] - p.n[c];
   const std::uint64_t s1 = p.s[c + w] - p.s[c];
   const std::uint64_t s2 = p.q[c + w] - p.q[c];
@@ -184,7 +177,7 @@ PROSPECTOR_ROW_INLINE NarrowCell narrow_cell(const Prefix& p, std::int64_t c, st
 
 // Window sums of one wide output row from the column sums, sliding along the row: add the column entering
 // the window, drop the one leaving it.
-PROSPECTOR_ROW_INLINE void window_row_wide(const Sums<unsigned __int128>& s, std::int64_t nx,
+PROSPECTOR_ALWAYS_INLINE inline void window_row_wide(const Sums<unsigned __int128>& s, std::int64_t nx,
                                            std::int64_t rad, std::int64_t min_count, const RowOut& o) {
   // Local restrict-qualified copies: stores through the row arrays could otherwise alias the structs'
   // pointer fields and force reloads in the loop.
@@ -235,7 +228,7 @@ struct Finish {
 // Mean, standard deviation and z of one cell from its window sums, computed unconditionally and selected
 // afterwards (no branch in the loops). The mean and variance are formed in double (the mean sits on the
 // layer's offset); the square root and the division of z in float, which is the precision of the outputs.
-PROSPECTOR_ROW_INLINE void stats_cell(float v, bool enough, double inv, double s1, double num,
+PROSPECTOR_ALWAYS_INLINE inline void stats_cell(float v, bool enough, double inv, double s1, double num,
                                       const Finish& f, float& mean, float& sd, float& z) {
   const float nan = std::numeric_limits<float>::quiet_NaN();
   const bool ok = (v == v) & enough;
@@ -248,7 +241,7 @@ PROSPECTOR_ROW_INLINE void stats_cell(float v, bool enough, double inv, double s
   z = ok ? (flat ? 0.0f : zz) : nan;
 }
 
-PROSPECTOR_ROW_INLINE void stats_row_narrow(const float* __restrict in, std::int64_t nx, std::int64_t rad,
+PROSPECTOR_ALWAYS_INLINE inline void stats_row_narrow(const float* __restrict in, std::int64_t nx, std::int64_t rad,
                                             const Prefix& p, const Finish& f, float* __restrict mean,
                                             float* __restrict sd, float* __restrict z) {
   const std::int64_t w = 2 * rad + 1;
@@ -260,7 +253,7 @@ PROSPECTOR_ROW_INLINE void stats_row_narrow(const float* __restrict in, std::int
   }
 }
 
-PROSPECTOR_ROW_INLINE void stats_row_wide(const float* __restrict in, std::int64_t nx, const RowOut& o,
+PROSPECTOR_ALWAYS_INLINE inline void stats_row_wide(const float* __restrict in, std::int64_t nx, const RowOut& o,
                                           const Finish& f, float* __restrict mean, float* __restrict sd,
                                           float* __restrict z) {
 #pragma omp simd
@@ -286,7 +279,7 @@ inline double gi_denominator(double w, const GiFinish& g) {
 
 // Gi* of one cell from its window count w, sum and denominator: sum_w (x - Xbar) = S1 / scale + W (shift -
 // Xbar), exactly the anomaly.gi_star formula otherwise.
-PROSPECTOR_ROW_INLINE float gi_cell(float v, bool enough, double w, double s1, double den,
+PROSPECTOR_ALWAYS_INLINE inline float gi_cell(float v, bool enough, double w, double s1, double den,
                                     const GiFinish& g) {
   const float nan = std::numeric_limits<float>::quiet_NaN();
   const bool ok = (v == v) & enough;
@@ -298,7 +291,7 @@ PROSPECTOR_ROW_INLINE float gi_cell(float v, bool enough, double w, double s1, d
 
 // The denominator depends on the count alone, so narrow rows look it up (the division and square root it
 // takes would otherwise share the divider with the Gi* division itself).
-PROSPECTOR_ROW_INLINE void gi_row_narrow(const float* __restrict in, std::int64_t nx, std::int64_t rad,
+PROSPECTOR_ALWAYS_INLINE inline void gi_row_narrow(const float* __restrict in, std::int64_t nx, std::int64_t rad,
                                          const Prefix& p, const GiFinish& g, float* __restrict out) {
   const std::int64_t w = 2 * rad + 1;
 #pragma omp simd
@@ -309,7 +302,7 @@ PROSPECTOR_ROW_INLINE void gi_row_narrow(const float* __restrict in, std::int64_
   }
 }
 
-PROSPECTOR_ROW_INLINE void gi_row_wide(const float* __restrict in, std::int64_t nx, const RowOut& o,
+PROSPECTOR_ALWAYS_INLINE inline void gi_row_wide(const float* __restrict in, std::int64_t nx, const RowOut& o,
                                        const GiFinish& g, float* __restrict out) {
 #pragma omp simd
   for (std::int64_t c = 0; c < nx; ++c) {
@@ -330,7 +323,7 @@ struct ThreadBuffers {
 };
 
 template <class W, class RowFinish>
-PROSPECTOR_ROW_INLINE bool run_band_body(ConstGridView in, const ExactWindowParams& p, std::int64_t rad,
+PROSPECTOR_ALWAYS_INLINE inline bool run_band_body(ConstGridView in, const ExactWindowParams& p, std::int64_t rad,
                                          std::int64_t r_begin, std::int64_t r_end, const Sums<W>& s,
                                          const ThreadBuffers& b, const RowFinish& finish) {
   constexpr bool narrow = std::is_same_v<W, std::uint64_t>;
@@ -565,7 +558,7 @@ Status detail::exact_window_stats_isa(ConstGridView in, const ExactWindowParams&
   const std::int64_t rad = window_radius(in, p);
   f.inv = count_table(scratch, p, rad, [](double n) { return 1.0 / n; });
   return run_engine("exact_window_stats", in, p, scratch, allowed,
-                    [&](auto narrow, std::int64_t r, const ThreadBuffers& b) PROSPECTOR_LAMBDA_INLINE {
+                    [&](auto narrow, std::int64_t r, const ThreadBuffers& b) PROSPECTOR_ALWAYS_INLINE {
                       const std::int64_t o = r * nx;
                       float* m = mean ? mean + o : b.dummy;
                       float* s = std ? std + o : b.dummy;
@@ -598,7 +591,7 @@ Status exact_window_gi_star(ConstGridView in, const ExactWindowParams& p, const 
   const std::int64_t rad = window_radius(in, p);
   g.den = count_table(scratch, p, rad, [&g](double w) { return gi_denominator(w, g); });
   return run_engine("exact_window_gi_star", in, p, scratch, cpu::Isa::avx512,
-                    [&](auto narrow, std::int64_t r, const ThreadBuffers& b) PROSPECTOR_LAMBDA_INLINE {
+                    [&](auto narrow, std::int64_t r, const ThreadBuffers& b) PROSPECTOR_ALWAYS_INLINE {
                       const std::int64_t o = r * nx;
                       if constexpr (decltype(narrow)::value)
                         gi_row_narrow(in.data + o, nx, rad, b.prefix, g, out + o);
