@@ -403,17 +403,20 @@ Status detail::clr_isa(const VariablesView& in, const PartSubset& subset, Compos
   if (Status s = check_io(in, out, d, "clr"); !s.ok) return s;
   const double inv_d = 1.0 / static_cast<double>(d);
   const std::int64_t os = out.stride;
-  return block_logs(in, idx, scratch, [&](const LogBlock& b) PROSPECTOR_ALWAYS_INLINE {
-    double mean[kLogBlock];
-    for (std::int64_t s = 0; s < b.len; ++s)
-      mean[s] = b.sum[s] * inv_d;
-    for (std::int64_t k = 0; k < d; ++k) {
-      float* o = out.var[static_cast<std::size_t>(k)] + b.i0 * os;
+  return block_logs(
+      in, idx, scratch,
+      [&](const LogBlock& b) PROSPECTOR_ALWAYS_INLINE {
+        double mean[kLogBlock];
+        for (std::int64_t s = 0; s < b.len; ++s)
+          mean[s] = b.sum[s] * inv_d;
+        for (std::int64_t k = 0; k < d; ++k) {
+          float* o = out.var[static_cast<std::size_t>(k)] + b.i0 * os;
 #pragma omp simd
-      for (std::int64_t s = 0; s < b.len; ++s)
-        o[s * os] = b.ok(s) ? static_cast<float>(b.at(k, s) - mean[s]) : kNaNf;
-    }
-  }, allowed);
+          for (std::int64_t s = 0; s < b.len; ++s)
+            o[s * os] = b.ok(s) ? static_cast<float>(b.at(k, s) - mean[s]) : kNaNf;
+        }
+      },
+      allowed);
 }
 
 Status ilr_pivot_basis(std::int64_t parts, IlrBasis& out) {
@@ -486,24 +489,27 @@ Status detail::ilr_isa(const VariablesView& in, const PartSubset& subset, const 
   const std::int64_t c = d - 1;
   const double* v = basis.v.data();
   const std::int64_t os = out.stride;
-  return block_logs(in, idx, scratch, [&](const LogBlock& b) PROSPECTOR_ALWAYS_INLINE {
-    // The contrasts sum to zero over the parts, so V^T ln(x) = V^T clr(x) without centring first.
-    double z[kLogBlock];
-    for (std::int64_t j = 0; j < c; ++j) {
-      for (std::int64_t s = 0; s < b.len; ++s)
-        z[s] = 0.0;
-      for (std::int64_t k = 0; k < d; ++k) {
-        const double vk = v[k * c + j];
+  return block_logs(
+      in, idx, scratch,
+      [&](const LogBlock& b) PROSPECTOR_ALWAYS_INLINE {
+        // The contrasts sum to zero over the parts, so V^T ln(x) = V^T clr(x) without centring first.
+        double z[kLogBlock];
+        for (std::int64_t j = 0; j < c; ++j) {
+          for (std::int64_t s = 0; s < b.len; ++s)
+            z[s] = 0.0;
+          for (std::int64_t k = 0; k < d; ++k) {
+            const double vk = v[k * c + j];
 #pragma omp simd
-        for (std::int64_t s = 0; s < b.len; ++s)
-          z[s] += vk * b.at(k, s);
-      }
-      float* o = out.var[static_cast<std::size_t>(j)] + b.i0 * os;
+            for (std::int64_t s = 0; s < b.len; ++s)
+              z[s] += vk * b.at(k, s);
+          }
+          float* o = out.var[static_cast<std::size_t>(j)] + b.i0 * os;
 #pragma omp simd
-      for (std::int64_t s = 0; s < b.len; ++s)
-        o[s * os] = b.ok(s) ? static_cast<float>(z[s]) : kNaNf;
-    }
-  }, allowed);
+          for (std::int64_t s = 0; s < b.len; ++s)
+            o[s * os] = b.ok(s) ? static_cast<float>(z[s]) : kNaNf;
+        }
+      },
+      allowed);
 }
 
 Status ilr_inverse(const VariablesView& coords, const IlrBasis& basis, const IlrInverseParams& params,

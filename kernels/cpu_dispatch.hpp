@@ -47,7 +47,8 @@ inline Isa widest(Isa allowed = Isa::avx512) {
 namespace detail {
 template <class Body> void run_baseline(std::int64_t i0, std::int64_t i1, const Body& body) { body(i0, i1); }
 #ifdef PROSPECTOR_X86_DISPATCH
-template <class Body> PROSPECTOR_TARGET_AVX2 void run_avx2(std::int64_t i0, std::int64_t i1, const Body& body) {
+template <class Body>
+PROSPECTOR_TARGET_AVX2 void run_avx2(std::int64_t i0, std::int64_t i1, const Body& body) {
   body(i0, i1);
 }
 template <class Body>

@@ -72,10 +72,12 @@ Status detail::membership_isa(const float* in, float* out, std::int64_t n, const
       return Status::Invalid("membership: large needs midpoint > 0 and spread > 0");
     const auto inv_mid = static_cast<float>(1.0 / p.midpoint), s = static_cast<float>(p.spread);
     // (x / mid)^-s = exp(-s ln(x / mid)); exp_f saturates to 0 / inf, so the sigmoid ends at 1 / 0.
-    apply(in, out, n, isa, [=](float x) PROSPECTOR_ALWAYS_INLINE { // evaluated for every x, selected after: no branch
-      const float y = 1.0f / (1.0f + fastmath::exp_f(-s * fastmath::log_f((x > 0.0f ? x : 1.0f) * inv_mid)));
-      return x > 0.0f ? y : 0.0f;
-    });
+    apply(in, out, n, isa,
+          [=](float x) PROSPECTOR_ALWAYS_INLINE { // evaluated for every x, selected after: no branch
+            const float y =
+                1.0f / (1.0f + fastmath::exp_f(-s * fastmath::log_f((x > 0.0f ? x : 1.0f) * inv_mid)));
+            return x > 0.0f ? y : 0.0f;
+          });
     return Status::Ok();
   }
   case MembershipShape::Small: {
@@ -92,14 +94,16 @@ Status detail::membership_isa(const float* in, float* out, std::int64_t n, const
     if (!std::isfinite(p.midpoint) || !std::isfinite(p.spread))
       return Status::Invalid("membership: logistic needs finite midpoint and spread");
     const auto mid = static_cast<float>(p.midpoint), s = static_cast<float>(p.spread);
-    apply(in, out, n, isa, [=](float x) PROSPECTOR_ALWAYS_INLINE { return 1.0f / (1.0f + fastmath::exp_f(-s * (x - mid))); });
+    apply(in, out, n, isa,
+          [=](float x) PROSPECTOR_ALWAYS_INLINE { return 1.0f / (1.0f + fastmath::exp_f(-s * (x - mid))); });
     return Status::Ok();
   }
   case MembershipShape::Gaussian: {
     if (!std::isfinite(p.midpoint) || !(p.spread > 0.0) || !std::isfinite(p.spread))
       return Status::Invalid("membership: gaussian needs finite midpoint and spread > 0");
     const auto mid = static_cast<float>(p.midpoint), s = static_cast<float>(p.spread);
-    apply(in, out, n, isa, [=](float x) PROSPECTOR_ALWAYS_INLINE { return fastmath::exp_f(-s * (x - mid) * (x - mid)); });
+    apply(in, out, n, isa,
+          [=](float x) PROSPECTOR_ALWAYS_INLINE { return fastmath::exp_f(-s * (x - mid) * (x - mid)); });
     return Status::Ok();
   }
   }

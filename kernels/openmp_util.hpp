@@ -1,7 +1,7 @@
 #pragma once
 /// \file openmp_util.hpp
-/// The OpenMP thread count, team size and thread number, with a sequential fallback when the kernels are built
-/// without OpenMP; for kernels that size per-thread buffers before a parallel region.
+/// The OpenMP thread count, team size and thread number, with a sequential fallback when the kernels are
+/// built without OpenMP; for kernels that size per-thread buffers before a parallel region.
 
 #ifdef _OPENMP
 #include <omp.h>

@@ -180,8 +180,7 @@ std::size_t PotentialFieldPlan::memory_bytes() const {
   if (!impl_) return 0;
   const Impl& w = *impl_;
   const auto n = static_cast<std::size_t>(w.nx * w.ny);
-  return static_cast<std::size_t>(2 * w.nyp * w.cs + w.threads * w.scratch_stride()) *
-             sizeof(fftwf_complex) +
+  return static_cast<std::size_t>(2 * w.nyp * w.cs + w.threads * w.scratch_stride()) * sizeof(fftwf_complex) +
          (w.ky.size() + w.hbuf.size()) * sizeof(float) + n * (1 + sizeof(float)) +
          w.pyramid.size() * sizeof(float);
 }
@@ -439,8 +438,8 @@ using V8b = std::int8_t __attribute__((vector_size(8)));
 constexpr std::int32_t kFloatMaxBits = 0x7F7FFFFF; // |x| as bits <= this: finite
 
 PROSPECTOR_ALWAYS_INLINE inline std::int64_t scan_row(const float* __restrict row,
-                                                           std::uint8_t* __restrict hole, std::int64_t nx,
-                                                           double& sf, double& sfu) {
+                                                      std::uint8_t* __restrict hole, std::int64_t nx,
+                                                      double& sf, double& sfu) {
   V8d af = {}, au = {};
   V8l nh = {};
   V8d u = {0, 1, 2, 3, 4, 5, 6, 7};
@@ -484,7 +483,7 @@ PROSPECTOR_ALWAYS_INLINE inline std::int64_t scan_row(const float* __restrict ro
 // Removes the trend base + slope u from a row; holes become NaN. The column as a 32-bit integer keeps the
 // loop to conversions SSE2 has, so GCC vectorises it in the baseline build too.
 PROSPECTOR_ALWAYS_INLINE inline void detrend(const float* __restrict row, float* __restrict dst,
-                                                  std::int64_t nx, double base, double slope) {
+                                             std::int64_t nx, double base, double slope) {
   const float nan = std::numeric_limits<float>::quiet_NaN();
 #pragma omp simd
   for (std::int64_t c = 0; c < nx; ++c) {
@@ -511,7 +510,8 @@ bool prepare(Impl& w, ConstGridView in, fftwf_complex* buf, bool plane, Trend& t
     cpu::run(isa, 0, nx, [&](std::int64_t, std::int64_t) PROSPECTOR_ALWAYS_INLINE {
       holes = scan_row(row, hole, nx, sf, sfu);
     });
-    // The column sums of the valid cells: those of the whole row less those of the holes, in integers (exact).
+    // The column sums of the valid cells: those of the whole row less those of the holes, in integers
+    // (exact).
     __int128 su = static_cast<__int128>(nx) * (nx - 1) / 2;
     __int128 suu = static_cast<__int128>(nx) * (nx - 1) * (2 * nx - 1) / 6;
     std::int64_t lo = nx, hi = -1;
@@ -758,8 +758,8 @@ void filter_column(const Filter& filter, float kx, const float* ky, std::int64_t
 // Hermitian, i.e. real. `re`, `im`: the thread's column of filter values (nyp each).
 template <class Filter>
 PROSPECTOR_ALWAYS_INLINE inline void filter_block(const Impl& w, fftwf_complex* sc, std::int64_t k0,
-                                                        std::int64_t width, double dx, const Filter& filter,
-                                                        float* re, float* im) {
+                                                  std::int64_t width, double dx, const Filter& filter,
+                                                  float* re, float* im) {
   const double ckx = 2.0 * kPi / (static_cast<double>(w.nxp) * dx);
   const float scale = static_cast<float>(1.0 / (static_cast<double>(w.nxp) * static_cast<double>(w.nyp)));
   auto eval = [&](float kx, float ky) { return filter(Wavenumber{kx, ky, std::sqrt(kx * kx + ky * ky)}); };
@@ -797,10 +797,11 @@ PROSPECTOR_ALWAYS_INLINE inline void filter_block(const Impl& w, fftwf_complex* 
 
 // Column FFTs of src into dst: forward only (no filter), or [forward,] filter and inverse in one pass.
 void columns_forward(Impl& w, fftwf_complex* buf) {
-  column_blocks(w, buf, buf, true, [&](fftwf_complex* a, fftwf_complex* b, std::int64_t, std::int64_t, bool full) {
-    fftwf_execute_dft(full ? w.col_fwd : w.tail_fwd, a, b);
-    return b;
-  });
+  column_blocks(w, buf, buf, true,
+                [&](fftwf_complex* a, fftwf_complex* b, std::int64_t, std::int64_t, bool full) {
+                  fftwf_execute_dft(full ? w.col_fwd : w.tail_fwd, a, b);
+                  return b;
+                });
 }
 
 template <class Filter>
@@ -813,20 +814,20 @@ void columns_filtered(Impl& w, const fftwf_complex* src, fftwf_complex* dst, boo
   const cpu::Isa isa = w.isa();
   column_blocks(w, src, dst, forward,
                 [&](fftwf_complex* a, fftwf_complex* b, std::int64_t k0, std::int64_t width, bool full) {
-    float* re = w.hbuf.data() + static_cast<std::size_t>(omp_get_thread_num()) * 2 * w.nyp;
-    // The spectrum block ends up in sc, the inverse in the other block.
-    fftwf_complex* sc = a;
-    if (forward) {
-      fftwf_execute_dft(full ? w.col_fwd : w.tail_fwd, a, b);
-      sc = b;
-    }
-    fftwf_complex* out = sc == a ? b : a;
-    cpu::run(isa, 0, width, [&](std::int64_t, std::int64_t) PROSPECTOR_ALWAYS_INLINE {
-      filter_block(w, sc, k0, width, dx, filter, re, re + w.nyp);
-    });
-    fftwf_execute_dft(full ? w.col_bwd : w.tail_bwd, sc, out);
-    return out;
-  });
+                  float* re = w.hbuf.data() + static_cast<std::size_t>(omp_get_thread_num()) * 2 * w.nyp;
+                  // The spectrum block ends up in sc, the inverse in the other block.
+                  fftwf_complex* sc = a;
+                  if (forward) {
+                    fftwf_execute_dft(full ? w.col_fwd : w.tail_fwd, a, b);
+                    sc = b;
+                  }
+                  fftwf_complex* out = sc == a ? b : a;
+                  cpu::run(isa, 0, width, [&](std::int64_t, std::int64_t) PROSPECTOR_ALWAYS_INLINE {
+                    filter_block(w, sc, k0, width, dx, filter, re, re + w.nyp);
+                  });
+                  fftwf_execute_dft(full ? w.col_bwd : w.tail_bwd, sc, out);
+                  return out;
+                });
 }
 
 // Grid row r of the inverse transform into out: + h0 times the trend, NaN at the holes. `row` may be

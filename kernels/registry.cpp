@@ -43,11 +43,11 @@ const std::vector<KernelInfo>& kernel_registry() {
          "Getis-Ord Gi* z-score, identical for any tiling (the pipeline's gi_star transform).",
          "The formula of anomaly.gi_star with the window sums of window.local_z_exact's exact fixed-point "
          "engine and the layer's n, Xbar and S given (from exact integer moments, ExactMoments), so a tile "
-         "computed with a halo of `radius` cells equals the untiled result bit for bit, for any thread count: "
-         "sum_j w_ij (x_j - Xbar) = S1 / scale + W_i (shift - Xbar) from the exact window sum S1 and count "
-         "W_i. NaN cells and windows with fewer than `min_count` valid cells give NaN; where the statistic is "
-         "undefined (S = 0, or a window holding every valid cell) the output is 0. O(cells) whatever the "
-         "radius.",
+         "computed with a halo of `radius` cells equals the untiled result bit for bit, for any thread "
+         "count: sum_j w_ij (x_j - Xbar) = S1 / scale + W_i (shift - Xbar) from the exact window sum S1 and "
+         "count W_i. NaN cells and windows with fewer than `min_count` valid cells give NaN; where the "
+         "statistic is undefined (S = 0, or a window holding every valid cell) the output is 0. O(cells) "
+         "whatever the radius.",
          {{"radius", "integer", "10", "half-width of the square window in cells (>= 1)"},
           {"min_count", "integer", "3", "fewer valid cells in the window gives NaN"},
           {"shift", "number", "0", "subtracted before quantising (the global median)"},

@@ -64,13 +64,15 @@ template <class Key, bool Gather = true> class Selector {
 public:
   // Gather: whether the selection may gather a bin's cells into `scratch` (not for a selection over that
   // buffer itself).
-  Selector(std::int64_t n, const Key& key, std::vector<float>& scratch) : n_(n), key_(key), scratch_(scratch) {}
+  Selector(std::int64_t n, const Key& key, std::vector<float>& scratch)
+      : n_(n), key_(key), scratch_(scratch) {}
 
   // The number of counted cells (0: none, and nothing else is valid).
   std::int64_t bounds() {
     const int threads = max_threads();
     std::vector<std::int64_t> counts(static_cast<std::size_t>(threads), 0);
-    std::vector<std::uint32_t> los(static_cast<std::size_t>(threads), ~0u), his(static_cast<std::size_t>(threads), 0);
+    std::vector<std::uint32_t> los(static_cast<std::size_t>(threads), ~0u),
+        his(static_cast<std::size_t>(threads), 0);
     const Key key = key_;
     vector_shares(isa_, threads, n_, [&](int t, std::int64_t i0, std::int64_t i1) PROSPECTOR_ALWAYS_INLINE {
       std::int64_t count = 0;
@@ -110,7 +112,7 @@ public:
     const int digits = (bits + kMaxDigitBits - 1) / kMaxDigitBits;
     const int width = (bits + digits - 1) / digits;
     std::uint32_t prefix = bits == 32 ? 0u : lo_ & ~((std::uint32_t{1} << bits) - 1u);
-    int fixed = bits; // bits below this position are still open
+    int fixed = bits;       // bits below this position are still open
     std::int64_t below = 0; // counted keys below the current prefix range
     std::vector<std::int64_t> hist;
     while (fixed > 0) {
@@ -167,8 +169,10 @@ private:
 #pragma omp simd
             for (std::int64_t i = j0; i < j1; ++i) {
               const std::uint32_t k = key(i);
-              const std::uint32_t in = 0u - static_cast<std::uint32_t>((k != kInvalid) & ((k & high) == prefix));
-              out[i - j0] = (((k >> shift) & (bins - 1)) & in) | (bins & ~in); // the spare bin when out of range
+              const std::uint32_t in =
+                  0u - static_cast<std::uint32_t>((k != kInvalid) & ((k & high) == prefix));
+              out[i - j0] =
+                  (((k >> shift) & (bins - 1)) & in) | (bins & ~in); // the spare bin when out of range
             }
           });
           std::int64_t j = 0;
@@ -263,7 +267,8 @@ private:
     // The gathered keys share the prefix above `fixed`: the inner selection handles the bits below it.
     auto buffer_key = [buffer](std::int64_t i) PROSPECTOR_ALWAYS_INLINE { return key_of(buffer[i]); };
     std::vector<float> unused;
-    Selector<decltype(buffer_key), false> inner(static_cast<std::int64_t>(scratch_.size()), buffer_key, unused);
+    Selector<decltype(buffer_key), false> inner(static_cast<std::int64_t>(scratch_.size()), buffer_key,
+                                                unused);
     inner.bounds();
     inner.select(r, want_lower, upper, lower);
   }

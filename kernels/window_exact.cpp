@@ -30,7 +30,7 @@ constexpr std::int32_t kOutside = 1 << 25; // marks NaN and out-of-range cells b
 // loops, each of a shape GCC vectorises with SSE2: double comparisons feed only the double-to-int conversion,
 // the flags come from float and int comparisons.
 PROSPECTOR_ALWAYS_INLINE inline int quantise(const float* row, std::int64_t nx, double shift, double scale,
-                                   std::int32_t* q, std::int32_t* valid) {
+                                             std::int32_t* q, std::int32_t* valid) {
   for (std::int64_t c = 0; c < nx; ++c) {
     const float x = row[c];
     const double d = (static_cast<double>(x) - shift) * scale;
@@ -59,8 +59,8 @@ template <class W> struct Sums {
 // |q| <= 2^24, so squares are formed as unsigned 32 x 32 -> 64-bit products, which SSE2 vectorises.
 template <class W>
 PROSPECTOR_ALWAYS_INLINE inline void update_columns(const Sums<W>& s, std::int64_t nx, const std::int32_t* qa,
-                                          const std::int32_t* va, const std::int32_t* qr,
-                                          const std::int32_t* vr) {
+                                                    const std::int32_t* va, const std::int32_t* qr,
+                                                    const std::int32_t* vr) {
   std::uint64_t* __restrict cn = s.cn;
   std::uint64_t* __restrict cs = s.cs;
   W* __restrict cq = s.cq;
@@ -118,8 +118,8 @@ struct RowOut {
 };
 
 // The only sequential loop of a narrow row: three running sums, one add each per column.
-PROSPECTOR_ALWAYS_INLINE inline void prefix_row(const Sums<std::uint64_t>& s, std::int64_t nx, std::int64_t rad,
-                                      const Prefix& p) {
+PROSPECTOR_ALWAYS_INLINE inline void prefix_row(const Sums<std::uint64_t>& s, std::int64_t nx,
+                                                std::int64_t rad, const Prefix& p) {
   const std::uint64_t* __restrict cn = s.cn;
   const std::uint64_t* __restrict cs = s.cs;
   const std::uint64_t* __restrict cq = s.cq;
@@ -178,7 +178,8 @@ PROSPECTOR_ALWAYS_INLINE inline NarrowCell narrow_cell(const Prefix& p, std::int
 // Window sums of one wide output row from the column sums, sliding along the row: add the column entering
 // the window, drop the one leaving it.
 PROSPECTOR_ALWAYS_INLINE inline void window_row_wide(const Sums<unsigned __int128>& s, std::int64_t nx,
-                                           std::int64_t rad, std::int64_t min_count, const RowOut& o) {
+                                                     std::int64_t rad, std::int64_t min_count,
+                                                     const RowOut& o) {
   // Local restrict-qualified copies: stores through the row arrays could otherwise alias the structs'
   // pointer fields and force reloads in the loop.
   const std::uint64_t* __restrict cn = s.cn;
@@ -229,7 +230,7 @@ struct Finish {
 // afterwards (no branch in the loops). The mean and variance are formed in double (the mean sits on the
 // layer's offset); the square root and the division of z in float, which is the precision of the outputs.
 PROSPECTOR_ALWAYS_INLINE inline void stats_cell(float v, bool enough, double inv, double s1, double num,
-                                      const Finish& f, float& mean, float& sd, float& z) {
+                                                const Finish& f, float& mean, float& sd, float& z) {
   const float nan = std::numeric_limits<float>::quiet_NaN();
   const bool ok = (v == v) & enough;
   const double m = s1 * inv * f.inv_scale + f.shift;
@@ -241,9 +242,10 @@ PROSPECTOR_ALWAYS_INLINE inline void stats_cell(float v, bool enough, double inv
   z = ok ? (flat ? 0.0f : zz) : nan;
 }
 
-PROSPECTOR_ALWAYS_INLINE inline void stats_row_narrow(const float* __restrict in, std::int64_t nx, std::int64_t rad,
-                                            const Prefix& p, const Finish& f, float* __restrict mean,
-                                            float* __restrict sd, float* __restrict z) {
+PROSPECTOR_ALWAYS_INLINE inline void stats_row_narrow(const float* __restrict in, std::int64_t nx,
+                                                      std::int64_t rad, const Prefix& p, const Finish& f,
+                                                      float* __restrict mean, float* __restrict sd,
+                                                      float* __restrict z) {
   const std::int64_t w = 2 * rad + 1;
 #pragma omp simd
   for (std::int64_t c = 0; c < nx; ++c) {
@@ -253,9 +255,9 @@ PROSPECTOR_ALWAYS_INLINE inline void stats_row_narrow(const float* __restrict in
   }
 }
 
-PROSPECTOR_ALWAYS_INLINE inline void stats_row_wide(const float* __restrict in, std::int64_t nx, const RowOut& o,
-                                          const Finish& f, float* __restrict mean, float* __restrict sd,
-                                          float* __restrict z) {
+PROSPECTOR_ALWAYS_INLINE inline void stats_row_wide(const float* __restrict in, std::int64_t nx,
+                                                    const RowOut& o, const Finish& f, float* __restrict mean,
+                                                    float* __restrict sd, float* __restrict z) {
 #pragma omp simd
   for (std::int64_t c = 0; c < nx; ++c) {
     const double inv = o.inv[c];
@@ -280,7 +282,7 @@ inline double gi_denominator(double w, const GiFinish& g) {
 // Gi* of one cell from its window count w, sum and denominator: sum_w (x - Xbar) = S1 / scale + W (shift -
 // Xbar), exactly the anomaly.gi_star formula otherwise.
 PROSPECTOR_ALWAYS_INLINE inline float gi_cell(float v, bool enough, double w, double s1, double den,
-                                    const GiFinish& g) {
+                                              const GiFinish& g) {
   const float nan = std::numeric_limits<float>::quiet_NaN();
   const bool ok = (v == v) & enough;
   const double num = s1 * g.inv_scale + w * (g.shift - g.mean);
@@ -291,8 +293,9 @@ PROSPECTOR_ALWAYS_INLINE inline float gi_cell(float v, bool enough, double w, do
 
 // The denominator depends on the count alone, so narrow rows look it up (the division and square root it
 // takes would otherwise share the divider with the Gi* division itself).
-PROSPECTOR_ALWAYS_INLINE inline void gi_row_narrow(const float* __restrict in, std::int64_t nx, std::int64_t rad,
-                                         const Prefix& p, const GiFinish& g, float* __restrict out) {
+PROSPECTOR_ALWAYS_INLINE inline void gi_row_narrow(const float* __restrict in, std::int64_t nx,
+                                                   std::int64_t rad, const Prefix& p, const GiFinish& g,
+                                                   float* __restrict out) {
   const std::int64_t w = 2 * rad + 1;
 #pragma omp simd
   for (std::int64_t c = 0; c < nx; ++c) {
@@ -303,7 +306,7 @@ PROSPECTOR_ALWAYS_INLINE inline void gi_row_narrow(const float* __restrict in, s
 }
 
 PROSPECTOR_ALWAYS_INLINE inline void gi_row_wide(const float* __restrict in, std::int64_t nx, const RowOut& o,
-                                       const GiFinish& g, float* __restrict out) {
+                                                 const GiFinish& g, float* __restrict out) {
 #pragma omp simd
   for (std::int64_t c = 0; c < nx; ++c) {
     const double inv = o.inv[c];
@@ -323,9 +326,9 @@ struct ThreadBuffers {
 };
 
 template <class W, class RowFinish>
-PROSPECTOR_ALWAYS_INLINE inline bool run_band_body(ConstGridView in, const ExactWindowParams& p, std::int64_t rad,
-                                         std::int64_t r_begin, std::int64_t r_end, const Sums<W>& s,
-                                         const ThreadBuffers& b, const RowFinish& finish) {
+PROSPECTOR_ALWAYS_INLINE inline bool
+run_band_body(ConstGridView in, const ExactWindowParams& p, std::int64_t rad, std::int64_t r_begin,
+              std::int64_t r_end, const Sums<W>& s, const ThreadBuffers& b, const RowFinish& finish) {
   constexpr bool narrow = std::is_same_v<W, std::uint64_t>;
   const std::int64_t nx = in.nx, ny = in.ny;
   bool bad = false;
@@ -482,8 +485,7 @@ Status run_engine(const char* who, ConstGridView in, const ExactWindowParams& p,
   if (max_count > 8589934592.0)
     return Status::Invalid(std::string(who) +
                            ": window of more than 2^33 cells (use a smaller radius or tile)");
-  const int threads =
-      static_cast<int>(std::max<std::int64_t>(1, std::min<std::int64_t>(max_threads(), ny)));
+  const int threads = static_cast<int>(std::max<std::int64_t>(1, std::min<std::int64_t>(max_threads(), ny)));
   const cpu::Isa isa = cpu::widest(allowed);
 
   // Sized before the parallel region: nothing may allocate (or throw) inside it.

@@ -603,13 +603,15 @@ std::string describe_plan(const Plan& p) {
   const double whole = std::max(fft ? fft_mb * 20.0 : 0.0,
                                 p.job.training.path.empty() ? 0.0 : layer_mb * (2.0 * static_cast<double>(max_evidence) + 8.0));
   char buf[512];
-  std::snprintf(buf, sizeof buf,
-                "estimate: peak memory about %.0f MiB (tile with halo %.1f MiB x ~8 buffers: layers, z-scores, "
-                "memberships, + %.0f MiB per output row block; whole-grid fft/learn stages %.0f MiB); work folder "
-                "about %.0f MiB; prospectivity.h5 at most %.0f MiB before compression\n",
-                std::max(tile_mb * 8 + 256.0 * static_cast<double>(p.grid.nx) * 4 / 1048576.0, whole) + 64, tile_mb,
-                256.0 * static_cast<double>(p.grid.nx) * 4 / 1048576.0, whole, layer_mb * (grids + static_cast<double>(layers)),
-                layer_mb * static_cast<double>(2 * layers + p.recipes.size() + 1));
+  std::snprintf(
+      buf, sizeof buf,
+      "estimate: peak memory about %.0f MiB (tile with halo %.1f MiB x ~8 buffers: layers, z-scores, "
+      "memberships, + %.0f MiB per output row block; whole-grid fft/learn stages %.0f MiB); work folder "
+      "about %.0f MiB; prospectivity.h5 at most %.0f MiB before compression\n",
+      std::max(tile_mb * 8 + 256.0 * static_cast<double>(p.grid.nx) * 4 / 1048576.0, whole) + 64, tile_mb,
+      256.0 * static_cast<double>(p.grid.nx) * 4 / 1048576.0, whole,
+      layer_mb * (grids + static_cast<double>(layers)),
+      layer_mb * static_cast<double>(2 * layers + p.recipes.size() + 1));
   os << buf;
   os << "output: " << p.out << "\n";
   return os.str();

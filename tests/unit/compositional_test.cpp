@@ -403,14 +403,15 @@ TEST_CASE("compositional: the baseline and vector builds give the same bits", "[
     std::vector<const float*> vars;
     for (std::int64_t k = 0; k < d; ++k)
       vars.push_back(cols.data() + k * n);
-    const VariablesView in = interleaved ? VariablesView::row_major(x.data(), n, d)
-                                         : VariablesView{vars, n, 1};
+    const VariablesView in =
+        interleaved ? VariablesView::row_major(x.data(), n, d) : VariablesView{vars, n, 1};
     std::vector<float> c1(x.size()), c2(x.size()), z1(n * (d - 1)), z2(n * (d - 1));
     CompositionScratch s;
     REQUIRE(detail::clr_isa(in, {}, s, VariablesOut::row_major(c1.data(), n, d), cpu::Isa::baseline).ok);
     REQUIRE(detail::clr_isa(in, {}, s, VariablesOut::row_major(c2.data(), n, d), cpu::Isa::avx512).ok);
-    REQUIRE(detail::ilr_isa(in, {}, basis, s, VariablesOut::row_major(z1.data(), n, d - 1), cpu::Isa::baseline)
-                .ok);
+    REQUIRE(
+        detail::ilr_isa(in, {}, basis, s, VariablesOut::row_major(z1.data(), n, d - 1), cpu::Isa::baseline)
+            .ok);
     REQUIRE(
         detail::ilr_isa(in, {}, basis, s, VariablesOut::row_major(z2.data(), n, d - 1), cpu::Isa::avx512).ok);
     CHECK(std::memcmp(c1.data(), c2.data(), c1.size() * sizeof(float)) == 0);

@@ -106,8 +106,15 @@ TEST_CASE("membership: in place and invalid parameters", "[fuzzy.membership]") {
 }
 
 TEST_CASE("membership: the baseline and vector builds give the same bits", "[fuzzy.membership]") {
-  std::vector<float> in = {0.0f, -0.0f, -3.0f, kNaN, std::numeric_limits<float>::infinity(),
-                           -std::numeric_limits<float>::infinity(), 1e-40f, 1e30f, 5.0f};
+  std::vector<float> in = {0.0f,
+                           -0.0f,
+                           -3.0f,
+                           kNaN,
+                           std::numeric_limits<float>::infinity(),
+                           -std::numeric_limits<float>::infinity(),
+                           1e-40f,
+                           1e30f,
+                           5.0f};
   std::mt19937 g(11);
   std::uniform_real_distribution<float> u(-20.0f, 120.0f);
   while (in.size() < 40013)

@@ -58,9 +58,18 @@ TEST_CASE("log10_transform: argument checks", "[transform.log10]") {
 TEST_CASE("log10_transform: the baseline and vector builds give the same bits", "[transform.log10]") {
   // Special values first, then log-uniform values over the float range, past one 16384-cell block and not a
   // multiple of any vector width.
-  std::vector<float> in = {0.0f,   -0.0f, -1.0f, kNaN, std::numeric_limits<float>::infinity(),
-                           -std::numeric_limits<float>::infinity(), std::numeric_limits<float>::denorm_min(),
-                           1e-40f, 1.0f,  0.999999f, 1.000001f, std::numeric_limits<float>::max()};
+  std::vector<float> in = {0.0f,
+                           -0.0f,
+                           -1.0f,
+                           kNaN,
+                           std::numeric_limits<float>::infinity(),
+                           -std::numeric_limits<float>::infinity(),
+                           std::numeric_limits<float>::denorm_min(),
+                           1e-40f,
+                           1.0f,
+                           0.999999f,
+                           1.000001f,
+                           std::numeric_limits<float>::max()};
   std::mt19937 g(7);
   std::uniform_real_distribution<float> e(-44.0f, 38.0f);
   while (in.size() < 40013)

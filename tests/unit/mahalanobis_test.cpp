@@ -204,7 +204,8 @@ TEST_CASE("mahalanobis: the same bits whatever the chunking, tiling and instruct
   REQUIRE(band_statistics(bands.data(), nb, RxParams{}, st).ok);
   std::vector<float> whole(nx * ny), baseline(nx * ny);
   REQUIRE(mahalanobis_apply(bands.data(), nb, st, {whole.data(), nx, ny}).ok);
-  REQUIRE(detail::mahalanobis_apply_isa(bands.data(), nb, st, {baseline.data(), nx, ny}, cpu::Isa::baseline).ok);
+  REQUIRE(
+      detail::mahalanobis_apply_isa(bands.data(), nb, st, {baseline.data(), nx, ny}, cpu::Isa::baseline).ok);
   CHECK(std::memcmp(whole.data(), baseline.data(), whole.size() * sizeof(float)) == 0);
 
   // A window starting 23 cells in (rows 0..6 as one strip): its cells fall at other chunk positions, some in

@@ -104,10 +104,12 @@ TEST_CASE("robust_location: equals sorting on spread, concentrated and repetitiv
   // Each shape sends the selection down a different path: spread values are gathered after the first digit,
   // a field on a large offset after later ones, and a few repeated values (or one) go through every digit.
   const std::vector<std::pair<const char*, std::function<float(std::int64_t)>>> shapes = {
-      {"log-spread, both signs", [&](std::int64_t) { return std::exp(8.0f * normal(g)) * (unit(g) < 0.3f ? -1.0f : 1.0f); }},
+      {"log-spread, both signs",
+       [&](std::int64_t) { return std::exp(8.0f * normal(g)) * (unit(g) < 0.3f ? -1.0f : 1.0f); }},
       {"58000 +- 1", [&](std::int64_t) { return 58000.0f + normal(g); }},
       {"four repeated values", [&](std::int64_t i) { return static_cast<float>(i % 4) - 1.0f; }},
-      {"zeros of both signs and ones", [&](std::int64_t i) { return i % 3 == 0 ? -0.0f : (i % 3 == 1 ? 0.0f : 1.0f); }},
+      {"zeros of both signs and ones",
+       [&](std::int64_t i) { return i % 3 == 0 ? -0.0f : (i % 3 == 1 ? 0.0f : 1.0f); }},
       {"constant", [&](std::int64_t) { return 7.25f; }},
   };
   const int saved = omp_get_max_threads();
