@@ -1,7 +1,7 @@
 // libFuzzer target: arbitrary bytes as the CSV of a geochem_points input with a fixed InputSpec. Only
 // prospector::Error may escape read_geochem_csv; anything else (or a sanitizer report) is a finding.
-#include "pipeline/errors.hpp"
-#include "pipeline/geochem_csv.hpp"
+#include "pipeline/base/errors.hpp"
+#include "pipeline/io/geochem_csv.hpp"
 #include "tests/fuzz/fuzz_util.hpp"
 
 #include <cstdint>

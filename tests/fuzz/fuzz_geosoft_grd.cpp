@@ -1,7 +1,7 @@
 // libFuzzer target: arbitrary bytes as a Geosoft binary grid, served from GDAL's /vsimem/ (no disk I/O).
 // Only prospector::Error may escape; a decoded grid must be self-consistent.
-#include "pipeline/errors.hpp"
-#include "pipeline/geosoft_grd.hpp"
+#include "pipeline/base/errors.hpp"
+#include "pipeline/io/geosoft_grd.hpp"
 
 #include <cpl_vsi.h>
 

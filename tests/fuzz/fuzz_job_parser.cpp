@@ -1,7 +1,7 @@
 // libFuzzer target: arbitrary bytes as a job file for prospector::load_job. The only exception the loader
 // may throw is prospector::Error; anything else escaping (or a sanitizer report) is a finding.
-#include "pipeline/errors.hpp"
-#include "pipeline/job.hpp"
+#include "pipeline/base/errors.hpp"
+#include "pipeline/job/job.hpp"
 #include "tests/fuzz/fuzz_util.hpp"
 
 #include <cstdint>

@@ -1,7 +1,7 @@
-#include "pipeline/geosoft_grd.hpp"
+#include "pipeline/io/geosoft_grd.hpp"
 
-#include "pipeline/errors.hpp"
-#include "pipeline/gdal_util.hpp"
+#include "pipeline/base/errors.hpp"
+#include "pipeline/io/gdal_util.hpp"
 
 #include <catch2/catch.hpp>
 #include <cpl_conv.h>

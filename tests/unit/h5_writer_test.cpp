@@ -1,8 +1,8 @@
-#include "pipeline/errors.hpp"
-#include "pipeline/gdal_util.hpp"
-#include "pipeline/gpkg_writer.hpp"
-#include "pipeline/h5_reader.hpp"
-#include "pipeline/h5_writer.hpp"
+#include "pipeline/base/errors.hpp"
+#include "pipeline/io/gdal_util.hpp"
+#include "pipeline/io/gpkg_writer.hpp"
+#include "pipeline/io/h5_reader.hpp"
+#include "pipeline/io/h5_writer.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -1,6 +1,6 @@
-#include "pipeline/errors.hpp"
-#include "pipeline/job.hpp"
-#include "pipeline/recipe.hpp"
+#include "pipeline/base/errors.hpp"
+#include "pipeline/job/job.hpp"
+#include "pipeline/job/recipe.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -113,8 +113,9 @@ TEST_CASE("the job schema is generated from the declarations", "[job][schema]") 
 }
 
 TEST_CASE("bundled recipes load and cite a deposit model", "[recipe]") {
-  Job j = load_job(write_job("valid_all.json", std::string(kValid).replace(std::string(kValid).find("[\"cu\"]"), 6,
-                                                                               "[\"cu\", \"li\", \"ni\", \"co\", \"sn\"]")));
+  Job j = load_job(
+      write_job("valid_all.json", std::string(kValid).replace(std::string(kValid).find("[\"cu\"]"), 6,
+                                                              "[\"cu\", \"li\", \"ni\", \"co\", \"sn\"]")));
   for (const auto& c : j.commodities) {
     Recipe r = load_recipe(j, c);
     INFO(c);

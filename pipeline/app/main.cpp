@@ -1,0 +1,3 @@
+#include "pipeline/app/cli.hpp"
+
+int main(int argc, char** argv) { return prospector::cli_main(argc, argv); }

@@ -1,0 +1,163 @@
+#include "pipeline/io/geochem_csv.hpp"
+
+#include "pipeline/base/errors.hpp"
+
+#include <cmath>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+namespace prospector {
+
+namespace {
+
+std::vector<std::string> split(const std::string& line, char delim) {
+  std::vector<std::string> out;
+  std::string cur;
+  bool quoted = false;
+  for (size_t i = 0; i < line.size(); ++i) {
+    const char c = line[i];
+    if (c == '"') {
+      if (quoted && i + 1 < line.size() && line[i + 1] == '"') {
+        cur += '"';
+        ++i;
+      } else {
+        quoted = !quoted;
+      }
+    } else if (c == delim && !quoted) {
+      out.push_back(cur);
+      cur.clear();
+    } else if (c != '\r') {
+      cur += c;
+    }
+  }
+  out.push_back(cur);
+  return out;
+}
+
+std::string trim(const std::string& s) {
+  size_t a = 0, b = s.size();
+  while (a < b && std::isspace(static_cast<unsigned char>(s[a])))
+    ++a;
+  while (b > a && std::isspace(static_cast<unsigned char>(s[b - 1])))
+    --b;
+  return s.substr(a, b - a);
+}
+
+bool parse_double(const std::string& s, double& v) {
+  if (s.empty()) return false;
+  char* end = nullptr;
+  v = std::strtod(s.c_str(), &end);
+  return end && *end == '\0';
+}
+
+int column_index(const std::vector<std::string>& header, const std::string& name, const InputSpec& in,
+                 const std::string& key) {
+  for (size_t i = 0; i < header.size(); ++i)
+    if (trim(header[i]) == name) return static_cast<int>(i);
+  std::string avail;
+  for (size_t i = 0; i < header.size() && i < 12; ++i)
+    avail += (i ? ", " : "") + trim(header[i]);
+  throw_input(in.path + ": input '" + in.id + "': column '" + name + "' (" + key +
+              ") not found in the header (" + avail + (header.size() > 12 ? ", ..." : "") +
+              "); fix the job's " + key);
+}
+
+} // namespace
+
+GeochemSamples read_geochem_csv(const InputSpec& in) {
+  std::ifstream f(in.path, std::ios::binary);
+  if (!f) throw_input(in.path + ": input '" + in.id + "': file not found or unreadable (check the path)");
+  std::string line;
+  if (!std::getline(f, line))
+    throw_input(in.path + ": input '" + in.id + "': empty file, expected a CSV header");
+  if (line.size() >= 3 && static_cast<unsigned char>(line[0]) == 0xEF) line = line.substr(3); // UTF-8 BOM
+  const auto header = split(line, in.delimiter);
+  const int xi = column_index(header, in.x_column, in, "x_column");
+  const int yi = column_index(header, in.y_column, in, "y_column");
+  std::vector<int> ei;
+  GeochemSamples s;
+  for (const auto& e : in.elements) {
+    ei.push_back(column_index(header, e.column, in, "elements column"));
+    s.counts.push_back({e.element});
+  }
+  s.values.resize(in.elements.size());
+  const double sub = in.below_detection.substitute == "half_dl" ? 0.5 : std::sqrt(2.0) / 2.0;
+  std::int64_t lineno = 1;
+  while (std::getline(f, line)) {
+    ++lineno;
+    if (trim(line).empty()) continue;
+    ++s.rows;
+    const auto cells = split(line, in.delimiter);
+    auto cell = [&](int i) {
+      return i < static_cast<int>(cells.size()) ? trim(cells[static_cast<size_t>(i)]) : std::string();
+    };
+    double x = 0, y = 0;
+    if (!parse_double(cell(xi), x) || !parse_double(cell(yi), y) || !std::isfinite(x) || !std::isfinite(y) ||
+        std::fabs(x) > 1e300 || std::fabs(y) > 1e300) {
+      ++s.bad_coordinates;
+      continue;
+    }
+    s.x.push_back(x);
+    s.y.push_back(y);
+    for (size_t k = 0; k < ei.size(); ++k) {
+      ElementCounts& c = s.counts[k];
+      const std::string t = cell(ei[k]);
+      double v = NAN;
+      float out = NAN;
+      if (!t.empty() && t[0] == '<') {
+        double dl = 0;
+        if (parse_double(trim(t.substr(1)), dl) && dl > 0 && dl < 3.0e38) {
+          out = static_cast<float>(dl * sub);
+          ++c.censored_lt;
+        } else {
+          ++c.missing;
+        }
+      } else if (!parse_double(t, v) || !std::isfinite(v) || std::fabs(v) > 3.0e38) {
+        ++c.missing;
+      } else if (v < 0) {
+        if (in.below_detection.negative_values) {
+          out = static_cast<float>(-v * sub);
+          ++c.censored_negative;
+        } else {
+          ++c.invalid_negative;
+        }
+      } else if (v == 0) {
+        if (in.below_detection.zero_means_missing)
+          ++c.not_analysed_zero;
+        else
+          ++c.invalid_zero;
+      } else {
+        out = static_cast<float>(v);
+        ++c.measured;
+      }
+      s.values[k].push_back(out);
+    }
+  }
+  if (s.x.empty())
+    throw_input(in.path + ": input '" + in.id + "': no sample with valid coordinates in " +
+                std::to_string(s.rows) + " data rows (check x_column/y_column and the delimiter)");
+  return s;
+}
+
+std::vector<std::string> describe_counts(const InputSpec& in, const GeochemSamples& s) {
+  std::vector<std::string> lines;
+  std::ostringstream os;
+  os << in.id << ": " << s.rows << " data rows, " << s.x.size() << " with coordinates, " << s.bad_coordinates
+     << " skipped for missing/invalid coordinates";
+  lines.push_back(os.str());
+  for (const auto& c : s.counts) {
+    std::ostringstream e;
+    e << in.id << "." << c.element << ": " << c.measured << " measured, " << c.censored_lt
+      << " censored '<DL', " << c.censored_negative << " censored negative (below detection), "
+      << c.not_analysed_zero << " not analysed (0), " << c.missing << " missing";
+    if (c.invalid_negative)
+      e << ", " << c.invalid_negative << " negative without negative_values (treated as missing)";
+    if (c.invalid_zero)
+      e << ", " << c.invalid_zero << " zero without zero_means_missing (treated as missing)";
+    lines.push_back(e.str());
+  }
+  return lines;
+}
+
+} // namespace prospector

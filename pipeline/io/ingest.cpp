@@ -1,0 +1,443 @@
+#include "pipeline/io/ingest.hpp"
+
+#include "kernels/log_transform.hpp"
+#include "pipeline/base/errors.hpp"
+#include "pipeline/base/sha256.hpp"
+#include "pipeline/base/tiles.hpp"
+#include "pipeline/io/gdal_util.hpp"
+
+#include <gdal_alg.h>
+#include <gdal_utils.h>
+#include <gdalwarper.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fnmatch.h>
+#include <limits>
+#include <map>
+#include <mutex>
+
+namespace prospector {
+
+namespace {
+
+std::string where(const InputSpec& in) { return "input '" + in.id + "' (" + in.path + ")"; }
+
+// Values this large are dummies (1e30 in ASCII/GXF grids, -FLT_MAX) that files often do not declare.
+constexpr float kDummyAbs = 1e29f;
+
+// NULL-terminated argv view of GDAL utility options (GDAL's *OptionsNew take char**).
+std::vector<char*> c_argv(std::vector<std::string>& args) {
+  std::vector<char*> argv;
+  for (auto& a : args)
+    argv.push_back(a.data());
+  argv.push_back(nullptr);
+  return argv;
+}
+
+struct Box {
+  double xmin, ymin, xmax, ymax;
+};
+
+gdal::SpatialRef input_srs(const InputSpec& in, GDALDatasetH ds) {
+  if (!in.crs.empty())
+    return gdal::SpatialRef::from_user_input(in.crs, where(in) + ": key 'crs'", ErrorKind::Usage);
+  gdal::SpatialRef s = gdal::SpatialRef::from_dataset(ds);
+  if (s.is_empty())
+    throw_input(where(in) + ": the raster has no coordinate reference system; set \"crs\" on this input");
+  return s;
+}
+
+Box transform_box(const Box& b, const gdal::SpatialRef& from, const gdal::SpatialRef& to,
+                  const std::string& what) {
+  OGRCoordinateTransformationH ct = OCTNewCoordinateTransformation(from.get(), to.get());
+  if (!ct) throw_input(what + ": no coordinate transformation to the grid CRS: " + gdal::last_error());
+  Box out{};
+  const int ok =
+      OCTTransformBounds(ct, b.xmin, b.ymin, b.xmax, b.ymax, &out.xmin, &out.ymin, &out.xmax, &out.ymax, 21);
+  OCTDestroyCoordinateTransformation(ct);
+  if (!ok || !std::isfinite(out.xmin) || !std::isfinite(out.ymax))
+    throw_input(what + ": its extent cannot be transformed to the grid CRS (is the CRS right?)");
+  return out;
+}
+
+Box raster_box(GDALDatasetH ds, const InputSpec& in) {
+  double gt[6];
+  if (GDALGetGeoTransform(ds, gt) != CE_None)
+    throw_input(where(in) + ": the raster has no georeferencing (geotransform)");
+  if (gt[2] != 0.0 || gt[4] != 0.0) {
+    // Rotated rasters: bound all four corners.
+  }
+  const double nx = GDALGetRasterXSize(ds), ny = GDALGetRasterYSize(ds);
+  double xs[4] = {gt[0], gt[0] + nx * gt[1], gt[0] + ny * gt[2], gt[0] + nx * gt[1] + ny * gt[2]};
+  double ys[4] = {gt[3], gt[3] + nx * gt[4], gt[3] + ny * gt[5], gt[3] + nx * gt[4] + ny * gt[5]};
+  return {*std::min_element(xs, xs + 4), *std::min_element(ys, ys + 4), *std::max_element(xs, xs + 4),
+          *std::max_element(ys, ys + 4)};
+}
+
+Box grid_box(const GridSpec& g) {
+  return {g.x0, g.y0 - g.cell * static_cast<double>(g.ny), g.x0 + g.cell * static_cast<double>(g.nx), g.y0};
+}
+
+bool overlaps(const Box& a, const Box& b) {
+  return a.xmin < b.xmax && b.xmin < a.xmax && a.ymin < b.ymax && b.ymin < a.ymax;
+}
+
+std::string sanitize(std::string s) {
+  for (auto& c : s)
+    c = std::isalnum(static_cast<unsigned char>(c)) ? static_cast<char>(std::tolower(c)) : '_';
+  return s;
+}
+
+// Counts the valid cells and maps undeclared dummies to NaN; returns the valid count.
+std::int64_t sanitize_values(std::vector<float>& v, std::int64_t& dummies) {
+  std::int64_t valid = 0;
+  dummies = 0;
+  for (auto& x : v) {
+    if (std::isnan(x)) continue;
+    if (!std::isfinite(x) || std::fabs(x) >= kDummyAbs) {
+      x = NAN;
+      ++dummies;
+      continue;
+    }
+    ++valid;
+  }
+  return valid;
+}
+
+} // namespace
+
+std::vector<std::string> layer_names(const InputSpec& in) {
+  if (in.kind != "geochem_points") return {in.id};
+  std::vector<std::string> n;
+  for (const auto& e : in.elements)
+    n.push_back(in.id + "_" + sanitize(e.element));
+  return n;
+}
+
+GridSpec resolve_grid(const Job& job) {
+  gdal::ensure_initialized();
+  GridSpec g;
+  gdal::SpatialRef srs =
+      gdal::SpatialRef::from_user_input(job.grid.crs, job.path + ": key 'grid.crs'", ErrorKind::Usage);
+  g.crs_wkt = srs.to_wkt();
+  g.epsg = srs.epsg();
+  g.units = srs.linear_units();
+  g.cell = job.grid.cell_size;
+  Box box{};
+  if (job.grid.extent_mode == "explicit") {
+    box = {job.grid.extent[0], job.grid.extent[1], job.grid.extent[2], job.grid.extent[3]};
+  } else {
+    bool first = true;
+    const bool uni = job.grid.extent_mode == "union";
+    auto merge = [&](const Box& b) {
+      if (first)
+        box = b;
+      else if (uni)
+        box = {std::min(box.xmin, b.xmin), std::min(box.ymin, b.ymin), std::max(box.xmax, b.xmax),
+               std::max(box.ymax, b.ymax)};
+      else
+        box = {std::max(box.xmin, b.xmin), std::max(box.ymin, b.ymin), std::min(box.xmax, b.xmax),
+               std::min(box.ymax, b.ymax)};
+      first = false;
+    };
+    for (const auto& in : job.inputs) {
+      if (in.kind == "geochem_points") continue;
+      gdal::Dataset ds = open_input_raster(in);
+      merge(transform_box(raster_box(ds.get(), in), input_srs(in, ds.get()), srs, where(in)));
+    }
+    if (first) {
+      for (const auto& in : job.inputs) {
+        GeochemSamples s = read_geochem_csv(in);
+        gdal::SpatialRef ps =
+            gdal::SpatialRef::from_user_input(in.crs, where(in) + ": key 'crs'", ErrorKind::Usage);
+        Box b{*std::min_element(s.x.begin(), s.x.end()), *std::min_element(s.y.begin(), s.y.end()),
+              *std::max_element(s.x.begin(), s.x.end()), *std::max_element(s.y.begin(), s.y.end())};
+        merge(transform_box(b, ps, srs, where(in)));
+      }
+    }
+    if (box.xmax <= box.xmin || box.ymax <= box.ymin)
+      throw_input(job.path + ": key 'grid.extent': the inputs' extents do not intersect; use \"union\" or an "
+                             "explicit extent");
+  }
+  const double c = g.cell;
+  const double xmin = std::floor(box.xmin / c) * c, xmax = std::ceil(box.xmax / c) * c;
+  const double ymin = std::floor(box.ymin / c) * c, ymax = std::ceil(box.ymax / c) * c;
+  g.x0 = xmin;
+  g.y0 = ymax;
+  g.nx = static_cast<std::int64_t>(std::llround((xmax - xmin) / c));
+  g.ny = static_cast<std::int64_t>(std::llround((ymax - ymin) / c));
+  if (g.nx < 1 || g.ny < 1) throw_usage(job.path + ": key 'grid': the grid has no cells");
+  const double cells = static_cast<double>(g.nx) * static_cast<double>(g.ny);
+  if (cells > 4e9 || g.nx > std::numeric_limits<int>::max() || g.ny > std::numeric_limits<int>::max())
+    throw_usage(job.path + ": key 'grid.cell_size': the grid would have " + std::to_string(g.nx) + " x " +
+                std::to_string(g.ny) + " cells (" +
+                std::to_string(static_cast<long long>(cells * 4.0 / 1073741824.0)) +
+                " GiB per float32 layer); use a larger cell size or a smaller extent");
+  return g;
+}
+
+std::string probe_input(const InputSpec& in, const GridSpec& grid) {
+  gdal::SpatialRef dst = gdal::SpatialRef::from_user_input(grid.crs_wkt, "grid", ErrorKind::Usage);
+  if (in.kind == "geochem_points") {
+    GeochemSamples s = read_geochem_csv(in);
+    return in.id + ": " + std::to_string(s.rows) + " rows, " + std::to_string(s.x.size()) +
+           " with coordinates, " + std::to_string(in.elements.size()) + " element(s)";
+  }
+  gdal::Dataset ds = open_input_raster(in);
+  gdal::SpatialRef srs = input_srs(in, ds.get());
+  const Box b = transform_box(raster_box(ds.get(), in), srs, dst, where(in));
+  if (!overlaps(b, grid_box(grid))) throw_input(where(in) + ": does not overlap the analysis grid");
+  const std::int64_t nx = GDALGetRasterXSize(ds.get()), ny = GDALGetRasterYSize(ds.get());
+  const int epsg = srs.epsg();
+  return in.id + ": " + in.kind + " " + std::to_string(nx) + " x " + std::to_string(ny) + " (" +
+         GDALGetDriverShortName(GDALGetDatasetDriver(ds.get())) + ", " +
+         (epsg ? "EPSG:" + std::to_string(epsg) : std::string("custom CRS")) + ")";
+}
+
+std::vector<std::string> input_sources(const InputSpec& in) {
+  if (!in.paths.empty()) return in.paths;
+  std::error_code ec;
+  if (!std::filesystem::is_directory(in.path, ec)) return {in.path};
+  std::vector<std::string> files;
+  for (const auto& e : std::filesystem::directory_iterator(in.path, ec))
+    if (e.is_regular_file() && fnmatch(in.pattern.c_str(), e.path().filename().c_str(), 0) == 0)
+      files.push_back(e.path().string());
+  std::sort(files.begin(), files.end());
+  if (files.empty())
+    throw_input(where(in) + ": the folder has no file matching '" + in.pattern + "' (set \"pattern\")");
+  return files;
+}
+
+gdal::Dataset open_input_raster(const InputSpec& in) {
+  const auto sources = input_sources(in);
+  if (sources.size() == 1) return gdal::open_raster(sources[0], where(in));
+  // Open each source first so that a bad tile is reported by name, then mosaic them in a VRT.
+  for (const auto& s : sources)
+    gdal::open_raster(s, where(in) + " source " + s);
+  std::vector<const char*> names;
+  for (const auto& s : sources)
+    names.push_back(s.c_str());
+  std::vector<std::string> args = {"-resolution", "highest"};
+  if (in.nodata) {
+    args.push_back("-srcnodata");
+    args.push_back(std::to_string(*in.nodata));
+  }
+  std::vector<char*> argv = c_argv(args);
+  GDALBuildVRTOptions* o = GDALBuildVRTOptionsNew(argv.data(), nullptr);
+  gdal::clear_error();
+  int usage = 0;
+  GDALDatasetH h = GDALBuildVRT("", static_cast<int>(names.size()), nullptr, names.data(), o, &usage);
+  GDALBuildVRTOptionsFree(o);
+  if (!h)
+    throw_input(where(in) + ": cannot mosaic its " + std::to_string(sources.size()) +
+                " files: " + gdal::last_error());
+  return gdal::Dataset(h);
+}
+
+std::vector<SourceFootprint> source_footprints(const InputSpec& in, const GridSpec& grid) {
+  std::vector<SourceFootprint> out;
+  gdal::SpatialRef dst = gdal::SpatialRef::from_user_input(grid.crs_wkt, "grid", ErrorKind::Usage);
+  for (const auto& path : input_sources(in)) {
+    gdal::Dataset ds = gdal::open_raster(path, where(in));
+    const Box b = transform_box(raster_box(ds.get(), in), input_srs(in, ds.get()), dst, where(in));
+    const double nx = GDALGetRasterXSize(ds.get()), ny = GDALGetRasterYSize(ds.get());
+    const double src_cell = std::sqrt((b.xmax - b.xmin) * (b.ymax - b.ymin) / (nx * ny));
+    const double margin = 2 * src_cell + grid.cell;
+    SourceFootprint f;
+    f.path = path;
+    f.sha256 = sha256_file(path);
+    f.col0 = static_cast<std::int64_t>(std::floor((b.xmin - margin - grid.x0) / grid.cell));
+    f.row0 = static_cast<std::int64_t>(std::floor((grid.y0 - b.ymax - margin) / grid.cell));
+    f.cols = static_cast<std::int64_t>(std::ceil((b.xmax + margin - grid.x0) / grid.cell)) - f.col0;
+    f.rows = static_cast<std::int64_t>(std::ceil((grid.y0 - b.ymin + margin) / grid.cell)) - f.row0;
+    out.push_back(f);
+  }
+  bool any = false;
+  for (const auto& f : out)
+    any = any || (f.row0 < grid.ny && f.row0 + f.rows > 0 && f.col0 < grid.nx && f.col0 + f.cols > 0);
+  if (!any)
+    throw_input(where(in) + ": does not overlap the analysis grid; check the file, its CRS and grid.extent");
+  return out;
+}
+
+std::string resampling_for(const InputSpec& in, GDALDatasetH src, const GridSpec& grid) {
+  if (in.resampling != "auto") return in.resampling;
+  gdal::SpatialRef dst = gdal::SpatialRef::from_user_input(grid.crs_wkt, "grid", ErrorKind::Usage);
+  const Box b = transform_box(raster_box(src, in), input_srs(in, src), dst, where(in));
+  const double nx = GDALGetRasterXSize(src), ny = GDALGetRasterYSize(src);
+  const double src_cell = std::sqrt((b.xmax - b.xmin) * (b.ymax - b.ymin) / (nx * ny));
+  return src_cell * 1.5 < grid.cell ? "average" : "bilinear";
+}
+
+void warp_to_window(const InputSpec& in, GDALDatasetH src, const std::string& method, const GridSpec& sub,
+                    std::vector<float>& out, std::int64_t& dummies) {
+  gdal::Dataset band_src;
+  if (in.band != 1 || GDALGetRasterCount(src) > 1) {
+    if (in.band > GDALGetRasterCount(src))
+      throw_usage(where(in) + ": key 'band': the raster has only " + std::to_string(GDALGetRasterCount(src)) +
+                  " band(s)");
+    // GDAL 3.6's warper has no band selection: pick the band through an in-memory VRT.
+    const std::string b = std::to_string(in.band);
+    const char* targv[] = {"-of", "VRT", "-b", b.c_str(), nullptr};
+    GDALTranslateOptions* to = GDALTranslateOptionsNew(const_cast<char**>(targv), nullptr);
+    band_src = gdal::Dataset(GDALTranslate("", src, to, nullptr));
+    GDALTranslateOptionsFree(to);
+    if (!band_src) throw_input(where(in) + ": cannot select band " + b + ": " + gdal::last_error());
+    src = band_src.get();
+  }
+  GDALDriverH mem = GDALGetDriverByName("MEM");
+  gdal::Dataset dst(
+      GDALCreate(mem, "", static_cast<int>(sub.nx), static_cast<int>(sub.ny), 1, GDT_Float32, nullptr));
+  if (!dst) throw_runtime(where(in) + ": cannot allocate the warp buffer: " + gdal::last_error());
+  auto gt = sub.geotransform();
+  GDALSetGeoTransform(dst.get(), gt.data());
+  GDALSetProjection(dst.get(), sub.crs_wkt.c_str());
+  GDALRasterBandH db = GDALGetRasterBand(dst.get(), 1);
+  GDALSetRasterNoDataValue(db, NAN);
+  GDALFillRaster(db, NAN, 0);
+  // -et 0: every cell's coordinates are transformed exactly, so values do not depend on the tile window.
+  std::vector<std::string> args = {"-r",         method,
+                                   "-et",        "0",
+                                   "-dstnodata", "nan",
+                                   "-wo",        "INIT_DEST=NO_DATA",
+                                   "-wo",        "UNIFIED_SRC_NODATA=YES"};
+  if (!in.crs.empty()) {
+    args.push_back("-s_srs");
+    args.push_back(input_srs(in, src).to_wkt());
+  }
+  if (in.nodata) {
+    args.push_back("-srcnodata");
+    args.push_back(std::to_string(*in.nodata));
+  }
+  std::vector<char*> argv = c_argv(args);
+  GDALWarpAppOptions* wo = GDALWarpAppOptionsNew(argv.data(), nullptr);
+  if (!wo) throw_runtime(where(in) + ": bad warp options: " + gdal::last_error());
+  gdal::clear_error();
+  GDALDatasetH srcs[1] = {src};
+  int usage_error = 0;
+  GDALDatasetH res = GDALWarp(nullptr, dst.get(), 1, srcs, wo, &usage_error);
+  GDALWarpAppOptionsFree(wo);
+  if (!res || usage_error)
+    throw_input(where(in) + ": reprojection onto the analysis grid failed: " + gdal::last_error() +
+                " (the file may be corrupt or truncated)");
+  if (CPLGetLastErrorType() == CE_Failure)
+    throw_input(where(in) + ": read error while warping: " + gdal::last_error() +
+                " (the file is probably truncated or corrupt)");
+  gdal::read_band_f32(dst.get(), 1, out, where(in));
+  sanitize_values(out, dummies);
+}
+
+PreparedPoints prepare_points(const InputSpec& in, const GridSpec& grid) {
+  PreparedPoints p;
+  GeochemSamples s = read_geochem_csv(in);
+  p.log = describe_counts(in, s);
+  gdal::SpatialRef ps =
+      gdal::SpatialRef::from_user_input(in.crs, where(in) + ": key 'crs'", ErrorKind::Usage);
+  gdal::SpatialRef gs = gdal::SpatialRef::from_user_input(grid.crs_wkt, "grid", ErrorKind::Usage);
+  OGRCoordinateTransformationH ct = OCTNewCoordinateTransformation(ps.get(), gs.get());
+  if (!ct) throw_input(where(in) + ": no transformation from its CRS to the grid CRS");
+  std::vector<int> ok(s.x.size(), 0);
+  OCTTransformEx(ct, static_cast<int>(s.x.size()), s.x.data(), s.y.data(), nullptr, ok.data());
+  OCTDestroyCoordinateTransformation(ct);
+  p.radius = in.gridding.radius > 0 ? in.gridding.radius : 4.0 * grid.cell;
+  const Box gb = grid_box(grid);
+  std::int64_t outside = 0, failed = 0, near = 0;
+  p.log_values.assign(in.elements.size(), {});
+  for (size_t i = 0; i < s.x.size(); ++i) {
+    if (!ok[i] || !std::isfinite(s.x[i]) || !std::isfinite(s.y[i])) {
+      ++failed;
+      continue;
+    }
+    if (s.x[i] < gb.xmin || s.x[i] > gb.xmax || s.y[i] < gb.ymin || s.y[i] > gb.ymax) ++outside;
+    if (s.x[i] < gb.xmin - p.radius || s.x[i] > gb.xmax + p.radius || s.y[i] < gb.ymin - p.radius ||
+        s.y[i] > gb.ymax + p.radius)
+      continue; // cannot influence any cell
+    ++near;
+    p.x.push_back(s.x[i]);
+    p.y.push_back(s.y[i]);
+    for (size_t k = 0; k < in.elements.size(); ++k)
+      p.log_values[k].push_back(s.values[k][i]);
+  }
+  p.log.push_back(in.id + ": " + std::to_string(outside) + " samples outside the grid extent, " +
+                  std::to_string(failed) + " whose coordinates could not be transformed");
+  if (near == 0)
+    throw_input(where(in) + ": no sample lies on the analysis grid; check the input's crs and grid.extent");
+  for (size_t k = 0; k < in.elements.size(); ++k) {
+    auto& v = p.log_values[k];
+    std::int64_t nonpos = 0;
+    kernels::log10_transform(v.data(), v.data(), static_cast<std::int64_t>(v.size()), {}, nonpos);
+    std::int64_t usable = 0;
+    for (float f : v)
+      usable += std::isfinite(f) ? 1 : 0;
+    if (usable == 0)
+      throw_input(where(in) + ": element " + in.elements[k].element + " (column " + in.elements[k].column +
+                  ") has no usable sample on the grid; check the column and the below_detection settings");
+  }
+  return p;
+}
+
+namespace {
+bool near_window(const PreparedPoints& p, size_t i, const GridSpec& sub) {
+  const double xmin = sub.x0 - p.radius, xmax = sub.x0 + sub.cell * static_cast<double>(sub.nx) + p.radius;
+  const double ymax = sub.y0 + p.radius, ymin = sub.y0 - sub.cell * static_cast<double>(sub.ny) - p.radius;
+  return p.x[i] >= xmin && p.x[i] <= xmax && p.y[i] >= ymin && p.y[i] <= ymax;
+}
+} // namespace
+
+std::string points_key(const PreparedPoints& p, const GridSpec& sub) {
+  Hash64 h;
+  for (size_t i = 0; i < p.x.size(); ++i) {
+    if (!near_window(p, i, sub)) continue;
+    h.add(p.x[i]).add(p.y[i]);
+    for (const auto& col : p.log_values)
+      h.add(&col[i], sizeof(float));
+  }
+  return h.hex();
+}
+
+void grid_points_window(const InputSpec& in, const PreparedPoints& p, std::size_t k, const GridSpec& sub,
+                        std::vector<float>& out) {
+  std::vector<double> px, py, pz;
+  for (size_t i = 0; i < p.x.size(); ++i)
+    if (std::isfinite(p.log_values[k][i]) && near_window(p, i, sub)) {
+      px.push_back(p.x[i]);
+      py.push_back(p.y[i]);
+      pz.push_back(p.log_values[k][i]);
+    }
+  out.assign(static_cast<size_t>(sub.size()), NAN);
+  if (px.empty()) return;
+  const double ymin = sub.y0 - sub.cell * static_cast<double>(sub.ny);
+  const double xmax = sub.x0 + sub.cell * static_cast<double>(sub.nx);
+  CPLErr err;
+  gdal::clear_error();
+  // Passing the north edge as "ymin" makes row 0 the northern row, as in the rest of the pipeline.
+  if (in.gridding.method == "nearest") {
+    GDALGridNearestNeighborOptions o{};
+    o.nSizeOfStructure = sizeof(o);
+    o.dfRadius1 = p.radius;
+    o.dfRadius2 = p.radius;
+    o.dfNoDataValue = NAN;
+    err = GDALGridCreate(GGA_NearestNeighbor, &o, static_cast<GUInt32>(px.size()), px.data(), py.data(),
+                         pz.data(), sub.x0, xmax, sub.y0, ymin, static_cast<GUInt32>(sub.nx),
+                         static_cast<GUInt32>(sub.ny), GDT_Float32, out.data(), nullptr, nullptr);
+  } else {
+    GDALGridInverseDistanceToAPowerNearestNeighborOptions o{};
+    o.nSizeOfStructure = sizeof(o);
+    o.dfPower = in.gridding.power;
+    o.dfRadius = p.radius;
+    o.nMaxPoints = static_cast<GUInt32>(in.gridding.max_points);
+    o.nMinPoints = static_cast<GUInt32>(in.gridding.min_points);
+    o.dfNoDataValue = NAN;
+    err = GDALGridCreate(GGA_InverseDistanceToAPowerNearestNeighbor, &o, static_cast<GUInt32>(px.size()),
+                         px.data(), py.data(), pz.data(), sub.x0, xmax, sub.y0, ymin,
+                         static_cast<GUInt32>(sub.nx), static_cast<GUInt32>(sub.ny), GDT_Float32, out.data(),
+                         nullptr, nullptr);
+  }
+  if (err != CE_None) throw_runtime(where(in) + ": gridding failed: " + gdal::last_error());
+  std::int64_t dummies = 0;
+  sanitize_values(out, dummies);
+}
+
+} // namespace prospector

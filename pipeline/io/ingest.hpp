@@ -1,0 +1,72 @@
+#pragma once
+/// \file ingest.hpp
+/// Ingest: rasters through GDAL's warper (PROJ) and geochemical points through GDAL's gridding API onto the
+/// analysis grid. Geochemistry is log10-transformed (transform.log10 kernel) at ingest.
+
+#include "pipeline/base/grid.hpp"
+#include "pipeline/base/tiles.hpp"
+#include "pipeline/io/gdal_util.hpp"
+#include "pipeline/io/geochem_csv.hpp"
+#include "pipeline/job/job.hpp"
+
+#include <string>
+#include <vector>
+
+namespace prospector {
+
+/// Resolves the analysis grid: the requested CRS and cell, and the explicit extent or the union /
+/// intersection of the raster inputs' extents (points when there are no rasters), snapped to the cell size.
+/// Opens input headers only. Errors: Usage (bad CRS), InputData (unreadable input, empty intersection).
+GridSpec resolve_grid(const Job& job);
+
+/// Layer name(s) an input produces: its id, or id_<element> for each element of a geochem_points input.
+std::vector<std::string> layer_names(const InputSpec& in);
+
+/// Checks that an input opens, has a CRS and overlaps the grid; returns a one-line description.
+std::string probe_input(const InputSpec& in, const GridSpec& grid);
+
+/// The raster files of an input: its list of paths, the files of a folder matching `pattern` (sorted), or
+/// the single path. Throws Error(InputData) for an empty folder.
+std::vector<std::string> input_sources(const InputSpec& in);
+
+/// Opens a raster input: the file itself, or an in-memory VRT mosaic of its sources.
+gdal::Dataset open_input_raster(const InputSpec& in);
+
+/// Where one source file lies on the grid: a window of grid cells grown by a resampling margin.
+struct SourceFootprint {
+  std::string path;
+  std::string sha256;
+  std::int64_t row0 = 0, col0 = 0, rows = 0, cols = 0; ///< may extend beyond the grid
+};
+
+/// Footprints of every source of a raster input on the grid (margin: 2 source cells + 1 grid cell).
+std::vector<SourceFootprint> source_footprints(const InputSpec& in, const GridSpec& grid);
+
+/// Resampling method that "auto" resolves to for this input on this grid.
+std::string resampling_for(const InputSpec& in, GDALDatasetH src, const GridSpec& grid);
+
+/// Warps band `in.band` of an opened input onto `sub` (a window of the analysis grid). Undeclared dummies
+/// become NaN (counted in `dummies`). Pixel-exact coordinate transformation, so a tile's cells get the same
+/// values as in an untiled run.
+void warp_to_window(const InputSpec& in, GDALDatasetH src, const std::string& method, const GridSpec& sub,
+                    std::vector<float>& out, std::int64_t& dummies);
+
+/// Point samples of a geochem_points input, in grid coordinates, log10-transformed, per element.
+struct PreparedPoints {
+  std::vector<double> x, y;
+  std::vector<std::vector<float>> log_values; ///< per element; NaN = missing
+  std::vector<std::string> log;               ///< counts for the run log
+  double radius = 0.0;                        ///< gridding search radius in grid units
+};
+
+/// Reads and prepares a geochem_points input (CSV, censoring, CRS transformation, log10).
+PreparedPoints prepare_points(const InputSpec& in, const GridSpec& grid);
+
+/// Content hash of the samples that can influence cells of `sub` (within the search radius).
+std::string points_key(const PreparedPoints& p, const GridSpec& sub);
+
+/// Grids element `k` of prepared points onto `sub` with the input's gridding method.
+void grid_points_window(const InputSpec& in, const PreparedPoints& p, std::size_t k, const GridSpec& sub,
+                        std::vector<float>& out);
+
+} // namespace prospector

@@ -1,0 +1,218 @@
+#include "pipeline/stages/publish.hpp"
+
+#include "pipeline/base/errors.hpp"
+#include "pipeline/base/sha256.hpp"
+#include "pipeline/engine/engine.hpp"
+#include "pipeline/io/gpkg_writer.hpp"
+#include "pipeline/io/h5_writer.hpp"
+#include "pipeline/stages/learn_models.hpp"
+#include "pipeline/stages/multivariate.hpp"
+#include "pipeline/stages/report.hpp"
+#include "pipeline/stages/tile_store.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <ctime>
+#include <filesystem>
+
+namespace prospector::stages {
+
+using nlohmann::json;
+
+namespace {
+
+// Validation curves and weights tables of the learn stage as netCDF-readable 1-D variables.
+void write_learned_tables(H5Writer& w, const json& learn) {
+  if (!learn.contains("commodities")) return;
+  for (auto it = learn["commodities"].begin(); it != learn["commodities"].end(); ++it) {
+    const std::string c = it.key();
+    const json& cj = *it;
+    for (const char* curve : {"success_rate", "prediction_rate"}) {
+      if (!cj.contains(curve)) continue;
+      const json& cv = cj[curve];
+      std::map<std::string, std::string> attrs = {
+          {"long_name",
+           std::string(curve) + " curve of the " + cj.value("validated_model", "") + " model for " + c},
+          {"auc", std::to_string(cv["auc"].get<double>())}};
+      if (cv.contains("source")) attrs["source"] = cv["source"];
+      if (std::string(curve) == "prediction_rate" && cj.contains("capture_efficiency")) {
+        std::string cap;
+        for (auto ce = cj["capture_efficiency"].begin(); ce != cj["capture_efficiency"].end(); ++ce)
+          cap += (cap.empty() ? "" : "; ") + ce.key() + ": " + std::to_string(ce->get<double>());
+        attrs["capture_efficiency"] = cap;
+      }
+      const std::string dim = std::string(curve) + "_" + c;
+      w.write_table(dim,
+                    {{dim + "_area_fraction", "fraction of the valid area, ranked by decreasing score", "1",
+                      cv["area_fraction"].get<std::vector<double>>()},
+                     {dim + "_deposit_fraction", "fraction of the deposits inside that area", "1",
+                      cv["deposit_fraction"].get<std::vector<double>>()}},
+                    attrs);
+    }
+    if (cj.contains("wofe") && cj["wofe"].contains("evidence")) {
+      const json& wj = cj["wofe"];
+      std::vector<TableColumn> cols = {
+          {"wofe_" + c + "_evidence", "evidence index (see evidence_ids)", "", {}},
+          {"wofe_" + c + "_class", "membership class (0 = lowest)", "", {}},
+          {"wofe_" + c + "_cells", "N(B): cells in the class", "", {}},
+          {"wofe_" + c + "_deposits", "N(B and D): deposit cells in the class", "", {}},
+          {"wofe_" + c + "_w_plus", "W+ (generalised weight of the class)", "", {}},
+          {"wofe_" + c + "_w_minus", "W-", "", {}},
+          {"wofe_" + c + "_contrast", "contrast C = W+ - W-", "", {}},
+          {"wofe_" + c + "_s_contrast", "standard deviation of C", "", {}},
+          {"wofe_" + c + "_studentized", "studentized contrast C / s(C)", "", {}},
+          {"wofe_" + c + "_flags", "1: a continuity correction was applied", "", {}}};
+      std::string ids;
+      int e = 0;
+      for (const auto& ev : wj["evidence"]) {
+        ids += (ids.empty() ? "" : " ") + std::to_string(e) + ":" + ev["id"].get<std::string>();
+        int k = 0;
+        for (const auto& cl : ev["classes"]) {
+          const double vals[] = {static_cast<double>(e),          static_cast<double>(k++),
+                                 cl["cells"].get<double>(),       cl["deposits"].get<double>(),
+                                 cl["w_plus"].get<double>(),      cl["w_minus"].get<double>(),
+                                 cl["contrast"].get<double>(),    cl["s_contrast"].get<double>(),
+                                 cl["studentized"].get<double>(), cl["flags"].get<unsigned>() ? 1.0 : 0.0};
+          for (size_t i = 0; i < cols.size(); ++i)
+            cols[i].values.push_back(vals[i]);
+        }
+        ++e;
+      }
+      std::map<std::string, std::string> attrs = {
+          {"long_name", "weights of evidence for " + c},
+          {"evidence_ids", ids},
+          {"prior_logit", std::to_string(wj["prior_logit"].get<double>())}};
+      for (auto ci = wj["ci_test"].begin(); ci != wj["ci_test"].end(); ++ci)
+        attrs["ci_test_" + ci.key()] = ci->dump();
+      w.write_table("wofe_" + c, cols, attrs);
+    }
+  }
+}
+
+} // namespace
+
+namespace {
+
+std::vector<InputRecord> input_records(const Plan& p) {
+  std::vector<InputRecord> inputs;
+  for (const auto& in : p.job.inputs)
+    for (const auto& s : in.kind == "geochem_points" ? std::vector<std::string>{in.path} : input_sources(in))
+      inputs.push_back({in.id, s, sha256_file(s)});
+  return inputs;
+}
+
+} // namespace
+
+const StageInfo& PublishStage::info() const {
+  static const StageInfo i{"pipeline.publish",
+                           "Write prospectivity.h5 (netCDF-4/CF-1.8), its GDAL sidecar and targets.gpkg",
+                           "Grids are streamed tile row by tile row into a temporary HDF5 file that is "
+                           "renamed to prospectivity.h5 "
+                           "only when complete, with targets (CF-1.8 simple geometries) and provenance; "
+                           "targets.gpkg holds the same "
+                           "targets.",
+                           false};
+  return i;
+}
+
+std::vector<Upstream> PublishStage::upstream(const Plan&, std::int64_t) const {
+  return {{"model", kGlobalUnit},
+          {"targets", kGlobalUnit},
+          {"learn", kGlobalUnit},
+          {"anomaly", kEveryTile},
+          {"score", kEveryTile}};
+}
+
+std::vector<std::string> PublishStage::outputs(const Plan& p, std::int64_t) const {
+  return {p.out + "/prospectivity.h5", p.out + "/targets.gpkg", p.out + "/report.html"};
+}
+
+PublishParams PublishStage::params(StageContext& ctx, std::int64_t) const {
+  const Plan& p = ctx.plan;
+  PublishParams out;
+  out.job_text = Hash64().add(p.job.text).hex();
+  out.job = to_json(p.job);
+  for (const auto& rc : p.recipes)
+    out.grids.push_back("prospectivity_" + rc.commodity);
+  for (const auto& r : input_records(p))
+    out.inputs.push_back(r.id + " " + r.path + " " + r.sha256);
+  return out;
+}
+
+std::string PublishStage::compute(StageContext& ctx, std::int64_t, const PublishParams& params) const {
+  const Plan& p = ctx.plan;
+  std::vector<std::string>& log = ctx.log;
+  std::vector<CommodityTargets> targets;
+  for (const auto& j : load_json(p.work.global("targets.json")))
+    targets.push_back(targets_from_json(j));
+  std::vector<std::pair<std::string, std::string>> grids; // name, long name
+  std::vector<std::string> units;
+  for (const auto& rc : p.recipes)
+    grids.push_back({"prospectivity_" + rc.commodity, "prospectivity for " + rc.commodity + " (" + rc.name +
+                                                          "), fuzzy weighted overlay in [0, 1]"});
+  for (const auto& l : p.all_layers()) {
+    grids.push_back({"anomaly_" + l.name + "_robust_z", "robust z-score (median/MAD) of " + l.long_name});
+    grids.push_back(
+        {"anomaly_" + l.name + "_local_z",
+         "local z-score (moving window, radius " + std::to_string(p.halo) + " cells) of " + l.long_name});
+    if (std::find(p.gi_layers.begin(), p.gi_layers.end(), l.name) != p.gi_layers.end())
+      grids.push_back({"anomaly_" + l.name + "_gi_star", "Getis-Ord Gi* hot-spot z-score (window radius " +
+                                                             std::to_string(p.halo) + " cells) of " +
+                                                             l.long_name});
+  }
+  detail::multivariate_grids(p, load_json(p.work.global("model.json")), grids);
+  const json learn = file_exists(detail::learn_path(p)) ? load_json(detail::learn_path(p)) : json::object();
+  for (const auto& g : learn.value("grids", json::array()))
+    grids.push_back({g["name"], g["long_name"]});
+  const std::string h5 = p.out + "/prospectivity.h5";
+  const std::string tmp = p.out + "/" + kPartialPrefix + std::to_string(getpid());
+  std::vector<InputRecord> inputs = input_records(p);
+  (void)params;
+  std::vector<std::string> names;
+  try {
+    write_targets_gpkg(p.out + "/targets.gpkg", p.grid, targets);
+    {
+      H5Writer w(tmp, p.grid, "prospector: " + p.job.name);
+      for (const auto& [name, long_name] : grids) {
+        GridVariable v{name, long_name, "1", nullptr, {}};
+        w.write_grid_streamed(v, [&, name = name](std::int64_t row0, std::int64_t rows, float* buf) {
+          const Window band{row0, 0, rows, p.grid.nx};
+          for (std::int64_t t : p.tiles.tiles_in(band)) {
+            const Window tw = p.tiles.window(t);
+            const std::int64_t r0 = std::max(row0, tw.row0), r1 = std::min(row0 + rows, tw.row0 + tw.rows);
+            read_tile_block(p.work.layer_tile(name, t), tw.cols, r0 - tw.row0, r1 - r0, 0, tw.cols,
+                            buf + (r0 - row0) * p.grid.nx + tw.col0, p.grid.nx);
+          }
+        });
+        names.push_back(name);
+      }
+      for (const auto& t : targets)
+        w.write_targets(t);
+      write_learned_tables(w, learn);
+      std::time_t now = std::time(nullptr);
+      char ts[32];
+      std::strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
+      w.write_provenance({p.job.path, p.job.text, PROSPECTOR_VERSION, ts, inputs});
+      w.close();
+    }
+    std::error_code ec;
+    std::filesystem::rename(tmp, h5, ec);
+    if (ec) throw_runtime("cannot rename " + tmp + " to " + h5 + ": " + ec.message());
+    write_pam_sidecar(h5, p.grid, names);
+    write_report(p, targets, learn, inputs, p.out + "/report.html");
+  } catch (...) {
+    std::error_code ec;
+    std::filesystem::remove(tmp, ec);
+    throw;
+  }
+  log.push_back("wrote " + h5 + ", " + p.out + "/targets.gpkg and " + p.out + "/report.html");
+  // The output file carries a creation time, so its content hash is that of the inputs that made it.
+  Hash64 h;
+  h.add(read_file(p.work.global("targets.json")));
+  for (const auto& n : names)
+    h.add(n);
+  return h.hex();
+}
+
+} // namespace prospector::stages

@@ -1,0 +1,300 @@
+#include "pipeline/stages/report.hpp"
+
+#include "pipeline/base/errors.hpp"
+#include "pipeline/io/gdal_util.hpp"
+#include "pipeline/io/training.hpp"
+#include "pipeline/stages/tile_store.hpp"
+
+#include <cpl_vsi.h>
+#include <gdal_alg.h>
+#include <ogr_api.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+#include <sstream>
+
+namespace prospector {
+
+using nlohmann::json;
+
+namespace {
+
+std::string esc(const std::string& s) {
+  std::string o;
+  for (char c : s) {
+    switch (c) {
+    case '<':
+      o += "&lt;";
+      break;
+    case '>':
+      o += "&gt;";
+      break;
+    case '&':
+      o += "&amp;";
+      break;
+    case '"':
+      o += "&quot;";
+      break;
+    default:
+      o += c;
+    }
+  }
+  return o;
+}
+
+std::string base64(const unsigned char* p, size_t n) {
+  static const char* t = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string o;
+  for (size_t i = 0; i < n; i += 3) {
+    const unsigned v = (p[i] << 16) | ((i + 1 < n ? p[i + 1] : 0) << 8) | (i + 2 < n ? p[i + 2] : 0);
+    o += t[(v >> 18) & 63];
+    o += t[(v >> 12) & 63];
+    o += i + 1 < n ? t[(v >> 6) & 63] : '=';
+    o += i + 2 < n ? t[v & 63] : '=';
+  }
+  return o;
+}
+
+// A perceptually ordered ramp (dark blue -> green -> yellow), close to viridis.
+void ramp(double v, unsigned char rgb[3]) {
+  static const double stops[5][3] = {
+      {68, 1, 84}, {59, 82, 139}, {33, 145, 140}, {94, 201, 98}, {253, 231, 37}};
+  v = std::clamp(v, 0.0, 1.0) * 4.0;
+  const int i = std::min(3, static_cast<int>(v));
+  const double f = v - i;
+  for (int k = 0; k < 3; ++k)
+    rgb[k] = static_cast<unsigned char>(stops[i][k] + f * (stops[i + 1][k] - stops[i][k]));
+}
+
+std::string fmt(double v, int prec = 3) {
+  char b[64];
+  std::snprintf(b, sizeof b, "%.*f", prec, v);
+  return b;
+}
+
+// Quicklook of a prospectivity layer with target outlines and deposit markers, as a PNG data URI.
+std::string quicklook(const Plan& p, const std::string& layer, const CommodityTargets* targets,
+                      const std::vector<std::pair<DepositPoint, bool>>& deposits) {
+  const std::int64_t step = std::max<std::int64_t>(1, (std::max(p.grid.nx, p.grid.ny) + 699) / 700);
+  const int qx = static_cast<int>((p.grid.nx + step - 1) / step),
+            qy = static_cast<int>((p.grid.ny + step - 1) / step);
+  std::vector<unsigned char> r(static_cast<size_t>(qx) * qy), g(r.size()), b(r.size());
+  std::vector<float> tile;
+  for (std::int64_t t = 0; t < p.tiles.count(); ++t) {
+    const Window w = p.tiles.window(t);
+    read_tile(p.work.layer_tile(layer, t), w, tile);
+    for (std::int64_t rr = 0; rr < w.rows; ++rr) {
+      const std::int64_t gr = w.row0 + rr;
+      if (gr % step) continue;
+      for (std::int64_t cc = 0; cc < w.cols; ++cc) {
+        const std::int64_t gc = w.col0 + cc;
+        if (gc % step) continue;
+        const size_t q = static_cast<size_t>((gr / step) * qx + gc / step);
+        const float v = tile[static_cast<size_t>(rr * w.cols + cc)];
+        unsigned char c[3] = {230, 230, 230};
+        if (!std::isnan(v)) ramp(v, c);
+        r[q] = c[0];
+        g[q] = c[1];
+        b[q] = c[2];
+      }
+    }
+  }
+  gdal::ensure_initialized();
+  gdal::Dataset mem(GDALCreate(GDALGetDriverByName("MEM"), "", qx, qy, 3, GDT_Byte, nullptr));
+  double gt[6] = {p.grid.x0, p.grid.cell * static_cast<double>(step), 0, p.grid.y0,
+                  0,         -p.grid.cell * static_cast<double>(step)};
+  GDALSetGeoTransform(mem.get(), gt);
+  unsigned char* planes[3] = {r.data(), g.data(), b.data()};
+  for (int k = 0; k < 3; ++k)
+    if (GDALRasterIO(GDALGetRasterBand(mem.get(), k + 1), GF_Write, 0, 0, qx, qy, planes[k], qx, qy, GDT_Byte,
+                     0, 0) != CE_None)
+      throw_runtime("report: cannot build the quicklook of " + layer);
+  // Target outlines (white) and deposits (red squares: training; orange: test).
+  std::vector<OGRGeometryH> lines;
+  if (targets)
+    for (const auto& t : targets->targets)
+      for (const auto& poly : t.polygons)
+        for (const auto& ring : poly) {
+          OGRGeometryH ls = OGR_G_CreateGeometry(wkbLineString);
+          for (const auto& pt : ring)
+            OGR_G_AddPoint_2D(ls, pt[0], pt[1]);
+          lines.push_back(ls);
+        }
+  int bands[3] = {1, 2, 3};
+  if (!lines.empty()) {
+    std::vector<double> burn(lines.size() * 3, 255.0);
+    GDALRasterizeGeometries(mem.get(), 3, bands, static_cast<int>(lines.size()), lines.data(), nullptr,
+                            nullptr, burn.data(), nullptr, nullptr, nullptr);
+  }
+  for (auto l : lines)
+    OGR_G_DestroyGeometry(l);
+  std::vector<OGRGeometryH> marks;
+  std::vector<double> burn;
+  const double half = p.grid.cell * static_cast<double>(step) * 3;
+  for (const auto& [d, is_test] : deposits) {
+    OGRGeometryH poly = OGR_G_CreateGeometry(wkbPolygon);
+    OGRGeometryH ring = OGR_G_CreateGeometry(wkbLinearRing);
+    OGR_G_AddPoint_2D(ring, d.x - half, d.y - half);
+    OGR_G_AddPoint_2D(ring, d.x + half, d.y - half);
+    OGR_G_AddPoint_2D(ring, d.x + half, d.y + half);
+    OGR_G_AddPoint_2D(ring, d.x - half, d.y + half);
+    OGR_G_AddPoint_2D(ring, d.x - half, d.y - half);
+    OGR_G_AddGeometryDirectly(poly, ring);
+    marks.push_back(poly);
+    burn.insert(burn.end(), {230.0, is_test ? 140.0 : 20.0, 20.0});
+  }
+  if (!marks.empty())
+    GDALRasterizeGeometries(mem.get(), 3, bands, static_cast<int>(marks.size()), marks.data(), nullptr,
+                            nullptr, burn.data(), nullptr, nullptr, nullptr);
+  for (auto m : marks)
+    OGR_G_DestroyGeometry(m);
+  const std::string vsi = "/vsimem/prospector_quicklook_" + layer + ".png";
+  GDALDatasetH png =
+      GDALCreateCopy(GDALGetDriverByName("PNG"), vsi.c_str(), mem.get(), FALSE, nullptr, nullptr, nullptr);
+  if (!png) throw_runtime("report: cannot encode the quicklook of " + layer + ": " + gdal::last_error());
+  GDALClose(png);
+  vsi_l_offset len = 0;
+  GByte* data = VSIGetMemFileBuffer(vsi.c_str(), &len, FALSE);
+  const std::string uri = "data:image/png;base64," + base64(data, static_cast<size_t>(len));
+  VSIUnlink(vsi.c_str());
+  VSIUnlink((vsi + ".aux.xml").c_str());
+  return uri;
+}
+
+std::string svg_curves(const json& cj) {
+  std::ostringstream s;
+  const int W = 320, H = 320, M = 40;
+  s << "<svg xmlns='http://www.w3.org/2000/svg' width='" << W + 2 * M << "' height='" << H + 2 * M
+    << "' role='img'><rect x='" << M << "' y='" << M << "' width='" << W << "' height='" << H
+    << "' fill='white' stroke='#444'/><line x1='" << M << "' y1='" << M + H << "' x2='" << M + W << "' y2='"
+    << M << "' stroke='#aaa' stroke-dasharray='4'/>";
+  struct C {
+    const char* key;
+    const char* colour;
+    const char* label;
+  };
+  int row = 0;
+  for (const C& c :
+       {C{"success_rate", "#1f77b4", "success rate"}, C{"prediction_rate", "#d62728", "prediction rate"}}) {
+    if (!cj.contains(c.key)) continue;
+    const auto& xs = cj[c.key]["area_fraction"];
+    const auto& ys = cj[c.key]["deposit_fraction"];
+    s << "<polyline fill='none' stroke='" << c.colour << "' stroke-width='2' points='";
+    for (size_t i = 0; i < xs.size(); ++i)
+      s << fmt(M + xs[i].get<double>() * W, 1) << "," << fmt(M + H - ys[i].get<double>() * H, 1) << " ";
+    s << "'/><text x='" << M + 10 << "' y='" << M + 20 + 18 * row++ << "' fill='" << c.colour
+      << "' font-size='13'>" << c.label << " AUC " << fmt(cj[c.key]["auc"].get<double>()) << "</text>";
+  }
+  s << "<text x='" << M + W / 2 - 60 << "' y='" << H + 2 * M - 8
+    << "' font-size='12'>fraction of area (ranked)</text>"
+    << "<text x='12' y='" << M + H / 2 + 40 << "' font-size='12' transform='rotate(-90 12 " << M + H / 2 + 40
+    << ")'>fraction of deposits</text></svg>";
+  return s.str();
+}
+
+} // namespace
+
+void write_report(const Plan& p, const std::vector<CommodityTargets>& targets, const json& learn,
+                  const std::vector<InputRecord>& inputs, const std::string& path) {
+  DepositSet train, test;
+  if (!p.job.training.path.empty()) {
+    train = read_deposits(p.job.training, p.job.training.path, p.grid);
+    if (!p.job.training.test_path.empty())
+      test = read_deposits(p.job.training, p.job.training.test_path, p.grid);
+  }
+  std::time_t now = std::time(nullptr);
+  char ts[32];
+  std::strftime(ts, sizeof ts, "%Y-%m-%d %H:%M UTC", std::gmtime(&now));
+  std::ostringstream h;
+  h << "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>prospector report: "
+    << esc(p.job.name)
+    << "</"
+       "title><style>body{font-family:sans-serif;margin:24px;color:#222}table{border-collapse:collapse;"
+       "margin:8px 0}"
+       "td,th{border:1px solid #bbb;padding:3px 7px;font-size:13px;text-align:right}th{background:#eee}"
+       "td.l{text-align:left}.maps{display:flex;flex-wrap:wrap;gap:24px}img{border:1px solid #444;"
+       "image-rendering:pixelated;max-width:700px}</style></head><body>";
+  h << "<h1>prospector report: " << esc(p.job.name) << "</h1><p>" << ts << " &middot; prospector "
+    << PROSPECTOR_VERSION << " &middot; grid " << esc(describe(p.grid)) << "</p>";
+  for (size_t i = 0; i < p.recipes.size(); ++i) {
+    const Recipe& r = p.recipes[i];
+    const std::string& c = r.commodity;
+    const CommodityTargets* ct = nullptr;
+    for (const auto& t : targets)
+      if (t.commodity == c) ct = &t;
+    std::vector<std::pair<DepositPoint, bool>> deps;
+    for (const auto& d : train.points)
+      if (d.commodity == c) deps.push_back({d, false});
+    for (const auto& d : test.points)
+      if (d.commodity == c) deps.push_back({d, true});
+    h << "<section><h2>" << esc(c) << ": " << esc(r.name) << "</h2><p>" << esc(r.deposit_model) << "</p>";
+    h << "<div class='maps'><figure><img alt='prospectivity map for " << esc(c) << "' src='"
+      << quicklook(p, "prospectivity_" + c, ct, deps)
+      << "'><figcaption>prospectivity 0 (dark) to 1 (yellow); white: targets; red: training deposits; "
+         "orange: "
+         "test deposits</figcaption></figure>";
+    const json cj =
+        learn.contains("commodities") && learn["commodities"].contains(c) ? learn["commodities"][c] : json();
+    if (cj.contains("success_rate") || cj.contains("prediction_rate"))
+      h << "<figure>" << svg_curves(cj) << "<figcaption>" << esc(cj.value("validated_model", ""))
+        << " success- and prediction-rate curves"
+        << (cj.contains("prediction_rate") ? " (" + esc(cj["prediction_rate"].value("source", "")) + ")" : "")
+        << "</figcaption></figure>";
+    h << "</div>";
+    if (ct) {
+      h << "<h3>Ranked targets (top threshold " << fmt(ct->threshold)
+        << ")</h3><table><tr><th>rank</th><th>peak</th>"
+           "<th>mean</th><th>area km&sup2;</th><th>centroid x</th><th>centroid y</th><th>evidence</th></tr>";
+      for (size_t k = 0; k < ct->targets.size() && k < 15; ++k) {
+        const Target& t = ct->targets[k];
+        h << "<tr><td>" << t.rank << "</td><td>" << fmt(t.peak_score) << "</td><td>" << fmt(t.mean_score)
+          << "</td><td>" << fmt(t.area / 1e6) << "</td><td>" << fmt(t.centroid_x, 1) << "</td><td>"
+          << fmt(t.centroid_y, 1) << "</td><td class='l'>" << esc(t.evidence) << "</td></tr>";
+      }
+      h << "</table>";
+    }
+    if (cj.contains("capture_efficiency")) {
+      h << "<h3>Capture efficiency</h3><table><tr><th>top area</th><th>deposits captured</th></tr>";
+      for (auto it = cj["capture_efficiency"].begin(); it != cj["capture_efficiency"].end(); ++it)
+        h << "<tr><td>" << fmt(100 * std::stod(it.key()), 1) << "%</td><td>"
+          << fmt(100 * it->get<double>(), 1) << "%</td></tr>";
+      h << "</table>";
+    }
+    if (cj.contains("wofe") && cj["wofe"].contains("evidence")) {
+      const json& w = cj["wofe"];
+      h << "<h3>Weights of evidence</h3><p>prior logit " << fmt(w["prior_logit"].get<double>()) << ", "
+        << w["deposits"].get<std::int64_t>() << " training deposit cell(s)";
+      if (w["ci_test"].contains("ratio"))
+        h << "; conditional independence: n/T = " << fmt(w["ci_test"]["ratio"].get<double>())
+          << ", p = " << fmt(w["ci_test"]["p_value"].get<double>());
+      h << "</p><table><tr><th>evidence</th><th>class</th><th>cells</th><th>deposits</th><th>W+</th><th>W-</"
+           "th>"
+           "<th>C</th><th>s(C)</th><th>C/s(C)</th><th>flagged</th></tr>";
+      for (const auto& e : w["evidence"]) {
+        int k = 0;
+        for (const auto& cl : e["classes"])
+          h << "<tr><td class='l'>" << esc(e["id"].get<std::string>()) << "</td><td>" << k++ << "</td><td>"
+            << cl["cells"].get<std::int64_t>() << "</td><td>" << cl["deposits"].get<std::int64_t>()
+            << "</td><td>" << fmt(cl["w_plus"].get<double>()) << "</td><td>"
+            << fmt(cl["w_minus"].get<double>()) << "</td><td>" << fmt(cl["contrast"].get<double>())
+            << "</td><td>" << fmt(cl["s_contrast"].get<double>()) << "</td><td>"
+            << fmt(cl["studentized"].get<double>()) << "</td><td>"
+            << (cl["flags"].get<unsigned>() ? "yes" : "") << "</td></tr>";
+      }
+      h << "</table>";
+    }
+    h << "</section>";
+  }
+  h << "<section><h2>Provenance</h2><p>job " << esc(p.job.path)
+    << "</p><table><tr><th>input</th><th>file</th>"
+       "<th>SHA-256</th></tr>";
+  for (const auto& in : inputs)
+    h << "<tr><td class='l'>" << esc(in.id) << "</td><td class='l'>" << esc(in.path) << "</td><td class='l'>"
+      << in.sha256 << "</td></tr>";
+  h << "</table></section></body></html>\n";
+  write_text_atomic(path, h.str());
+}
+
+} // namespace prospector

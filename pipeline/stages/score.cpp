@@ -1,0 +1,144 @@
+#include "pipeline/stages/score.hpp"
+
+#include "pipeline/base/errors.hpp"
+#include "pipeline/stages/multivariate.hpp"
+#include "pipeline/stages/tile_store.hpp"
+
+#include "kernels/fuzzy.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace prospector::stages {
+
+using nlohmann::json;
+
+namespace {
+
+kernels::FuzzyOperator fuzzy_operator(const std::string& name, const std::string& recipe) {
+  if (name == "and") return kernels::FuzzyOperator::And;
+  if (name == "or") return kernels::FuzzyOperator::Or;
+  if (name == "product") return kernels::FuzzyOperator::Product;
+  if (name == "sum") return kernels::FuzzyOperator::Sum;
+  if (name == "gamma") return kernels::FuzzyOperator::Gamma;
+  throw_usage(recipe + ": key 'combination.operator': unknown operator '" + name +
+              "' (use weighted_mean, and, or, product, sum or gamma)");
+}
+
+} // namespace
+
+const StageInfo& ScoreStage::info() const {
+  static const StageInfo i{
+      "pipeline.score", "Fuzzy prospectivity per commodity from its recipe, tile by tile; RX and PC grids",
+      "Each recipe evidence is transformed (robust/local z, sign or absolute value), mapped through its "
+      "membership function and combined by weighted fuzzy overlay into a [0, 1] prospectivity grid; the RX "
+      "anomaly and the principal-component scores apply the model stage's statistics.",
+      true};
+  return i;
+}
+
+std::vector<Upstream> ScoreStage::upstream(const Plan&, std::int64_t t) const {
+  return {{"model", kGlobalUnit}, {"anomaly", t}};
+}
+
+std::vector<std::string> ScoreStage::outputs(const Plan& p, std::int64_t t) const {
+  std::vector<std::string> out;
+  for (const auto& rc : p.recipes) {
+    out.push_back(p.work.layer_tile("prospectivity_" + rc.commodity, t));
+    out.push_back(p.work.sorted_partial("prospectivity_" + rc.commodity, t));
+  }
+  return out;
+}
+
+ScoreParams ScoreStage::params(StageContext& ctx, std::int64_t) const {
+  const Plan& p = ctx.plan;
+  ScoreParams out;
+  for (size_t r = 0; r < p.recipes.size(); ++r) {
+    const Recipe& rc = p.recipes[r];
+    RecipeParams rp{rc.commodity, rc.name, rc.combination, rc.min_weight_fraction, rc.gamma, {}};
+    for (size_t e = 0; e < rc.evidence.size(); ++e) {
+      const Evidence& ev = rc.evidence[e];
+      const kernels::MembershipParams& m = ev.membership;
+      rp.evidence.push_back({ev.id, p.evidence[r][e].layer, p.evidence[r][e].base, ev.transform, ev.weight,
+                             json{{"shape", static_cast<int>(m.shape)},
+                                  {"low", m.low},
+                                  {"high", m.high},
+                                  {"midpoint", m.midpoint},
+                                  {"spread", m.spread}}});
+    }
+    out.recipes.push_back(rp);
+  }
+  out.rx_bands = p.rx_bands;
+  out.pca_components = p.job.anomaly.pca_components;
+  return out;
+}
+
+std::string ScoreStage::compute(StageContext& ctx, std::int64_t t, const ScoreParams& params) const {
+  const Plan& p = ctx.plan;
+  Hash64 h;
+  const Window w = p.tiles.window(t);
+  const std::int64_t n = w.size();
+  std::vector<float> z, contrib, sorted;
+  std::vector<std::vector<float>> memberships;
+  for (size_t r = 0; r < p.recipes.size(); ++r) {
+    const Recipe& rc = p.recipes[r];
+    const RecipeParams& rp = params.recipes[r];
+    memberships.clear();
+    std::vector<double> weights;
+    double total = 0, present = 0;
+    for (size_t e = 0; e < rc.evidence.size(); ++e) {
+      const Evidence& ev = rc.evidence[e];
+      const EvidenceParams& b = rp.evidence[e];
+      total += b.weight;
+      if (b.layer.empty()) continue;
+      read_tile(p.work.layer_tile("anomaly_" + b.layer + "_" + b.base, t), w, z);
+      if (ev.transform.rfind("neg_", 0) == 0)
+        for (auto& v : z)
+          v = -v;
+      if (ev.transform.rfind("abs_", 0) == 0)
+        for (auto& v : z)
+          v = std::fabs(v);
+      const kernels::Status ms = kernels::membership(z.data(), z.data(), n, ev.membership);
+      if (!ms.ok) throw_runtime(rc.commodity + ": evidence " + ev.id + ": membership failed: " + ms.message);
+      contrib.resize(z.size());
+      for (size_t i = 0; i < z.size(); ++i)
+        contrib[i] = static_cast<float>(ev.weight) * z[i];
+      put_tile(p.work.layer_tile("contrib_" + rc.commodity + "_" + ev.id, t), contrib, h);
+      present += ev.weight;
+      weights.push_back(ev.weight);
+      memberships.push_back(z);
+    }
+    std::vector<const float*> ptrs;
+    for (const auto& m : memberships)
+      ptrs.push_back(m.data());
+    kernels::OverlayParams op;
+    op.min_weight_fraction = std::min(1.0, rc.min_weight_fraction * total / present);
+    std::vector<float> score(static_cast<size_t>(n));
+    kernels::Status st = kernels::weighted_overlay(
+        ptrs.data(), weights.data(), static_cast<std::int64_t>(ptrs.size()), n, op, score.data());
+    if (!st.ok) throw_runtime(rc.commodity + ": overlay failed: " + st.message);
+    if (rc.combination != "weighted_mean") {
+      // The weighted overlay still decides where enough evidence is present; the operator gives the value.
+      const kernels::FuzzyOperator op = fuzzy_operator(rc.combination, rc.path);
+      kernels::FuzzyCombineParams fp;
+      fp.gamma = rc.gamma;
+      fp.nodata = kernels::FuzzyNodata::Ignore;
+      std::vector<float> combined(static_cast<size_t>(n));
+      st = kernels::fuzzy_combine(ptrs.data(), static_cast<std::int64_t>(ptrs.size()), n, op, fp,
+                                  combined.data());
+      if (!st.ok) throw_runtime(rc.commodity + ": fuzzy " + rc.combination + " failed: " + st.message);
+      for (size_t i = 0; i < score.size(); ++i)
+        score[i] = std::isnan(score[i]) ? score[i] : combined[i];
+    }
+    const std::string name = "prospectivity_" + rc.commodity;
+    put_tile(p.work.layer_tile(name, t), score, h);
+    put_partial(p.work.sorted_partial(name, t), score, sorted, h);
+  }
+  detail::apply_multivariate(p, load_json(p.work.global("model.json")), t,
+                             [&](const std::string& name, const std::vector<float>& v) {
+                               put_tile(p.work.layer_tile(name, t), v, h);
+                             });
+  return h.hex();
+}
+
+} // namespace prospector::stages

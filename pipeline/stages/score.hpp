@@ -1,0 +1,52 @@
+#pragma once
+/// \file score.hpp
+/// Stage pipeline.score: fuzzy prospectivity per commodity from its recipe, tile by tile; RX and PC grids.
+
+#include "pipeline/engine/stage.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace prospector::stages {
+
+/// One recipe evidence as the score stage reads it.
+struct EvidenceParams {
+  std::string id, layer, base, transform;
+  double weight = 1.0;
+  nlohmann::json membership;
+};
+PROSPECTOR_PARAMS_JSON(EvidenceParams, id, layer, base, transform, weight, membership)
+
+/// One commodity's recipe as the score stage reads it.
+struct RecipeParams {
+  std::string commodity, name, combination;
+  double min_weight_fraction = 0, gamma = 0;
+  std::vector<EvidenceParams> evidence;
+};
+PROSPECTOR_PARAMS_JSON(RecipeParams, commodity, name, combination, min_weight_fraction, gamma, evidence)
+
+/// What a score unit reads besides its anomaly tile and the model.
+struct ScoreParams {
+  std::vector<RecipeParams> recipes;
+  std::vector<std::string> rx_bands;
+  std::int64_t pca_components = 0;
+};
+PROSPECTOR_PARAMS_JSON(ScoreParams, recipes, rx_bands, pca_components)
+
+/// pipeline.score.
+class ScoreStage final : public StageWith<ScoreParams> {
+public:
+  const StageInfo& info() const override;
+  std::vector<Upstream> upstream(const Plan& plan, std::int64_t unit) const override;
+  std::vector<std::string> outputs(const Plan& plan, std::int64_t unit) const override;
+
+protected:
+  ScoreParams params(StageContext& ctx, std::int64_t unit) const override;
+  std::string compute(StageContext& ctx, std::int64_t unit, const ScoreParams& params) const override;
+};
+
+} // namespace prospector::stages

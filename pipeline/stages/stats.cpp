@@ -1,0 +1,83 @@
+#include "pipeline/stages/stats.hpp"
+
+#include "pipeline/base/errors.hpp"
+#include "pipeline/stages/tile_store.hpp"
+
+#include "kernels/order_stats.hpp"
+#include "kernels/window_exact.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace prospector::stages {
+
+using nlohmann::json;
+
+const StageInfo& StatsStage::info() const {
+  static const StageInfo i{
+      "pipeline.stats", "Exact global median, MAD, minimum and maximum per layer from the per-tile partials",
+      "Order statistics of the union of the sorted per-tile runs (kernel stats.merged): identical "
+      "for any tiling.",
+      false};
+  return i;
+}
+
+std::vector<Upstream> StatsStage::upstream(const Plan&, std::int64_t) const {
+  return {{"transform", kEveryTile}};
+}
+
+std::vector<std::string> StatsStage::outputs(const Plan& p, std::int64_t) const {
+  return {p.work.global("stats.json")};
+}
+
+StatsParams StatsStage::params(StageContext& ctx, std::int64_t) const {
+  const Plan& p = ctx.plan;
+  StatsParams out;
+  for (const auto& l : p.all_layers())
+    out.layers.push_back(l.name);
+  out.gi_layers = p.gi_layers;
+  out.radius = p.gi_layers.empty() ? 0 : p.halo; // fixes the quantisation of the Gi* moments only
+  return out;
+}
+
+std::string StatsStage::compute(StageContext& ctx, std::int64_t, const StatsParams& params) const {
+  const Plan& p = ctx.plan;
+  std::vector<std::string>& log = ctx.log;
+  json out = json::object();
+  for (const auto& l : p.all_layers()) {
+    std::vector<std::unique_ptr<MappedRun>> keep;
+    auto runs = map_runs(p, l.name, keep);
+    const std::int64_t n = kernels::total_count(runs.data(), static_cast<std::int64_t>(runs.size()));
+    if (n == 0)
+      throw_input(input_where(p, l) + ": no valid cell on the analysis grid (the layer is all nodata there); "
+                                      "check the file's nodata value and its extent");
+    kernels::RobustLocation loc;
+    kernels::merged_robust_location(runs.data(), static_cast<std::int64_t>(runs.size()), loc);
+    float mn = INFINITY, mx = -INFINITY;
+    for (const auto& r : runs)
+      if (r.n > 0) {
+        mn = std::min(mn, r.data[0]);
+        mx = std::max(mx, r.data[r.n - 1]);
+      }
+    out[l.name] = {{"median", loc.median}, {"mad", loc.mad}, {"scale", loc.scale},
+                   {"count", loc.count},   {"min", mn},      {"max", mx}};
+    if (std::find(params.gi_layers.begin(), params.gi_layers.end(), l.name) != params.gi_layers.end()) {
+      // Mean and standard deviation for Gi*, from exact integer sums of the values quantised as the anomaly
+      // stage's window sums are: the same for any tiling.
+      const kernels::ExactWindowParams wp = window_params(loc.median, mn, mx, params.radius);
+      kernels::ExactMoments m;
+      for (const auto& r : runs)
+        m.add(r.data, r.n, wp.shift, wp.scale);
+      const kernels::GiStarGlobal g = m.global(wp.shift, wp.scale);
+      out[l.name]["mean"] = g.mean;
+      out[l.name]["std"] = g.std;
+    }
+    log.push_back(l.name + ": " + std::to_string(n) + " valid cells, median " + std::to_string(loc.median) +
+                  ", MAD " + std::to_string(loc.mad));
+  }
+  const std::string text = out.dump(1);
+  write_text_atomic(p.work.global("stats.json"), text);
+  return Hash64().add(text).hex();
+}
+
+} // namespace prospector::stages
