@@ -1,6 +1,7 @@
 #include "pipeline/io/h5_reader.hpp"
 
 #include "pipeline/base/errors.hpp"
+#include "pipeline/io/h5_detail.hpp"
 #include "pipeline/io/h5_writer.hpp"
 
 #include <hdf5.h>
@@ -21,54 +22,12 @@ namespace prospector {
 
 namespace {
 
-/// Keeps HDF5 from printing its error stack while `inspect` probes optional objects.
-class ErrorSilencer {
-public:
-  ErrorSilencer() {
-    H5Eget_auto2(H5E_DEFAULT, &func_, &data_);
-    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
-  }
-  ~ErrorSilencer() {
-    H5Eclear2(H5E_DEFAULT);
-    H5Eset_auto2(H5E_DEFAULT, func_, data_);
-  }
-  ErrorSilencer(const ErrorSilencer&) = delete;
-  ErrorSilencer& operator=(const ErrorSilencer&) = delete;
-
-private:
-  H5E_auto2_t func_ = nullptr;
-  void* data_ = nullptr;
-};
-
-template <herr_t (*Close)(hid_t)> class Handle {
-public:
-  Handle() = default;
-  explicit Handle(hid_t id) : id_(id) {}
-  ~Handle() {
-    if (id_ >= 0) Close(id_);
-  }
-  Handle(Handle&& o) noexcept : id_(std::exchange(o.id_, H5I_INVALID_HID)) {}
-  Handle& operator=(Handle&& o) noexcept {
-    if (this != &o) {
-      if (id_ >= 0) Close(id_);
-      id_ = std::exchange(o.id_, H5I_INVALID_HID);
-    }
-    return *this;
-  }
-  Handle(const Handle&) = delete;
-  Handle& operator=(const Handle&) = delete;
-  hid_t get() const { return id_; }
-  bool valid() const { return id_ >= 0; }
-
-private:
-  hid_t id_ = H5I_INVALID_HID;
-};
-
-using FileH = Handle<H5Fclose>;
-using DatasetH = Handle<H5Dclose>;
-using SpaceH = Handle<H5Sclose>;
-using TypeH = Handle<H5Tclose>;
-using AttrH = Handle<H5Aclose>;
+using h5::AttrH;
+using h5::DatasetH;
+using h5::ErrorSilencer;
+using h5::FileH;
+using h5::SpaceH;
+using h5::TypeH;
 
 struct Reader {
   std::string path;
@@ -265,7 +224,7 @@ std::string inspect_output(const std::string& h5_path) {
   for (const std::string& name : names) {
     {
       // H5Oopen/H5Iget_type rather than the versioned H5Oget_info* family: same code on HDF5 1.10 and 1.12+.
-      Handle<H5Oclose> obj(H5Oopen(root, name.c_str(), H5P_DEFAULT));
+      h5::ObjectH obj(H5Oopen(root, name.c_str(), H5P_DEFAULT));
       if (!obj.valid() || H5Iget_type(obj.get()) != H5I_DATASET) continue;
     }
     DatasetH d = r.open(name);

@@ -63,17 +63,25 @@ struct Provenance {
   std::vector<InputRecord> inputs;
 };
 
+/// How grids are stored: chunks of up to 256 x 256 cells, byte-shuffled and deflated (zlib streams that every
+/// HDF5, netCDF and GDAL reader decodes) at `deflate_level`, or stored as they are when it is 0.
+struct GridCompression {
+  int deflate_level = 0; ///< 0: none; 1 (fastest) to 12 (smallest), libdeflate's levels
+};
+
 /// Streams grids and tables into one HDF5 file. Errors throw prospector::Error (Runtime) naming the file
 /// and the variable. The destructor closes handles and never throws.
 class H5Writer {
 public:
   /// Creates (truncates) `path` and writes the coordinate scales and the `crs` variable.
-  H5Writer(const std::string& path, const GridSpec& grid, const std::string& title);
+  H5Writer(const std::string& path, const GridSpec& grid, const std::string& title,
+           GridCompression compression = {});
   ~H5Writer();
   H5Writer(const H5Writer&) = delete;
   H5Writer& operator=(const H5Writer&) = delete;
 
-  /// Writes one grid, chunked (up to 256 x 256) and deflate-compressed, and attaches x/y scales.
+  /// Writes one grid, chunked (up to 256 x 256) and compressed as the writer was told, and attaches x/y
+  /// scales. Chunks are compressed on all OpenMP threads and written with HDF5's direct chunk write.
   void write_grid(const GridVariable& var);
   /// Fills rows [row0, row0 + rows) of a grid into `buf` (rows * nx floats, NaN = nodata).
   using RowSource = std::function<void(std::int64_t row0, std::int64_t rows, float* buf)>;

@@ -316,6 +316,17 @@ Decl<Job> make_job_decl() {
       .range(64, 65536);
   Decl<OutputOptions> output("output");
   output.add(&OutputOptions::folder, "folder", "output folder, relative to the job file");
+  output
+      .add(
+          &OutputOptions::compression, "compression",
+          "grids in prospectivity.h5: deflate (byte shuffle + zlib stream, which every HDF5, netCDF and GDAL "
+          "reader decodes) or none (largest file, fastest write)")
+      .choices({"none", "deflate"});
+  output
+      .add(&OutputOptions::deflate_level, "deflate_level",
+           "deflate level: 1 is the fastest, 12 the smallest (libdeflate's levels; 1 already gives files no "
+           "larger than zlib's level 4)")
+      .range(1, 12);
 
   Decl<Job> d("prospector job",
               "A prospector job file (JSON): inputs, analysis grid, commodities to score, recipe "

@@ -173,7 +173,10 @@ std::string PublishStage::compute(StageContext& ctx, std::int64_t, const Publish
   try {
     write_targets_gpkg(p.out + "/targets.gpkg", p.grid, targets);
     {
-      H5Writer w(tmp, p.grid, "prospector: " + p.job.name);
+      GridCompression compression;
+      if (p.job.output.compression == "deflate")
+        compression.deflate_level = static_cast<int>(p.job.output.deflate_level);
+      H5Writer w(tmp, p.grid, "prospector: " + p.job.name, compression);
       for (const auto& [name, long_name] : grids) {
         GridVariable v{name, long_name, "1", nullptr, {}};
         w.write_grid_streamed(v, [&, name = name](std::int64_t row0, std::int64_t rows, float* buf) {
