@@ -94,12 +94,16 @@ void write_learned_tables(H5Writer& w, const json& learn) {
 
 namespace {
 
-std::vector<InputRecord> input_records(const Plan& p) {
-  std::vector<InputRecord> inputs;
-  for (const auto& in : p.job.inputs)
-    for (const auto& s : in.kind == "geochem_points" ? std::vector<std::string>{in.path} : input_sources(in))
-      inputs.push_back({in.id, s, sha256_file(s)});
-  return inputs;
+// The input files and their SHA-256, hashed once per run: the unit key and the provenance both need them.
+const std::vector<InputRecord>& input_records(StageContext& ctx) {
+  return ctx.state<std::vector<InputRecord>>("publish.inputs", [&] {
+    auto inputs = std::make_unique<std::vector<InputRecord>>();
+    for (const auto& in : ctx.plan.job.inputs)
+      for (const auto& s :
+           in.kind == "geochem_points" ? std::vector<std::string>{in.path} : input_sources(in))
+        inputs->push_back({in.id, s, sha256_file(s)});
+    return inputs;
+  });
 }
 
 } // namespace
@@ -135,7 +139,7 @@ PublishParams PublishStage::params(StageContext& ctx, std::int64_t) const {
   out.job = to_json(p.job);
   for (const auto& rc : p.recipes)
     out.grids.push_back("prospectivity_" + rc.commodity);
-  for (const auto& r : input_records(p))
+  for (const auto& r : input_records(ctx))
     out.inputs.push_back(r.id + " " + r.path + " " + r.sha256);
   return out;
 }
@@ -167,7 +171,7 @@ std::string PublishStage::compute(StageContext& ctx, std::int64_t, const Publish
     grids.push_back({g["name"], g["long_name"]});
   const std::string h5 = p.out + "/prospectivity.h5";
   const std::string tmp = p.out + "/" + kPartialPrefix + std::to_string(getpid());
-  std::vector<InputRecord> inputs = input_records(p);
+  const std::vector<InputRecord>& inputs = input_records(ctx);
   (void)params;
   std::vector<std::string> names;
   try {
