@@ -8,6 +8,10 @@
 /// which only call `prospector run JOB --stages S [--tiles T]`), `logs/<name>-<jobid>_<task>.out` (array
 /// tasks) and `logs/<name>-<jobid>.out` (global stages), and `submitted.json` (every submitted job id,
 /// written atomically after each sbatch).
+///
+/// Implemented in submit.cpp (submit_job and the helpers below) and status.cpp (cancel_job,
+/// slurm_status_section), on the internal headers process.hpp (running Slurm's commands), record.hpp (unit
+/// states and submitted.json) and slurm_query.hpp (job states from squeue, sacct and the jobcomp record).
 
 #include "pipeline/engine/engine.hpp"
 
