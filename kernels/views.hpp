@@ -32,8 +32,9 @@ struct GridView {
   operator ConstGridView() const { return {data, nx, ny}; }
 };
 
-/// Result of a kernel call: ok, or a message saying what was wrong with the arguments or data.
-struct Status {
+/// Result of a kernel call: ok, or a message saying what was wrong with the arguments or data. Dropping one
+/// is a compiler warning ([[nodiscard]]): check it, or cast it to void where a failure cannot happen.
+struct [[nodiscard]] Status {
   bool ok = true;
   std::string message;
   static Status Ok() { return {}; }

@@ -1,6 +1,6 @@
 #include "pipeline/io/ingest.hpp"
 
-#include "kernels/log_transform.hpp"
+#include "kernels/transform/log10.hpp"
 #include "pipeline/base/errors.hpp"
 #include "pipeline/base/sha256.hpp"
 #include "pipeline/base/tiles.hpp"
@@ -161,9 +161,41 @@ GridSpec resolve_grid(const Job& job) {
       throw_input(job.path + ": key 'grid.extent': the inputs' extents do not intersect; use \"union\" or an "
                              "explicit extent");
   }
+  // The cell lattice: the align_to input's (origin and pixel size), else multiples of the cell size.
+  double ax = 0.0, ay = 0.0;
+  if (!job.grid.align_to.empty()) {
+    const InputSpec& in = *std::find_if(job.inputs.begin(), job.inputs.end(),
+                                        [&](const InputSpec& x) { return x.id == job.grid.align_to; });
+    gdal::Dataset ds = open_input_raster(in);
+    double gt[6];
+    if (GDALGetGeoTransform(ds.get(), gt) != CE_None || gt[2] != 0.0 || gt[4] != 0.0 || gt[1] <= 0 ||
+        std::fabs(gt[1] + gt[5]) > 1e-9 * gt[1])
+      throw_usage(job.path + ": key 'grid.align_to': " + where(in) +
+                  " is not a north-up raster with square cells, so the grid cannot keep its cells");
+    if (OSRIsSame(input_srs(in, ds.get()).get(), srs.get()) == 0)
+      throw_usage(job.path + ": key 'grid.align_to': " + where(in) +
+                  " is not in the grid CRS; set grid.crs to its CRS or align to another input");
+    if (g.cell <= 0) g.cell = gt[1];
+    else if (std::fabs(g.cell - gt[1]) > 1e-9 * gt[1])
+      throw_usage(job.path + ": key 'grid.cell_size': " + std::to_string(g.cell) + " differs from the pixel size " +
+                  std::to_string(gt[1]) + " of grid.align_to input '" + in.id + "'; leave cell_size out");
+    ax = gt[0];
+    ay = gt[3];
+  }
   const double c = g.cell;
-  const double xmin = std::floor(box.xmin / c) * c, xmax = std::ceil(box.xmax / c) * c;
-  const double ymin = std::floor(box.ymin / c) * c, ymax = std::ceil(box.ymax / c) * c;
+  double xmin, xmax, ymin, ymax;
+  if (job.grid.extent_mode == "explicit" && job.grid.align_to.empty()) {
+    // An explicit extent is kept as given; only its far edges grow to whole cells.
+    xmin = box.xmin;
+    ymax = box.ymax;
+    xmax = xmin + std::ceil((box.xmax - box.xmin) / c - 1e-9) * c;
+    ymin = ymax - std::ceil((box.ymax - box.ymin) / c - 1e-9) * c;
+  } else {
+    xmin = ax + std::floor((box.xmin - ax) / c + 1e-9) * c;
+    xmax = ax + std::ceil((box.xmax - ax) / c - 1e-9) * c;
+    ymin = ay + std::floor((box.ymin - ay) / c + 1e-9) * c;
+    ymax = ay + std::ceil((box.ymax - ay) / c - 1e-9) * c;
+  }
   g.x0 = xmin;
   g.y0 = ymax;
   g.nx = static_cast<std::int64_t>(std::llround((xmax - xmin) / c));
@@ -329,6 +361,67 @@ void warp_to_window(const InputSpec& in, GDALDatasetH src, const std::string& me
   sanitize_values(out, dummies);
 }
 
+namespace {
+
+// Offset of `a` from `b` in cells when it is a whole number of them (to a millionth of a cell), else -1e300.
+double whole_cells(double a, double b, double cell) {
+  const double k = (a - b) / cell;
+  const double r = std::round(k);
+  return std::fabs(k - r) <= 1e-6 ? r : -1e300;
+}
+
+} // namespace
+
+bool aligned_with_grid(const InputSpec& in, GDALDatasetH src, const GridSpec& grid) {
+  double gt[6];
+  if (GDALGetGeoTransform(src, gt) != CE_None || gt[2] != 0.0 || gt[4] != 0.0) return false;
+  const double c = grid.cell;
+  if (std::fabs(gt[1] - c) > 1e-9 * c || std::fabs(-gt[5] - c) > 1e-9 * c) return false;
+  if (whole_cells(grid.x0, gt[0], c) < -1e299 || whole_cells(gt[3], grid.y0, c) < -1e299) return false;
+  if (in.band < 1 || in.band > GDALGetRasterCount(src)) return false;
+  GDALRasterBandH b = GDALGetRasterBand(src, in.band);
+  const int flags = GDALGetMaskFlags(b);
+  if (!(flags & (GMF_ALL_VALID | GMF_NODATA)) || (flags & (GMF_PER_DATASET | GMF_ALPHA))) return false;
+  gdal::SpatialRef s = input_srs(in, src);
+  gdal::SpatialRef g = gdal::SpatialRef::from_user_input(grid.crs_wkt, "grid", ErrorKind::Usage);
+  return OSRIsSame(s.get(), g.get()) != 0;
+}
+
+void read_aligned_window(const InputSpec& in, GDALDatasetH src, const GridSpec& sub, std::vector<float>& out,
+                         std::int64_t& dummies) {
+  double gt[6];
+  GDALGetGeoTransform(src, gt);
+  const std::int64_t col0 = static_cast<std::int64_t>(whole_cells(sub.x0, gt[0], sub.cell));
+  const std::int64_t row0 = static_cast<std::int64_t>(whole_cells(gt[3], sub.y0, sub.cell));
+  const std::int64_t sx = GDALGetRasterXSize(src), sy = GDALGetRasterYSize(src);
+  out.assign(static_cast<size_t>(sub.nx * sub.ny), NAN);
+  dummies = 0;
+  const std::int64_t c0 = std::max<std::int64_t>(0, col0), c1 = std::min(sx, col0 + sub.nx);
+  const std::int64_t r0 = std::max<std::int64_t>(0, row0), r1 = std::min(sy, row0 + sub.ny);
+  if (c1 <= c0 || r1 <= r0) return;
+  GDALRasterBandH b = GDALGetRasterBand(src, in.band);
+  float* dst = out.data() + (r0 - row0) * sub.nx + (c0 - col0);
+  gdal::clear_error();
+  if (GDALRasterIO(b, GF_Read, static_cast<int>(c0), static_cast<int>(r0), static_cast<int>(c1 - c0),
+                   static_cast<int>(r1 - r0), dst, static_cast<int>(c1 - c0), static_cast<int>(r1 - r0), GDT_Float32,
+                   static_cast<GSpacing>(sizeof(float)), static_cast<GSpacing>(sizeof(float) * sub.nx)) != CE_None)
+    throw_input(where(in) + ": read error: " + gdal::last_error() + " (the file is probably truncated or corrupt)");
+  int has_nd = 0;
+  double nd = GDALGetRasterNoDataValue(b, &has_nd);
+  if (in.nodata) {
+    has_nd = 1;
+    nd = *in.nodata;
+  }
+  const float ndf = static_cast<float>(nd);
+  const bool check_nd = has_nd && !std::isnan(nd);
+  for (std::int64_t r = r0; r < r1; ++r) {
+    float* row = out.data() + (r - row0) * sub.nx + (c0 - col0);
+    for (std::int64_t k = 0; k < c1 - c0; ++k)
+      if (check_nd && row[k] == ndf) row[k] = NAN;
+  }
+  sanitize_values(out, dummies);
+}
+
 PreparedPoints prepare_points(const InputSpec& in, const GridSpec& grid) {
   PreparedPoints p;
   GeochemSamples s = read_geochem_csv(in);
@@ -367,7 +460,8 @@ PreparedPoints prepare_points(const InputSpec& in, const GridSpec& grid) {
   for (size_t k = 0; k < in.elements.size(); ++k) {
     auto& v = p.log_values[k];
     std::int64_t nonpos = 0;
-    kernels::log10_transform(v.data(), v.data(), static_cast<std::int64_t>(v.size()), {}, nonpos);
+    const auto st = kernels::log10_transform(v.data(), v.data(), static_cast<std::int64_t>(v.size()), {}, nonpos);
+    if (!st.ok) throw_runtime(where(in) + ": log10 of element " + in.elements[k].element + ": " + st.message);
     std::int64_t usable = 0;
     for (float f : v)
       usable += std::isfinite(f) ? 1 : 0;

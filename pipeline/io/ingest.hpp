@@ -15,7 +15,9 @@
 namespace prospector {
 
 /// Resolves the analysis grid: the requested CRS and cell, and the explicit extent or the union /
-/// intersection of the raster inputs' extents (points when there are no rasters), snapped to the cell size.
+/// intersection of the raster inputs' extents (points when there are no rasters). An explicit extent is kept
+/// exactly (its far edges grown to whole cells); union and intersection extents, and any extent with
+/// grid.align_to, are widened to whole cells of the lattice (the align_to input's, else multiples of the cell).
 /// Opens input headers only. Errors: Usage (bad CRS), InputData (unreadable input, empty intersection).
 GridSpec resolve_grid(const Job& job);
 
@@ -50,6 +52,17 @@ std::string resampling_for(const InputSpec& in, GDALDatasetH src, const GridSpec
 /// values as in an untiled run.
 void warp_to_window(const InputSpec& in, GDALDatasetH src, const std::string& method, const GridSpec& sub,
                     std::vector<float>& out, std::int64_t& dummies);
+
+/// True when the input's cells are the analysis grid's cells: the same CRS, a north-up geotransform with the
+/// grid's cell size and an origin a whole number of cells from the grid's, and no mask besides nodata. Such an
+/// input is read straight into the tile (read_aligned_window), with no warping.
+bool aligned_with_grid(const InputSpec& in, GDALDatasetH src, const GridSpec& grid);
+
+/// Reads band `in.band` of an aligned input (aligned_with_grid) into `sub`: cells outside the raster and its
+/// nodata become NaN, undeclared dummies too (counted in `dummies`). The values are the source cells' own, as
+/// warping onto the same cells gives them.
+void read_aligned_window(const InputSpec& in, GDALDatasetH src, const GridSpec& sub, std::vector<float>& out,
+                         std::int64_t& dummies);
 
 /// Point samples of a geochem_points input, in grid coordinates, log10-transformed, per element.
 struct PreparedPoints {

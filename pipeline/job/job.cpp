@@ -62,9 +62,14 @@ Decl<GridRequest> grid_decl() {
   Decl<GridRequest> d("grid", "The analysis grid every layer is resampled onto (north-up).");
   d.add(&GridRequest::crs, "crs", "CRS of the analysis grid, e.g. \"EPSG:28350\" (any GDAL/PROJ user input)")
       .required();
-  d.add(&GridRequest::cell_size, "cell_size", "cell size in grid CRS units")
-      .required()
+  d.add(&GridRequest::cell_size, "cell_size",
+        "cell size in grid CRS units; may be left out with align_to (then the input's pixel size)")
+      .no_default()
       .range(0.0, std::nullopt, true);
+  d.add(&GridRequest::align_to, "align_to",
+        "id of a raster input in the grid CRS whose cells the grid keeps: its origin and pixel size fix the cell "
+        "lattice, so that input is read cell for cell without resampling (the extent is widened to whole cells "
+        "of it)");
   d.custom(
       extent_field(),
       [](const json& j, GridRequest& g) {
@@ -391,6 +396,17 @@ void set_dotted(json& doc, const std::string& key, const json& value, const std:
 }
 
 void check_job(Job& job, const std::string& file) {
+  if (job.grid.cell_size <= 0 && job.grid.align_to.empty())
+    throw_usage(file + ": key 'grid.cell_size': is required (cell size in grid CRS units) unless grid.align_to "
+                       "names an input");
+  if (!job.grid.align_to.empty()) {
+    const auto it = std::find_if(job.inputs.begin(), job.inputs.end(),
+                                 [&](const InputSpec& in) { return in.id == job.grid.align_to; });
+    if (it == job.inputs.end())
+      throw_usage(file + ": key 'grid.align_to': '" + job.grid.align_to + "' is not an input id");
+    if (it->kind == "geochem_points")
+      throw_usage(file + ": key 'grid.align_to': '" + job.grid.align_to + "' is a point input; name a raster input");
+  }
   if (job.grid.extent_mode == "explicit" &&
       (job.grid.extent[2] <= job.grid.extent[0] || job.grid.extent[3] <= job.grid.extent[1]))
     throw_usage(file + ": key 'grid.extent': xmax must exceed xmin and ymax must exceed ymin");

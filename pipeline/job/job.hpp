@@ -70,7 +70,8 @@ struct InputSpec {
 /// The analysis grid as requested (resolved into a GridSpec after inputs are opened).
 struct GridRequest {
   std::string crs;
-  double cell_size = 0.0;
+  double cell_size = 0.0;                   ///< 0: the align_to input's pixel size
+  std::string align_to;                     ///< input id whose cell lattice (origin, size) the grid keeps
   std::string extent_mode = "intersection"; ///< explicit, union, intersection
   std::array<double, 4> extent{};           ///< xmin, ymin, xmax, ymax in the grid CRS (explicit)
 };

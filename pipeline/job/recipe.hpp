@@ -3,7 +3,7 @@
 /// Commodity recipes (jobs/recipes/*.json): evidence layers, transforms, membership functions and weights
 /// grounded in a deposit model. Recipes are data; this file only declares and loads them.
 
-#include "kernels/fuzzy.hpp"
+#include "kernels/fuzzy/fuzzy.hpp"
 #include "pipeline/job/job.hpp"
 #include "pipeline/job/options.hpp"
 

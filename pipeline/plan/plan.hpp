@@ -5,7 +5,7 @@
 /// make_plan() builds it before any survey data is read (raster headers only, for union/intersection
 /// extents); stages take it const.
 
-#include "kernels/compositional.hpp"
+#include "kernels/geochem/log_ratio.hpp"
 #include "pipeline/base/tiles.hpp"
 #include "pipeline/io/ingest.hpp"
 #include "pipeline/job/job.hpp"

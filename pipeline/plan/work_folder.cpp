@@ -11,9 +11,6 @@ std::string WorkFolder::unit_label(std::int64_t t) const { return t < 0 ? "all" 
 std::string WorkFolder::layer_tile(const std::string& layer, std::int64_t t) const {
   return root_ + "/layers/" + layer + "/" + tiles_.label(t) + ".f32";
 }
-std::string WorkFolder::sorted_partial(const std::string& layer, std::int64_t t) const {
-  return root_ + "/partials/" + layer + "/" + tiles_.label(t) + ".sorted";
-}
 std::string WorkFolder::rx_partial(std::int64_t t) const {
   return root_ + "/partials/rx_moments/" + tiles_.label(t) + ".json";
 }

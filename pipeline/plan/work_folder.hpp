@@ -25,8 +25,6 @@ public:
 
   /// Raw float32 tile of a layer: layers/<layer>/<tile>.f32.
   std::string layer_tile(const std::string& layer, std::int64_t t) const;
-  /// Sorted valid values of a layer's tile: partials/<layer>/<tile>.sorted.
-  std::string sorted_partial(const std::string& layer, std::int64_t t) const;
   /// RX moments and samples of a tile: partials/rx_moments/<tile>.json.
   std::string rx_partial(std::int64_t t) const;
   /// Result of a global stage: global/<name> (stats.json, model.json, targets.json, learn.json).

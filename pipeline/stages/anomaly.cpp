@@ -4,8 +4,9 @@
 #include "pipeline/stages/multivariate.hpp"
 #include "pipeline/stages/tile_store.hpp"
 
-#include "kernels/robust_stats.hpp"
-#include "kernels/window_exact.hpp"
+#include "kernels/anomaly/gi_star_exact.hpp"
+#include "kernels/stats/robust.hpp"
+#include "kernels/window/local_z_exact.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -29,7 +30,7 @@ const StageInfo& AnomalyStage::info() const {
 }
 
 std::vector<Upstream> AnomalyStage::upstream(const Plan& p, std::int64_t t) const {
-  std::vector<Upstream> up = {{"stats", kGlobalUnit}};
+  std::vector<Upstream> up = {{"stats", kGlobalUnit}, {"fft", kGlobalUnit}};
   for (std::int64_t n : p.tiles.tiles_in(p.tiles.halo_window(t, p.halo))) {
     up.push_back({"transform", n});
     up.push_back({"ingest", n});

@@ -1,6 +1,6 @@
 #include "pipeline/stages/composition_tiles.hpp"
 
-#include "kernels/compositional.hpp"
+#include "kernels/geochem/log_ratio.hpp"
 #include "pipeline/base/errors.hpp"
 
 #include <cmath>

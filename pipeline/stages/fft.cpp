@@ -1,6 +1,7 @@
 #include "pipeline/stages/fft.hpp"
 
-#include "kernels/potential_field.hpp"
+#include "kernels/potential_field/plan.hpp"
+#include "kernels/potential_field/transforms.hpp"
 #include "pipeline/base/errors.hpp"
 #include "pipeline/stages/tile_store.hpp"
 

@@ -1,6 +1,6 @@
 #include "pipeline/stages/ingest.hpp"
 
-#include "kernels/log_transform.hpp"
+#include "kernels/transform/log10.hpp"
 #include "pipeline/base/errors.hpp"
 #include "pipeline/io/gdal_util.hpp"
 #include "pipeline/stages/tile_store.hpp"
@@ -19,7 +19,7 @@ namespace {
 struct IngestState {
   explicit IngestState(const Plan& p)
       : footprints(p.job.inputs.size()), points(p.job.inputs.size()), method(p.job.inputs.size()),
-        open(p.job.inputs.size()) {
+        aligned(p.job.inputs.size(), false), open(p.job.inputs.size()) {
     for (size_t i = 0; i < p.job.inputs.size(); ++i) {
       const InputSpec& in = p.job.inputs[i];
       if (in.kind == "geochem_points") {
@@ -33,16 +33,22 @@ struct IngestState {
   }
   gdal::Dataset& dataset(const Plan& p, std::size_t i) {
     if (!open[i]) {
-      open[i] = open_input_raster(p.job.inputs[i]);
-      method[i] = resampling_for(p.job.inputs[i], open[i].get(), p.grid);
-      log.push_back(p.job.inputs[i].id + ": warped " + p.job.inputs[i].path_as_written + " with " +
-                    method[i] + " resampling");
+      const InputSpec& in = p.job.inputs[i];
+      open[i] = open_input_raster(in);
+      aligned[i] = aligned_with_grid(in, open[i].get(), p.grid);
+      if (aligned[i]) {
+        log.push_back(in.id + ": read " + in.path_as_written + " directly: its cells are the grid's");
+      } else {
+        method[i] = resampling_for(in, open[i].get(), p.grid);
+        log.push_back(in.id + ": warped " + in.path_as_written + " with " + method[i] + " resampling");
+      }
     }
     return open[i];
   }
   std::vector<std::vector<SourceFootprint>> footprints;
   std::vector<std::unique_ptr<PreparedPoints>> points;
   std::vector<std::string> method;
+  std::vector<char> aligned; // read straight into tiles, no warping
   std::vector<std::string> log;
   std::vector<gdal::Dataset> open;
 };
@@ -150,7 +156,8 @@ std::string IngestStage::compute(StageContext& ctx, std::int64_t t, const Ingest
       } else {
         gdal::Dataset& ds = s.dataset(p, i);
         std::int64_t dummies = 0;
-        warp_to_window(in, ds.get(), s.method[i], sub, buf, dummies);
+        if (s.aligned[i]) read_aligned_window(in, ds.get(), sub, buf, dummies);
+        else warp_to_window(in, ds.get(), s.method[i], sub, buf, dummies);
         if (dummies)
           ctx.log.push_back(in.id + " tile " + p.tiles.label(t) + ": " + std::to_string(dummies) +
                             " cells with non-finite or dummy (|v| >= 1e29) values set to nodata");

@@ -1,8 +1,9 @@
 #include "pipeline/stages/learn_models.hpp"
 
-#include "kernels/logistic.hpp"
-#include "kernels/validation.hpp"
-#include "kernels/weights_of_evidence.hpp"
+#include "kernels/model/logistic.hpp"
+#include "kernels/validation/blocked_folds.hpp"
+#include "kernels/validation/rate_curve.hpp"
+#include "kernels/wofe/weights.hpp"
 #include "pipeline/base/errors.hpp"
 #include "pipeline/io/training.hpp"
 #include "pipeline/stages/tile_store.hpp"

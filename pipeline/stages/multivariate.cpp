@@ -1,8 +1,8 @@
 #include "pipeline/stages/multivariate.hpp"
 
-#include "kernels/mahalanobis.hpp"
-#include "kernels/pca.hpp"
-#include "kernels/robust_covariance.hpp"
+#include "kernels/anomaly/mcd.hpp"
+#include "kernels/anomaly/pca.hpp"
+#include "kernels/anomaly/rx.hpp"
 #include "pipeline/base/errors.hpp"
 #include "pipeline/stages/tile_store.hpp"
 

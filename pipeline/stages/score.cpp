@@ -4,7 +4,7 @@
 #include "pipeline/stages/multivariate.hpp"
 #include "pipeline/stages/tile_store.hpp"
 
-#include "kernels/fuzzy.hpp"
+#include "kernels/fuzzy/fuzzy.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -45,7 +45,6 @@ std::vector<std::string> ScoreStage::outputs(const Plan& p, std::int64_t t) cons
   std::vector<std::string> out;
   for (const auto& rc : p.recipes) {
     out.push_back(p.work.layer_tile("prospectivity_" + rc.commodity, t));
-    out.push_back(p.work.sorted_partial("prospectivity_" + rc.commodity, t));
   }
   return out;
 }
@@ -78,7 +77,7 @@ std::string ScoreStage::compute(StageContext& ctx, std::int64_t t, const ScorePa
   Hash64 h;
   const Window w = p.tiles.window(t);
   const std::int64_t n = w.size();
-  std::vector<float> z, contrib, sorted;
+  std::vector<float> z, contrib;
   std::vector<std::vector<float>> memberships;
   for (size_t r = 0; r < p.recipes.size(); ++r) {
     const Recipe& rc = p.recipes[r];
@@ -132,7 +131,6 @@ std::string ScoreStage::compute(StageContext& ctx, std::int64_t t, const ScorePa
     }
     const std::string name = "prospectivity_" + rc.commodity;
     put_tile(p.work.layer_tile(name, t), score, h);
-    put_partial(p.work.sorted_partial(name, t), score, sorted, h);
   }
   detail::apply_multivariate(p, load_json(p.work.global("model.json")), t,
                              [&](const std::string& name, const std::vector<float>& v) {

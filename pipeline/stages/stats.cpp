@@ -3,8 +3,6 @@
 #include "pipeline/base/errors.hpp"
 #include "pipeline/stages/tile_store.hpp"
 
-#include "kernels/order_stats.hpp"
-#include "kernels/window_exact.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -15,15 +13,16 @@ using nlohmann::json;
 
 const StageInfo& StatsStage::info() const {
   static const StageInfo i{
-      "pipeline.stats", "Exact global median, MAD, minimum and maximum per layer from the per-tile partials",
-      "Order statistics of the union of the sorted per-tile runs (kernel stats.merged): identical "
-      "for any tiling.",
+      "pipeline.stats", "Exact global median, MAD, minimum and maximum per layer over all its tiles",
+      "Exact order statistics of every layer's valid cells by radix selection over the memory-mapped tiles "
+      "(kernel stats.radix_select, equal bit for bit to stats.merged's sorted merge): identical for any tiling.",
       false};
   return i;
 }
 
 std::vector<Upstream> StatsStage::upstream(const Plan&, std::int64_t) const {
-  return {{"transform", kEveryTile}};
+  // Every layer's tiles are read: ingested, filtered (fft) and derived (transform).
+  return {{"ingest", kEveryTile}, {"fft", kGlobalUnit}, {"transform", kEveryTile}};
 }
 
 std::vector<std::string> StatsStage::outputs(const Plan& p, std::int64_t) const {
@@ -45,20 +44,16 @@ std::string StatsStage::compute(StageContext& ctx, std::int64_t, const StatsPara
   std::vector<std::string>& log = ctx.log;
   json out = json::object();
   for (const auto& l : p.all_layers()) {
-    std::vector<std::unique_ptr<MappedRun>> keep;
-    auto runs = map_runs(p, l.name, keep);
-    const std::int64_t n = kernels::total_count(runs.data(), static_cast<std::int64_t>(runs.size()));
+    const LayerBlocks blocks(p, l.name);
+    const kernels::ValueSummary sum = kernels::summarize(blocks.view());
+    const std::int64_t n = sum.count;
     if (n == 0)
       throw_input(input_where(p, l) + ": no valid cell on the analysis grid (the layer is all nodata there); "
                                       "check the file's nodata value and its extent");
     kernels::RobustLocation loc;
-    kernels::merged_robust_location(runs.data(), static_cast<std::int64_t>(runs.size()), loc);
-    float mn = INFINITY, mx = -INFINITY;
-    for (const auto& r : runs)
-      if (r.n > 0) {
-        mn = std::min(mn, r.data[0]);
-        mx = std::max(mx, r.data[r.n - 1]);
-      }
+    const kernels::Status st = kernels::radix_robust_location(blocks.view(), {}, loc);
+    if (!st.ok) throw_runtime("stats: layer " + l.name + ": " + st.message);
+    const float mn = sum.min, mx = sum.max;
     out[l.name] = {{"median", loc.median}, {"mad", loc.mad}, {"scale", loc.scale},
                    {"count", loc.count},   {"min", mn},      {"max", mx}};
     if (std::find(params.gi_layers.begin(), params.gi_layers.end(), l.name) != params.gi_layers.end()) {
@@ -66,8 +61,8 @@ std::string StatsStage::compute(StageContext& ctx, std::int64_t, const StatsPara
       // stage's window sums are: the same for any tiling.
       const kernels::ExactWindowParams wp = window_params(loc.median, mn, mx, params.radius);
       kernels::ExactMoments m;
-      for (const auto& r : runs)
-        m.add(r.data, r.n, wp.shift, wp.scale);
+      const kernels::ValueBlocks v = blocks.view();
+      for (std::int64_t b = 0; b < v.count; ++b) m.add(v.data[b], v.size[b], wp.shift, wp.scale);
       const kernels::GiStarGlobal g = m.global(wp.shift, wp.scale);
       out[l.name]["mean"] = g.mean;
       out[l.name]["std"] = g.std;

@@ -1,7 +1,7 @@
 #include "pipeline/stages/target_extraction.hpp"
 
-#include "kernels/components.hpp"
-#include "kernels/fractal.hpp"
+#include "kernels/anomaly/ca_fractal.hpp"
+#include "kernels/targets/components.hpp"
 #include "pipeline/base/errors.hpp"
 #include "pipeline/io/gdal_util.hpp"
 
@@ -324,24 +324,16 @@ CommodityTargets extract_targets_tiled(const std::string& commodity, const TileG
   return out;
 }
 
-bool concentration_area_threshold(const kernels::SortedRun* runs, std::int64_t n_runs, double& threshold,
-                                  double& fraction, std::string& detail) {
-  float lo = std::numeric_limits<float>::infinity(), hi = 0.0f;
-  std::int64_t total = 0;
-  for (std::int64_t r = 0; r < n_runs; ++r) {
-    const float* b = runs[r].data;
-    const float* e = b + runs[r].n;
-    total += runs[r].n;
-    const float* pos = std::upper_bound(b, e, 0.0f);
-    if (pos != e) {
-      lo = std::min(lo, *pos);
-      hi = std::max(hi, e[-1]);
-    }
-  }
+bool concentration_area_threshold(const kernels::ValueBlocks& v, double& threshold, double& fraction,
+                                  std::string& detail) {
+  const kernels::ValueSummary sum = kernels::summarize(v);
+  const std::int64_t total = sum.count;
+  float lo = kernels::smallest_positive(v);
+  const float hi = std::isinf(lo) ? 0.0f : sum.max;
   // Scores below the median are the background by construction: the fit starts there, so the bulk of the
   // grid does not decide where the anomalous population begins.
   float median = 0.0f;
-  if (total > 0 && kernels::kth_smallest(runs, n_runs, total / 2, median).ok) lo = std::max(lo, median);
+  if (total > 0 && kernels::radix_kth_smallest(v, total / 2, {}, median).ok) lo = std::max(lo, median);
   if (!(hi > lo)) {
     detail = "no positive score range above the median";
     return false;
@@ -349,15 +341,7 @@ bool concentration_area_threshold(const kernels::SortedRun* runs, std::int64_t n
   kernels::CaFractalResult res;
   const std::int64_t T = 100;
   kernels::ca_threshold_grid(lo, hi, T, res.threshold);
-  res.area.assign(static_cast<std::size_t>(T), 0);
-  for (std::int64_t k = 0; k < T; ++k)
-    for (std::int64_t r = 0; r < n_runs; ++r) {
-      const float* b = runs[r].data;
-      const float* e = b + runs[r].n;
-      const double v = res.threshold[static_cast<std::size_t>(k)];
-      res.area[static_cast<std::size_t>(k)] +=
-          e - std::lower_bound(b, e, v, [](float x, double t) { return static_cast<double>(x) < t; });
-    }
+  res.area = kernels::count_at_or_above(v, res.threshold);
   kernels::CaFractalParams cp;
   cp.segments = 3;
   const kernels::Status st = kernels::ca_fractal_fit(cp, res);

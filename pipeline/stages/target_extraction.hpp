@@ -2,7 +2,7 @@
 /// \file target_extraction.hpp
 /// Ranked exploration targets: connected high-prospectivity areas and their statistics.
 
-#include "kernels/order_stats.hpp"
+#include "kernels/stats/radix_select.hpp"
 #include "pipeline/base/grid.hpp"
 #include "pipeline/base/target.hpp"
 #include "pipeline/base/tiles.hpp"
@@ -39,12 +39,12 @@ struct TiledTargetSources {
 CommodityTargets extract_targets_tiled(const std::string& commodity, const TileGrid& tiles, double threshold,
                                        const TargetOptions& opts, const TiledTargetSources& src);
 
-/// A concentration-area threshold of a tiled score grid from its per-tile sorted runs (kernel
+/// A concentration-area threshold of a tiled score grid from its tiles (kernel
 /// anomaly.ca_fractal's fit): A(>= v) counted exactly on 100 thresholds evenly spaced in log between the
 /// median (or the smallest positive value, if larger) and the largest value, then a three-segment weighted
 /// fit; the threshold is the first value of the highest segment. `fraction` is the share of valid cells at
 /// or above it. Returns false (and says why in `detail`) when there is no such break.
-bool concentration_area_threshold(const kernels::SortedRun* runs, std::int64_t n_runs, double& threshold,
+bool concentration_area_threshold(const kernels::ValueBlocks& values, double& threshold,
                                   double& fraction, std::string& detail);
 
 } // namespace prospector

@@ -13,7 +13,7 @@ using nlohmann::json;
 const StageInfo& TargetsStage::info() const {
   static const StageInfo i{
       "pipeline.targets", "Threshold, 8-connected components across tiles, ranking",
-      "The exact top targets.top_fraction threshold from per-tile sorted scores, or (targets.threshold = "
+      "The exact top targets.top_fraction threshold of the score tiles (kernel stats.radix_select), or (targets.threshold = "
       "concentration_area) the break of a concentration-area fractal fit of exact area counts; components "
       "labelled per tile and joined across tile edges and corners with union-find; statistics in exact "
       "fixed-point sums; ranked by peak, then mean score, then area; outlined with GDAL's polygonizer; "
@@ -63,17 +63,14 @@ std::string TargetsStage::compute(StageContext& ctx, std::int64_t, const Targets
     opts.top_fraction = rc.top_fraction;
     double threshold = 0;
     {
-      std::vector<std::unique_ptr<MappedRun>> keep;
-      auto runs = map_runs(p, layer, keep);
-      kernels::Status st = kernels::merged_top_fraction_threshold(
-          runs.data(), static_cast<std::int64_t>(runs.size()), opts.top_fraction, threshold);
+      const LayerBlocks blocks(p, layer);
+      kernels::Status st = kernels::radix_top_fraction_threshold(blocks.view(), opts.top_fraction, {}, threshold);
       if (!st.ok)
         throw_input(rc.commodity + ": the prospectivity grid has no valid cell; no targets can be ranked");
       if (opts.threshold == "concentration_area") {
         double ca = 0, fraction = 0;
         std::string detail;
-        if (concentration_area_threshold(runs.data(), static_cast<std::int64_t>(runs.size()), ca, fraction,
-                                         detail)) {
+        if (concentration_area_threshold(blocks.view(), ca, fraction, detail)) {
           threshold = ca;
           opts.top_fraction = fraction;
           log.push_back(rc.commodity + ": threshold from the " + detail);

@@ -19,48 +19,36 @@ void put_tile(const std::string& path, const std::vector<float>& v, Hash64& h) {
   h.add(path.substr(path.rfind("/layers/"))).add(v.data(), v.size() * sizeof(float));
 }
 
-void put_partial(const std::string& path, const std::vector<float>& tile, std::vector<float>& sorted,
-                 Hash64& h) {
-  sorted.clear();
-  for (float v : tile)
-    if (!std::isnan(v)) sorted.push_back(v);
-  std::sort(sorted.begin(), sorted.end());
-  write_file_atomic(path, sorted.data(), sorted.size() * sizeof(float), false);
-  h.add(sorted.data(), sorted.size() * sizeof(float));
-}
-
-MappedRun::MappedRun(const std::string& path) {
+MappedFloats::MappedFloats(const std::string& path) {
   fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd_ < 0) throw_runtime("cannot open partial " + path + " (rerun the stage that writes it)");
+  if (fd_ < 0) throw_runtime("cannot open " + path + " (rerun the stage that writes it)");
   struct stat st;
   if (::fstat(fd_, &st) != 0) {
     ::close(fd_);
-    throw_runtime("cannot stat partial " + path);
+    throw_runtime("cannot stat " + path);
   }
   n_ = static_cast<std::int64_t>(st.st_size) / static_cast<std::int64_t>(sizeof(float));
   if (n_ > 0) {
     void* m = ::mmap(nullptr, static_cast<size_t>(st.st_size), PROT_READ, MAP_PRIVATE, fd_, 0);
     if (m == MAP_FAILED) {
       ::close(fd_);
-      throw_runtime("cannot map partial " + path);
+      throw_runtime("cannot map " + path);
     }
     data_ = static_cast<const float*>(m);
   }
 }
 
-MappedRun::~MappedRun() {
+MappedFloats::~MappedFloats() {
   if (data_) ::munmap(const_cast<float*>(data_), static_cast<size_t>(n_) * sizeof(float));
   if (fd_ >= 0) ::close(fd_);
 }
 
-std::vector<kernels::SortedRun> map_runs(const Plan& p, const std::string& layer,
-                                         std::vector<std::unique_ptr<MappedRun>>& keep) {
-  std::vector<kernels::SortedRun> runs;
+LayerBlocks::LayerBlocks(const Plan& p, const std::string& layer) {
   for (std::int64_t t = 0; t < p.tiles.count(); ++t) {
-    keep.push_back(std::make_unique<MappedRun>(p.work.sorted_partial(layer, t)));
-    runs.push_back(keep.back()->run());
+    maps_.push_back(std::make_unique<MappedFloats>(p.work.layer_tile(layer, t)));
+    data_.push_back(maps_.back()->data());
+    size_.push_back(maps_.back()->size());
   }
-  return runs;
 }
 
 void read_window(const Plan& p, const std::string& layer, const Window& w, std::vector<float>& out) {

@@ -1,10 +1,10 @@
 #pragma once
 /// \file tile_store.hpp
-/// Internal to the stages: reading and writing the work folder's tiles, sorted partials and JSON results,
+/// Internal to the stages: reading and writing the work folder's tiles and JSON results,
 /// each write adding what it wrote to the unit's content hash.
 
-#include "kernels/order_stats.hpp"
-#include "kernels/window_exact.hpp"
+#include "kernels/anomaly/gi_star_exact.hpp"
+#include "kernels/stats/radix_select.hpp"
 #include "pipeline/base/tiles.hpp"
 #include "pipeline/plan/plan.hpp"
 
@@ -19,19 +19,15 @@ namespace prospector::stages {
 /// Writes a tile and adds its name and content to the unit hash.
 void put_tile(const std::string& path, const std::vector<float>& v, Hash64& h);
 
-/// Writes the tile's valid values sorted (for exact merged order statistics) and adds them to the hash.
-/// `sorted` is scratch.
-void put_partial(const std::string& path, const std::vector<float>& tile, std::vector<float>& sorted,
-                 Hash64& h);
-
-/// Read-only mapping of a sorted partial; unmapped on destruction.
-class MappedRun {
+/// Read-only mapping of a file of floats; unmapped on destruction.
+class MappedFloats {
 public:
-  explicit MappedRun(const std::string& path);
-  ~MappedRun();
-  MappedRun(const MappedRun&) = delete;
-  MappedRun& operator=(const MappedRun&) = delete;
-  kernels::SortedRun run() const { return {data_, n_}; }
+  explicit MappedFloats(const std::string& path);
+  ~MappedFloats();
+  MappedFloats(const MappedFloats&) = delete;
+  MappedFloats& operator=(const MappedFloats&) = delete;
+  const float* data() const { return data_; }
+  std::int64_t size() const { return n_; }
 
 private:
   int fd_ = -1;
@@ -39,9 +35,20 @@ private:
   std::int64_t n_ = 0;
 };
 
-/// Maps the sorted partials of `layer` of every tile; `keep` owns the mappings.
-std::vector<kernels::SortedRun> map_runs(const Plan& p, const std::string& layer,
-                                         std::vector<std::unique_ptr<MappedRun>>& keep);
+/// Every tile of a layer, mapped from the work folder (the page cache), as the blocks the order-statistics
+/// kernels read.
+class LayerBlocks {
+public:
+  LayerBlocks(const Plan& p, const std::string& layer);
+  kernels::ValueBlocks view() const {
+    return {data_.data(), size_.data(), static_cast<std::int64_t>(data_.size())};
+  }
+
+private:
+  std::vector<std::unique_ptr<MappedFloats>> maps_;
+  std::vector<const float*> data_;
+  std::vector<std::int64_t> size_;
+};
 
 /// Reads window `w` of a layer, assembled from the tiles it overlaps.
 void read_window(const Plan& p, const std::string& layer, const Window& w, std::vector<float>& out);

@@ -11,11 +11,10 @@ namespace prospector::stages {
 const StageInfo& TransformStage::info() const {
   static const StageInfo i{
       "pipeline.transform",
-      "Derived layers (ratios such as K/Th) and per-tile sorted partials for global statistics",
+      "Derived layers: ratios such as K/Th, centred log-ratios and isometric log-ratio balances",
       "Computes the ratio layers the recipes ask for, the centred log-ratios of the geochemical parts "
-      "(geochem.composition = clr, kernel geochem.clr), the isometric log-ratio balances of geochem.balances "
-      "(kernel geochem.ilr) and, for every layer, the tile's valid values sorted, from which the stats stage "
-      "merges exact order statistics.",
+      "(geochem.composition = clr, kernel geochem.clr) and the isometric log-ratio balances of "
+      "geochem.balances (kernel geochem.ilr).",
       true};
   return i;
 }
@@ -28,8 +27,6 @@ std::vector<std::string> TransformStage::outputs(const Plan& p, std::int64_t t) 
   std::vector<std::string> out;
   for (const auto& d : p.derived_layers)
     if (d.filter.empty()) out.push_back(p.work.layer_tile(d.name, t));
-  for (const auto& l : p.all_layers())
-    out.push_back(p.work.sorted_partial(l.name, t));
   return out;
 }
 
@@ -45,8 +42,6 @@ TransformParams TransformStage::params(StageContext& ctx, std::int64_t) const {
     parts.insert(parts.end(), b.denominator.begin(), b.denominator.end());
     out.balances.push_back(parts);
   }
-  for (const auto& l : p.all_layers())
-    out.layers.push_back(l.name);
   return out;
 }
 
@@ -54,7 +49,7 @@ std::string TransformStage::compute(StageContext& ctx, std::int64_t t, const Tra
   const Plan& p = ctx.plan;
   Hash64 h;
   const Window w = p.tiles.window(t);
-  std::vector<float> a, b, sorted;
+  std::vector<float> a, b;
   compute_composition_tile(p, t, [&](const std::string& name, const std::vector<float>& v) {
     put_tile(p.work.layer_tile(name, t), v, h);
   });
@@ -70,10 +65,6 @@ std::string TransformStage::compute(StageContext& ctx, std::int64_t t, const Tra
         a[i] = (b[i] > 0 && std::isfinite(a[i])) ? a[i] / b[i] : NAN;
     }
     put_tile(p.work.layer_tile(d.name, t), a, h);
-  }
-  for (const auto& l : params.layers) {
-    read_tile(p.work.layer_tile(l, t), w, a);
-    put_partial(p.work.sorted_partial(l, t), a, sorted, h);
   }
   return h.hex();
 }

@@ -1,6 +1,6 @@
 #pragma once
 /// \file transform.hpp
-/// Stage pipeline.transform: ratio, centred log-ratio and balance layers, and per-tile sorted partials.
+/// Stage pipeline.transform: ratio, centred log-ratio and balance layers.
 
 #include "pipeline/engine/stage.hpp"
 
@@ -26,9 +26,8 @@ struct TransformParams {
   std::vector<DerivedLayerParams> derived;
   std::vector<std::vector<std::string>> clr_groups;
   std::vector<std::vector<std::string>> balances; ///< numerator parts, "/", denominator parts
-  std::vector<std::string> layers;                ///< every layer, whose sorted partial the tile writes
 };
-PROSPECTOR_PARAMS_JSON(TransformParams, derived, clr_groups, balances, layers)
+PROSPECTOR_PARAMS_JSON(TransformParams, derived, clr_groups, balances)
 
 /// pipeline.transform.
 class TransformStage final : public StageWith<TransformParams> {

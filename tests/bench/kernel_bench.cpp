@@ -14,16 +14,18 @@
 // "min" is the compulsory traffic of any implementation: inputs read once and outputs written once. The
 // per-kernel counts are explained next to each row in main() below and printed with --explain.
 
-#include "kernels/compositional.hpp"
-#include "kernels/fuzzy.hpp"
-#include "kernels/hotspot.hpp"
-#include "kernels/log_transform.hpp"
-#include "kernels/mahalanobis.hpp"
-#include "kernels/moving_window.hpp"
-#include "kernels/order_stats.hpp"
-#include "kernels/potential_field.hpp"
-#include "kernels/robust_stats.hpp"
-#include "kernels/window_exact.hpp"
+#include "kernels/anomaly/gi_star.hpp"
+#include "kernels/anomaly/gi_star_exact.hpp"
+#include "kernels/anomaly/rx.hpp"
+#include "kernels/fuzzy/fuzzy.hpp"
+#include "kernels/geochem/log_ratio.hpp"
+#include "kernels/potential_field/plan.hpp"
+#include "kernels/potential_field/transforms.hpp"
+#include "kernels/stats/merged.hpp"
+#include "kernels/stats/robust.hpp"
+#include "kernels/transform/log10.hpp"
+#include "kernels/window/local_z.hpp"
+#include "kernels/window/local_z_exact.hpp"
 
 #include <fftw3.h>
 #include <omp.h>
@@ -346,7 +348,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "kernel_bench: STREAM triad %d thread(s): %.1f GB/s (3 x %lld MiB, best of 10)\n", t,
                  g, static_cast<long long>(o.stream_mib));
 
-  // FFT size of the potential-field plan, as documented in potential_field.hpp (default plan parameters).
+  // FFT size of the potential-field plan, as documented in potential_field/plan.hpp (default plan
+  // parameters).
   const k::PotentialFieldPlanParams pfp;
   const std::int64_t pad =
       std::max<std::int64_t>(pfp.min_pad, static_cast<std::int64_t>(std::ceil(pfp.pad_fraction * n)));

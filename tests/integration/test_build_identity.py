@@ -34,7 +34,7 @@ for sub in ("kernels", "pipeline"):
     shutil.copytree(os.path.join(SOURCE, sub), os.path.join(copy, sub))
 same = source_id(copy)
 expect(same == source_id(SOURCE), "an unchanged copy of the sources has the same identity")
-with open(os.path.join(copy, "kernels", "fuzzy.cpp"), "a") as f:
+with open(os.path.join(copy, "kernels", "fuzzy", "fuzzy.cpp"), "a") as f:
     f.write("\n// edited\n")
 expect(source_id(copy) != same, "one changed kernel line changes the identity")
 with open(os.path.join(copy, "pipeline", "app", "cli.cpp"), "a") as f:
