@@ -68,7 +68,8 @@ std::int64_t total_count(const SortedRun* runs, std::int64_t n_runs) {
 Status kth_smallest(const SortedRun* runs, std::int64_t n_runs, std::int64_t k, float& out) {
   const std::int64_t n = total_count(runs, n_runs);
   if (k < 0 || k >= n) return Status::Invalid("kth_smallest: rank out of range");
-  // Keys below -inf's and above +inf's decode to NaNs, which no comparison counts: search between the infinities.
+  // Keys below -inf's and above +inf's decode to NaNs, which no comparison counts: search between the
+  // infinities.
   std::uint32_t lo = 0x007fffffu, hi = 0xff800000u;
   while (lo < hi) {
     const std::uint32_t mid = lo + (hi - lo) / 2;

@@ -37,13 +37,17 @@ inline double deviation(double x, double m) {
   const double inf = std::numeric_limits<double>::infinity();
   if (x > m) {
     double t = x - m;
-    while (t < inf && m + t < x) t = std::nextafter(t, inf);
-    while (t > 0.0 && m + std::nextafter(t, 0.0) >= x) t = std::nextafter(t, 0.0);
+    while (t < inf && m + t < x)
+      t = std::nextafter(t, inf);
+    while (t > 0.0 && m + std::nextafter(t, 0.0) >= x)
+      t = std::nextafter(t, 0.0);
     return t;
   }
   double t = m - x;
-  while (t < inf && m - t > x) t = std::nextafter(t, inf);
-  while (t > 0.0 && m - std::nextafter(t, 0.0) <= x) t = std::nextafter(t, 0.0);
+  while (t < inf && m - t > x)
+    t = std::nextafter(t, inf);
+  while (t > 0.0 && m - std::nextafter(t, 0.0) <= x)
+    t = std::nextafter(t, 0.0);
   return t;
 }
 
@@ -60,7 +64,8 @@ struct Work {
 std::vector<Work> work_items(const ValueBlocks& v) {
   std::vector<Work> w;
   for (std::int64_t b = 0; b < v.count; ++b)
-    for (std::int64_t i = 0; i < v.size[b]; i += kBlock) w.push_back({b, i, std::min(v.size[b], i + kBlock)});
+    for (std::int64_t i = 0; i < v.size[b]; i += kBlock)
+      w.push_back({b, i, std::min(v.size[b], i + kBlock)});
   return w;
 }
 
@@ -72,13 +77,14 @@ std::vector<Key> select_keys(const ValueBlocks& v, std::vector<std::int64_t> ks,
   const int digits = static_cast<int>(sizeof(Key) * 8 / kDigitBits);
   const std::size_t nr = ks.size();
   std::vector<Key> prefix(nr, 0);
-  std::vector<int> known(nr, 0);  // digits fixed so far
+  std::vector<int> known(nr, 0); // digits fixed so far
   std::vector<char> done(nr, 0);
   std::vector<Key> result(nr, 0);
   const int threads = max_threads();
   for (int pass = 0; pass < digits; ++pass) {
     bool all_done = true;
-    for (std::size_t r = 0; r < nr; ++r) all_done = all_done && done[r];
+    for (std::size_t r = 0; r < nr; ++r)
+      all_done = all_done && done[r];
     if (all_done) break;
     const int shift = static_cast<int>(sizeof(Key) * 8) - kDigitBits * (pass + 1);
     std::vector<std::int64_t> hist(static_cast<std::size_t>(threads) * nr * kBins, 0);
@@ -103,7 +109,8 @@ std::vector<Key> select_keys(const ValueBlocks& v, std::vector<std::int64_t> ks,
       if (done[r]) continue;
       std::vector<std::int64_t> merged(kBins, 0);
       for (int t = 0; t < threads; ++t)
-        for (std::size_t b = 0; b < kBins; ++b) merged[b] += hist[(static_cast<std::size_t>(t) * nr + r) * kBins + b];
+        for (std::size_t b = 0; b < kBins; ++b)
+          merged[b] += hist[(static_cast<std::size_t>(t) * nr + r) * kBins + b];
       std::int64_t below = 0;
       std::size_t bin = 0;
       for (; bin < kBins; ++bin) {
@@ -171,9 +178,8 @@ Status radix_robust_location(const ValueBlocks& v, const RadixSelectParams& p, R
   const auto mk = select_keys<std::uint32_t>(v, ranks, p, value_key);
   double med = value_of(mk[0]);
   if (n % 2 == 0) med = 0.5 * (static_cast<double>(value_of(mk[1])) + static_cast<double>(value_of(mk[0])));
-  const auto dk = select_keys<std::uint64_t>(v, ranks, p, [med](float x) {
-    return deviation_key(deviation(static_cast<double>(x), med));
-  });
+  const auto dk = select_keys<std::uint64_t>(
+      v, ranks, p, [med](float x) { return deviation_key(deviation(static_cast<double>(x), med)); });
   double t0, t1 = 0;
   std::memcpy(&t0, &dk[0], sizeof t0);
   double mad = t0;
@@ -217,14 +223,16 @@ std::vector<std::int64_t> count_at_or_above(const ValueBlocks& v, const std::vec
       for (std::int64_t i = it.begin; i < it.end; ++i) {
         if (std::isnan(d[i])) continue;
         const double x = d[i];
-        ++s[static_cast<std::size_t>(std::upper_bound(thresholds.begin(), thresholds.end(), x) - thresholds.begin())];
+        ++s[static_cast<std::size_t>(std::upper_bound(thresholds.begin(), thresholds.end(), x) -
+                                     thresholds.begin())];
       }
     }
   }
   std::vector<std::int64_t> out(T, 0);
   std::int64_t above = 0;
   for (std::size_t j = T + 1; j-- > 1;) {
-    for (int t = 0; t < threads; ++t) above += slots[static_cast<std::size_t>(t) * (T + 1) + j];
+    for (int t = 0; t < threads; ++t)
+      above += slots[static_cast<std::size_t>(t) * (T + 1) + j];
     out[j - 1] = above;
   }
   return out;

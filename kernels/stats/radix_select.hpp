@@ -1,10 +1,11 @@
 #pragma once
 /// \file radix_select.hpp
-/// Kernel family `stats.radix_select`: exact order statistics of values held in blocks (the tiles of a layer),
-/// without sorting them. Each pass builds a 65536-bin histogram of one 16-bit digit of an order-preserving key
-/// (per thread, merged in a fixed order), which fixes that digit of the wanted key; once the chosen bin holds
-/// few enough values they are gathered and selected directly. Counts are integers, so results do not depend on
-/// the blocks, their order or the thread count, and equal what stats.merged gives on the same values sorted:
+/// Kernel family `stats.radix_select`: exact order statistics of values held in blocks (the tiles of a
+/// layer), without sorting them. Each pass builds a 65536-bin histogram of one 16-bit digit of an
+/// order-preserving key (per thread, merged in a fixed order), which fixes that digit of the wanted key; once
+/// the chosen bin holds few enough values they are gathered and selected directly. Counts are integers, so
+/// results do not depend on the blocks, their order or the thread count, and equal what stats.merged gives on
+/// the same values sorted:
 /// - the k-th smallest value in float order, a zero returned as -0.0 (as stats.merged's search over bit
 ///   patterns returns it);
 /// - the median (the mean of the two middle values for even counts, in double) and the MAD, the k-th smallest
@@ -40,10 +41,12 @@ struct ValueSummary {
 ValueSummary summarize(const ValueBlocks& v);
 
 /// The k-th smallest valid value (0-based; a zero as -0.0). Invalid when k is out of range.
-[[nodiscard]] Status radix_kth_smallest(const ValueBlocks& v, std::int64_t k, const RadixSelectParams& p, float& out);
+[[nodiscard]] Status radix_kth_smallest(const ValueBlocks& v, std::int64_t k, const RadixSelectParams& p,
+                                        float& out);
 
 /// Exact median and MAD of the valid values (see the file comment); scale = 1.4826 * MAD.
-[[nodiscard]] Status radix_robust_location(const ValueBlocks& v, const RadixSelectParams& p, RobustLocation& out);
+[[nodiscard]] Status radix_robust_location(const ValueBlocks& v, const RadixSelectParams& p,
+                                           RobustLocation& out);
 
 /// The threshold with the top fraction of the valid values at or above it: the k-th largest value,
 /// k = top_fraction_rank(top_fraction, count) (stats.merged's rule).

@@ -175,10 +175,12 @@ GridSpec resolve_grid(const Job& job) {
     if (OSRIsSame(input_srs(in, ds.get()).get(), srs.get()) == 0)
       throw_usage(job.path + ": key 'grid.align_to': " + where(in) +
                   " is not in the grid CRS; set grid.crs to its CRS or align to another input");
-    if (g.cell <= 0) g.cell = gt[1];
+    if (g.cell <= 0)
+      g.cell = gt[1];
     else if (std::fabs(g.cell - gt[1]) > 1e-9 * gt[1])
-      throw_usage(job.path + ": key 'grid.cell_size': " + std::to_string(g.cell) + " differs from the pixel size " +
-                  std::to_string(gt[1]) + " of grid.align_to input '" + in.id + "'; leave cell_size out");
+      throw_usage(job.path + ": key 'grid.cell_size': " + std::to_string(g.cell) +
+                  " differs from the pixel size " + std::to_string(gt[1]) + " of grid.align_to input '" +
+                  in.id + "'; leave cell_size out");
     ax = gt[0];
     ay = gt[3];
   }
@@ -403,9 +405,11 @@ void read_aligned_window(const InputSpec& in, GDALDatasetH src, const GridSpec& 
   float* dst = out.data() + (r0 - row0) * sub.nx + (c0 - col0);
   gdal::clear_error();
   if (GDALRasterIO(b, GF_Read, static_cast<int>(c0), static_cast<int>(r0), static_cast<int>(c1 - c0),
-                   static_cast<int>(r1 - r0), dst, static_cast<int>(c1 - c0), static_cast<int>(r1 - r0), GDT_Float32,
-                   static_cast<GSpacing>(sizeof(float)), static_cast<GSpacing>(sizeof(float) * sub.nx)) != CE_None)
-    throw_input(where(in) + ": read error: " + gdal::last_error() + " (the file is probably truncated or corrupt)");
+                   static_cast<int>(r1 - r0), dst, static_cast<int>(c1 - c0), static_cast<int>(r1 - r0),
+                   GDT_Float32, static_cast<GSpacing>(sizeof(float)),
+                   static_cast<GSpacing>(sizeof(float) * sub.nx)) != CE_None)
+    throw_input(where(in) + ": read error: " + gdal::last_error() +
+                " (the file is probably truncated or corrupt)");
   int has_nd = 0;
   double nd = GDALGetRasterNoDataValue(b, &has_nd);
   if (in.nodata) {
@@ -460,7 +464,8 @@ PreparedPoints prepare_points(const InputSpec& in, const GridSpec& grid) {
   for (size_t k = 0; k < in.elements.size(); ++k) {
     auto& v = p.log_values[k];
     std::int64_t nonpos = 0;
-    const auto st = kernels::log10_transform(v.data(), v.data(), static_cast<std::int64_t>(v.size()), {}, nonpos);
+    const auto st =
+        kernels::log10_transform(v.data(), v.data(), static_cast<std::int64_t>(v.size()), {}, nonpos);
     if (!st.ok) throw_runtime(where(in) + ": log10 of element " + in.elements[k].element + ": " + st.message);
     std::int64_t usable = 0;
     for (float f : v)

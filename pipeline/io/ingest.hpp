@@ -17,8 +17,9 @@ namespace prospector {
 /// Resolves the analysis grid: the requested CRS and cell, and the explicit extent or the union /
 /// intersection of the raster inputs' extents (points when there are no rasters). An explicit extent is kept
 /// exactly (its far edges grown to whole cells); union and intersection extents, and any extent with
-/// grid.align_to, are widened to whole cells of the lattice (the align_to input's, else multiples of the cell).
-/// Opens input headers only. Errors: Usage (bad CRS), InputData (unreadable input, empty intersection).
+/// grid.align_to, are widened to whole cells of the lattice (the align_to input's, else multiples of the
+/// cell). Opens input headers only. Errors: Usage (bad CRS), InputData (unreadable input, empty
+/// intersection).
 GridSpec resolve_grid(const Job& job);
 
 /// Layer name(s) an input produces: its id, or id_<element> for each element of a geochem_points input.
@@ -54,8 +55,8 @@ void warp_to_window(const InputSpec& in, GDALDatasetH src, const std::string& me
                     std::vector<float>& out, std::int64_t& dummies);
 
 /// True when the input's cells are the analysis grid's cells: the same CRS, a north-up geotransform with the
-/// grid's cell size and an origin a whole number of cells from the grid's, and no mask besides nodata. Such an
-/// input is read straight into the tile (read_aligned_window), with no warping.
+/// grid's cell size and an origin a whole number of cells from the grid's, and no mask besides nodata. Such
+/// an input is read straight into the tile (read_aligned_window), with no warping.
 bool aligned_with_grid(const InputSpec& in, GDALDatasetH src, const GridSpec& grid);
 
 /// Reads band `in.band` of an aligned input (aligned_with_grid) into `sub`: cells outside the raster and its

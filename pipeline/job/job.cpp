@@ -66,10 +66,12 @@ Decl<GridRequest> grid_decl() {
         "cell size in grid CRS units; may be left out with align_to (then the input's pixel size)")
       .no_default()
       .range(0.0, std::nullopt, true);
-  d.add(&GridRequest::align_to, "align_to",
-        "id of a raster input in the grid CRS whose cells the grid keeps: its origin and pixel size fix the cell "
-        "lattice, so that input is read cell for cell without resampling (the extent is widened to whole cells "
-        "of it)");
+  d.add(
+      &GridRequest::align_to, "align_to",
+      "id of a raster input in the grid CRS whose cells the grid keeps: its origin and pixel size fix the "
+      "cell "
+      "lattice, so that input is read cell for cell without resampling (the extent is widened to whole cells "
+      "of it)");
   d.custom(
       extent_field(),
       [](const json& j, GridRequest& g) {
@@ -397,15 +399,17 @@ void set_dotted(json& doc, const std::string& key, const json& value, const std:
 
 void check_job(Job& job, const std::string& file) {
   if (job.grid.cell_size <= 0 && job.grid.align_to.empty())
-    throw_usage(file + ": key 'grid.cell_size': is required (cell size in grid CRS units) unless grid.align_to "
-                       "names an input");
+    throw_usage(file +
+                ": key 'grid.cell_size': is required (cell size in grid CRS units) unless grid.align_to "
+                "names an input");
   if (!job.grid.align_to.empty()) {
     const auto it = std::find_if(job.inputs.begin(), job.inputs.end(),
                                  [&](const InputSpec& in) { return in.id == job.grid.align_to; });
     if (it == job.inputs.end())
       throw_usage(file + ": key 'grid.align_to': '" + job.grid.align_to + "' is not an input id");
     if (it->kind == "geochem_points")
-      throw_usage(file + ": key 'grid.align_to': '" + job.grid.align_to + "' is a point input; name a raster input");
+      throw_usage(file + ": key 'grid.align_to': '" + job.grid.align_to +
+                  "' is a point input; name a raster input");
   }
   if (job.grid.extent_mode == "explicit" &&
       (job.grid.extent[2] <= job.grid.extent[0] || job.grid.extent[3] <= job.grid.extent[1]))

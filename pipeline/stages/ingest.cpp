@@ -156,8 +156,10 @@ std::string IngestStage::compute(StageContext& ctx, std::int64_t t, const Ingest
       } else {
         gdal::Dataset& ds = s.dataset(p, i);
         std::int64_t dummies = 0;
-        if (s.aligned[i]) read_aligned_window(in, ds.get(), sub, buf, dummies);
-        else warp_to_window(in, ds.get(), s.method[i], sub, buf, dummies);
+        if (s.aligned[i])
+          read_aligned_window(in, ds.get(), sub, buf, dummies);
+        else
+          warp_to_window(in, ds.get(), s.method[i], sub, buf, dummies);
         if (dummies)
           ctx.log.push_back(in.id + " tile " + p.tiles.label(t) + ": " + std::to_string(dummies) +
                             " cells with non-finite or dummy (|v| >= 1e29) values set to nodata");

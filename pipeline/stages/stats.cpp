@@ -3,7 +3,6 @@
 #include "pipeline/base/errors.hpp"
 #include "pipeline/stages/tile_store.hpp"
 
-
 #include <algorithm>
 #include <cmath>
 
@@ -15,7 +14,8 @@ const StageInfo& StatsStage::info() const {
   static const StageInfo i{
       "pipeline.stats", "Exact global median, MAD, minimum and maximum per layer over all its tiles",
       "Exact order statistics of every layer's valid cells by radix selection over the memory-mapped tiles "
-      "(kernel stats.radix_select, equal bit for bit to stats.merged's sorted merge): identical for any tiling.",
+      "(kernel stats.radix_select, equal bit for bit to stats.merged's sorted merge): identical for any "
+      "tiling.",
       false};
   return i;
 }
@@ -62,7 +62,8 @@ std::string StatsStage::compute(StageContext& ctx, std::int64_t, const StatsPara
       const kernels::ExactWindowParams wp = window_params(loc.median, mn, mx, params.radius);
       kernels::ExactMoments m;
       const kernels::ValueBlocks v = blocks.view();
-      for (std::int64_t b = 0; b < v.count; ++b) m.add(v.data[b], v.size[b], wp.shift, wp.scale);
+      for (std::int64_t b = 0; b < v.count; ++b)
+        m.add(v.data[b], v.size[b], wp.shift, wp.scale);
       const kernels::GiStarGlobal g = m.global(wp.shift, wp.scale);
       out[l.name]["mean"] = g.mean;
       out[l.name]["std"] = g.std;

@@ -44,7 +44,7 @@ CommodityTargets extract_targets_tiled(const std::string& commodity, const TileG
 /// median (or the smallest positive value, if larger) and the largest value, then a three-segment weighted
 /// fit; the threshold is the first value of the highest segment. `fraction` is the share of valid cells at
 /// or above it. Returns false (and says why in `detail`) when there is no such break.
-bool concentration_area_threshold(const kernels::ValueBlocks& values, double& threshold,
-                                  double& fraction, std::string& detail);
+bool concentration_area_threshold(const kernels::ValueBlocks& values, double& threshold, double& fraction,
+                                  std::string& detail);
 
 } // namespace prospector

@@ -13,7 +13,8 @@ using nlohmann::json;
 const StageInfo& TargetsStage::info() const {
   static const StageInfo i{
       "pipeline.targets", "Threshold, 8-connected components across tiles, ranking",
-      "The exact top targets.top_fraction threshold of the score tiles (kernel stats.radix_select), or (targets.threshold = "
+      "The exact top targets.top_fraction threshold of the score tiles (kernel stats.radix_select), or "
+      "(targets.threshold = "
       "concentration_area) the break of a concentration-area fractal fit of exact area counts; components "
       "labelled per tile and joined across tile edges and corners with union-find; statistics in exact "
       "fixed-point sums; ranked by peak, then mean score, then area; outlined with GDAL's polygonizer; "
@@ -64,7 +65,8 @@ std::string TargetsStage::compute(StageContext& ctx, std::int64_t, const Targets
     double threshold = 0;
     {
       const LayerBlocks blocks(p, layer);
-      kernels::Status st = kernels::radix_top_fraction_threshold(blocks.view(), opts.top_fraction, {}, threshold);
+      kernels::Status st =
+          kernels::radix_top_fraction_threshold(blocks.view(), opts.top_fraction, {}, threshold);
       if (!st.ok)
         throw_input(rc.commodity + ": the prospectivity grid has no valid cell; no targets can be ranked");
       if (opts.threshold == "concentration_area") {

@@ -24,8 +24,9 @@ struct Blocks {
   std::vector<std::int64_t> size;
   Blocks(const std::vector<float>& v, std::int64_t block) {
     for (std::size_t i = 0; i < v.size(); i += static_cast<std::size_t>(block))
-      parts.emplace_back(v.begin() + static_cast<std::ptrdiff_t>(i),
-                         v.begin() + static_cast<std::ptrdiff_t>(std::min(v.size(), i + static_cast<std::size_t>(block))));
+      parts.emplace_back(
+          v.begin() + static_cast<std::ptrdiff_t>(i),
+          v.begin() + static_cast<std::ptrdiff_t>(std::min(v.size(), i + static_cast<std::size_t>(block))));
     if (parts.empty()) parts.emplace_back();
     for (auto& p : parts) {
       ptr.push_back(p.data());
@@ -89,12 +90,14 @@ TEST_CASE("stats.radix_select equals the sorted merge on adversarial data", "[ra
   std::normal_distribution<float> normal(100.0f, 15.0f);
   std::vector<std::vector<float>> cases;
   std::vector<float> spread(20001);
-  for (auto& x : spread) x = normal(rng);
+  for (auto& x : spread)
+    x = normal(rng);
   cases.push_back(spread);
   std::vector<float> ties(5000);
-  for (std::size_t i = 0; i < ties.size(); ++i) ties[i] = static_cast<float>(i % 7) * 0.25f;
+  for (std::size_t i = 0; i < ties.size(); ++i)
+    ties[i] = static_cast<float>(i % 7) * 0.25f;
   cases.push_back(ties);
-  cases.push_back({0.0f, -0.0f, 0.0f, -0.0f, 1.0f, -1.0f});              // signed zeros
+  cases.push_back({0.0f, -0.0f, 0.0f, -0.0f, 1.0f, -1.0f});               // signed zeros
   cases.push_back({0.0f, 0.0f, 0.0f, 0.0f});                              // +0 only
   cases.push_back({nan, 3.0f, nan, -inf, inf, 2.0f, nan, 1e38f, -1e38f}); // NaN is no value, inf is a value
   cases.push_back({42.0f});                                               // a single value
@@ -102,15 +105,18 @@ TEST_CASE("stats.radix_select equals the sorted merge on adversarial data", "[ra
   cases.push_back({nan, nan});                                            // nothing valid
   std::vector<float> denormal(1001);
   for (std::size_t i = 0; i < denormal.size(); ++i)
-    denormal[i] = std::numeric_limits<float>::denorm_min() * static_cast<float>(i % 13) * (i % 2 ? 1.0f : -1.0f);
+    denormal[i] =
+        std::numeric_limits<float>::denorm_min() * static_cast<float>(i % 13) * (i % 2 ? 1.0f : -1.0f);
   cases.push_back(denormal);
   std::vector<float> scaled(3000);
-  for (auto& x : scaled) x = normal(rng) * 1e-20f;
+  for (auto& x : scaled)
+    x = normal(rng) * 1e-20f;
   cases.push_back(scaled);
   std::vector<float> even(spread.begin(), spread.begin() + 1000);
   cases.push_back(even);
   for (const auto& c : cases)
-    for (std::int64_t limit : {std::int64_t{0}, std::int64_t{16}, std::int64_t{1} << 20}) check_all(c, limit);
+    for (std::int64_t limit : {std::int64_t{0}, std::int64_t{16}, std::int64_t{1} << 20})
+      check_all(c, limit);
 }
 
 TEST_CASE("stats.radix_select counts values at or above thresholds exactly", "[radix_select]") {
