@@ -1,5 +1,7 @@
 #include "pipeline/io/geochem_csv.hpp"
 
+#include "kernels/geochem/substitute_censored.hpp"
+
 #include "pipeline/base/errors.hpp"
 
 #include <cmath>
@@ -82,7 +84,8 @@ GeochemSamples read_geochem_csv(const InputSpec& in) {
     s.counts.push_back({e.element});
   }
   s.values.resize(in.elements.size());
-  const double sub = in.below_detection.substitute == "half_dl" ? 0.5 : std::sqrt(2.0) / 2.0;
+  // Censored cells hold their detection limit until geochem.substitute_censored replaces them below.
+  std::vector<std::vector<std::uint8_t>> censored(in.elements.size());
   std::int64_t lineno = 1;
   while (std::getline(f, line)) {
     ++lineno;
@@ -105,10 +108,12 @@ GeochemSamples read_geochem_csv(const InputSpec& in) {
       const std::string t = cell(ei[k]);
       double v = NAN;
       float out = NAN;
+      std::uint8_t flag = 0;
       if (!t.empty() && t[0] == '<') {
         double dl = 0;
         if (parse_double(trim(t.substr(1)), dl) && dl > 0 && dl < 3.0e38) {
-          out = static_cast<float>(dl * sub);
+          out = static_cast<float>(dl);
+          flag = 1;
           ++c.censored_lt;
         } else {
           ++c.missing;
@@ -117,7 +122,8 @@ GeochemSamples read_geochem_csv(const InputSpec& in) {
         ++c.missing;
       } else if (v < 0) {
         if (in.below_detection.negative_values) {
-          out = static_cast<float>(-v * sub);
+          out = static_cast<float>(-v);
+          flag = 1;
           ++c.censored_negative;
         } else {
           ++c.invalid_negative;
@@ -132,11 +138,38 @@ GeochemSamples read_geochem_csv(const InputSpec& in) {
         ++c.measured;
       }
       s.values[k].push_back(out);
+      censored[k].push_back(flag);
     }
   }
   if (s.x.empty())
     throw_input(in.path + ": input '" + in.id + "': no sample with valid coordinates in " +
                 std::to_string(s.rows) + " data rows (check x_column/y_column and the delimiter)");
+  kernels::CensoredParams cp;
+  const std::string& method = in.below_detection.substitute;
+  if (method == "half_dl")
+    cp.method = kernels::CensoredMethod::HalfDl;
+  else if (method == "dl_sqrt2_over_2")
+    cp.method = kernels::CensoredMethod::DlSqrt2Over2;
+  else if (method == "ros")
+    cp.method = kernels::CensoredMethod::Ros;
+  else
+    throw_usage(in.path + ": input '" + in.id + "': key 'below_detection.substitute': unknown method '" +
+                method + "' (use half_dl, dl_sqrt2_over_2 or ros)");
+  kernels::CensoredScratch scratch;
+  for (size_t k = 0; k < in.elements.size(); ++k) {
+    std::vector<float>& v = s.values[k];
+    kernels::CensoredReport rep;
+    const kernels::Status st = kernels::substitute_censored(
+        v.data(), censored[k].data(), static_cast<std::int64_t>(v.size()), cp, scratch, v.data(), rep);
+    if (!st.ok)
+      throw_input(in.path + ": input '" + in.id + "': element " + in.elements[k].element +
+                  ": below-detection substitution failed: " + st.message);
+    ElementCounts& c = s.counts[k];
+    c.ros_used = rep.ros_used;
+    c.ros_fallback = rep.ros_fallback;
+    c.ros_intercept = rep.ros_intercept;
+    c.ros_slope = rep.ros_slope;
+  }
   return s;
 }
 
@@ -155,6 +188,11 @@ std::vector<std::string> describe_counts(const InputSpec& in, const GeochemSampl
       e << ", " << c.invalid_negative << " negative without negative_values (treated as missing)";
     if (c.invalid_zero)
       e << ", " << c.invalid_zero << " zero without zero_means_missing (treated as missing)";
+    if (c.ros_used)
+      e << "; censored values by regression on order statistics: ln(x) = " << c.ros_intercept << " + "
+        << c.ros_slope << " z";
+    if (c.ros_fallback)
+      e << "; too few measured values for regression on order statistics: censored values DL/2";
     lines.push_back(e.str());
   }
   return lines;

@@ -5,7 +5,8 @@
 /// Conventions (documented in the README):
 /// - a value "<DL" (e.g. "<0.5") is below detection limit DL;
 /// - with below_detection.negative_values, a negative value -v is below detection limit v;
-/// - censored values are replaced by DL/2 (half_dl) or DL*sqrt(2)/2 (dl_sqrt2_over_2);
+/// - censored values are replaced by kernel geochem.substitute_censored: DL/2 (half_dl), DL*sqrt(2)/2
+///   (dl_sqrt2_over_2) or regression on order statistics over the input's samples (ros, Helsel 2005);
 /// - with below_detection.zero_means_missing, 0 means "not analysed" and is skipped;
 /// - empty, "NA", "nan", non-numeric, or (without negative_values) negative values are missing;
 /// - rows whose x or y is empty, non-numeric, non-finite or |v| > 1e300 (e.g. -1.79769e308 used as a
@@ -30,6 +31,9 @@ struct ElementCounts {
   std::int64_t missing = 0;           ///< empty / NA / unparsable
   std::int64_t invalid_negative = 0;  ///< negative values without negative_values (treated as missing)
   std::int64_t invalid_zero = 0; ///< zero without zero_means_missing (cannot be log-transformed: missing)
+  bool ros_used = false;         ///< substitute = ros and the regression was fitted
+  bool ros_fallback = false;     ///< substitute = ros with too few measured values: DL/2 used
+  double ros_intercept = 0.0, ros_slope = 0.0; ///< ln(x) = intercept + slope z, when ros_used
 };
 
 /// Samples read from a CSV, coordinates in the CSV's CRS.

@@ -104,8 +104,10 @@ Decl<InputSpec> input_decl() {
           "a negative value -v means below detection limit v");
   bdl.add(&BelowDetection::zero_means_missing, "zero_means_missing",
           "0 means not analysed: the value is skipped and counted");
-  bdl.add(&BelowDetection::substitute, "substitute", "value substituted for a censored sample")
-      .choices({"half_dl", "dl_sqrt2_over_2"});
+  bdl.add(&BelowDetection::substitute, "substitute",
+          "value substituted for a censored sample: half_dl (DL/2), dl_sqrt2_over_2 (DL*sqrt(2)/2) or ros "
+          "(robust regression on order statistics of the element's samples, Helsel 2005)")
+      .choices({"half_dl", "dl_sqrt2_over_2", "ros"});
 
   Decl<Gridding> gridding("gridding", "Gridding of point samples with GDAL's gridding API (GDALGridCreate).");
   gridding

@@ -23,7 +23,7 @@ const std::vector<std::string>& input_kinds();
 struct BelowDetection {
   bool negative_values = false;       ///< a negative value -v means "below detection limit v"
   bool zero_means_missing = false;    ///< 0 means "not analysed" (skipped and counted), not a concentration
-  std::string substitute = "half_dl"; ///< half_dl (DL/2) or dl_sqrt2_over_2 (DL*sqrt(2)/2)
+  std::string substitute = "half_dl"; ///< half_dl (DL/2), dl_sqrt2_over_2 (DL*sqrt(2)/2) or ros (Helsel 2005)
 };
 
 /// Gridding of point data with GDAL's gridding API.

@@ -95,12 +95,14 @@ std::shared_ptr<ObjectSpec> make_recipe_spec() {
 
 LayerSelector selector(const json& j) { return {j["kind"], j.value("element", ""), j.value("filter", "")}; }
 
-kernels::MembershipShape shape(const std::string& s) {
+kernels::MembershipShape shape(const std::string& s, const std::string& where) {
   if (s == "linear") return kernels::MembershipShape::Linear;
   if (s == "large") return kernels::MembershipShape::Large;
   if (s == "small") return kernels::MembershipShape::Small;
   if (s == "gaussian") return kernels::MembershipShape::Gaussian;
-  return kernels::MembershipShape::Logistic;
+  if (s == "logistic") return kernels::MembershipShape::Logistic;
+  throw_usage(where + ": unknown membership shape '" + s +
+              "' (use linear, large, small, logistic or gaussian)");
 }
 
 } // namespace
@@ -153,7 +155,7 @@ Recipe load_recipe(const Job& job, const std::string& commodity) {
                   ".ratio_to': a balance cannot be a ratio's denominator");
     ev.transform = e["transform"];
     const json& m = e["membership"];
-    ev.membership.shape = shape(m["shape"]);
+    ev.membership.shape = shape(m["shape"], r.path + ": key 'evidence." + ev.id + ".membership.shape'");
     ev.membership.low = m["low"];
     ev.membership.high = m["high"];
     ev.membership.midpoint = m["midpoint"];

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <map>
 
 namespace prospector::detail {
 
@@ -22,6 +23,21 @@ std::string find_layer(const LayerSelector& sel, const std::vector<LayerDef>& la
 
 } // namespace
 
+namespace {
+// The anomaly layer each recipe transform reads (the neg_/abs_ variants flip or fold it in score).
+std::string transform_base(const std::string& transform, const std::string& where) {
+  static const std::map<std::string, std::string> base = {
+      {"robust_z", "robust_z"},   {"neg_robust_z", "robust_z"}, {"local_z", "local_z"},
+      {"neg_local_z", "local_z"}, {"abs_local_z", "local_z"},   {"gi_star", "gi_star"},
+      {"neg_gi_star", "gi_star"}};
+  const auto it = base.find(transform);
+  if (it == base.end())
+    throw_usage(where + ": unknown transform '" + transform +
+                "' (use robust_z, neg_robust_z, local_z, neg_local_z, abs_local_z, gi_star or neg_gi_star)");
+  return it->second;
+}
+} // namespace
+
 void bind_evidence(Plan& p) {
   for (const auto& r : p.recipes) {
     std::vector<EvidenceBinding> bind;
@@ -30,9 +46,7 @@ void bind_evidence(Plan& p) {
     for (const auto& ev : r.evidence) {
       total += ev.weight;
       EvidenceBinding b;
-      b.base = ev.transform.find("gi_star") != std::string::npos ? "gi_star"
-               : ev.transform.find("local") != std::string::npos ? "local_z"
-                                                                 : "robust_z";
+      b.base = transform_base(ev.transform, r.path + ": key 'evidence." + ev.id + ".transform'");
       std::string layer = !ev.bound_layer.empty()       ? ev.bound_layer
                           : ev.source.kind == "balance" ? detail::balance_layer(p, ev.source.element)
                                                         : find_layer(ev.source, p.input_layers);
