@@ -23,22 +23,23 @@ std::int64_t count_le(const SortedRun* runs, std::int64_t n_runs, float v) {
   return c;
 }
 
-// Number of values x with |x - m| <= t, i.e. x in [m - t, m + t], compared in double.
+// Number of values x with |x - m| <= t, the deviation computed in double as |x - m|. Rounded subtraction is
+// monotone, so on each side of m the values within t form one contiguous range of the sorted run.
 std::int64_t count_within(const SortedRun* runs, std::int64_t n_runs, double m, double t) {
   std::int64_t c = 0;
   for (std::int64_t r = 0; r < n_runs; ++r) {
     const float* b = runs[r].data;
     const float* e = b + runs[r].n;
-    const float* lo =
-        std::lower_bound(b, e, m - t, [](float x, double v) { return static_cast<double>(x) < v; });
-    const float* hi =
-        std::upper_bound(b, e, m + t, [](double v, float x) { return v < static_cast<double>(x); });
+    const float* mid =
+        std::lower_bound(b, e, m, [](float x, double v) { return static_cast<double>(x) < v; });
+    const float* lo = std::partition_point(b, mid, [&](float x) { return m - static_cast<double>(x) > t; });
+    const float* hi = std::partition_point(mid, e, [&](float x) { return static_cast<double>(x) - m <= t; });
     c += hi - lo;
   }
   return c;
 }
 
-// Smallest non-negative double t (as an actual deviation value) with count_within(t) >= k + 1.
+// Smallest non-negative double t with count_within(t) >= k + 1: the k-th smallest |x - m|.
 double kth_deviation(const SortedRun* runs, std::int64_t n_runs, double m, std::int64_t k) {
   // Non-negative doubles order like their bit patterns.
   std::uint64_t lo = 0, hi = 0x7ff0000000000000ull; // +inf

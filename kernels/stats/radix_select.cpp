@@ -31,25 +31,8 @@ inline float value_of(std::uint32_t k) {
   return f;
 }
 
-// Least double t >= 0 with x in [m - t, m + t] in double arithmetic: the deviation stats.merged selects.
-inline double deviation(double x, double m) {
-  if (x == m) return 0.0;
-  const double inf = std::numeric_limits<double>::infinity();
-  if (x > m) {
-    double t = x - m;
-    while (t < inf && m + t < x)
-      t = std::nextafter(t, inf);
-    while (t > 0.0 && m + std::nextafter(t, 0.0) >= x)
-      t = std::nextafter(t, 0.0);
-    return t;
-  }
-  double t = m - x;
-  while (t < inf && m - t > x)
-    t = std::nextafter(t, inf);
-  while (t > 0.0 && m - std::nextafter(t, 0.0) <= x)
-    t = std::nextafter(t, 0.0);
-  return t;
-}
+// The deviation |x - m| in double, as stats.merged and numpy compute it.
+inline double deviation(double x, double m) { return std::fabs(x - m); }
 
 inline std::uint64_t deviation_key(double t) {
   std::uint64_t u;

@@ -8,8 +8,8 @@
 /// the same values sorted:
 /// - the k-th smallest value in float order, a zero returned as -0.0 (as stats.merged's search over bit
 ///   patterns returns it);
-/// - the median (the mean of the two middle values for even counts, in double) and the MAD, the k-th smallest
-///   of t(x), the least double t with x in [m - t, m + t] evaluated in double (stats.merged's definition);
+/// - the median (the mean of the two middle values for even counts, in double) and the MAD, the median of
+///   |x - median| computed in double (numpy's and stats.merged's definition);
 /// - the top-fraction threshold and the counts of values at or above thresholds.
 /// NaN is no value; +-inf are values.
 
