@@ -483,26 +483,21 @@ const ObjectSpec& job_spec() { return job_decl().spec(); }
 
 json to_json(const Job& job) { return job_decl().dump(job); }
 
-void to_json(json& j, const InputSpec& v) {
-  static const Decl<InputSpec> d = input_decl();
+namespace {
+
+// The JSON form of a job section, from its declaration (built once per section type).
+template <class T, Decl<T> (*Make)()> void dump_section(json& j, const T& v) {
+  static const Decl<T> d = Make();
   j = d.dump(v);
 }
-void to_json(json& j, const AnomalyOptions& v) {
-  static const Decl<AnomalyOptions> d = anomaly_decl();
-  j = d.dump(v);
-}
-void to_json(json& j, const TargetOptions& v) {
-  static const Decl<TargetOptions> d = targets_decl();
-  j = d.dump(v);
-}
-void to_json(json& j, const TrainingSpec& v) {
-  static const Decl<TrainingSpec> d = training_decl();
-  j = d.dump(v);
-}
-void to_json(json& j, const ModelOptions& v) {
-  static const Decl<ModelOptions> d = models_decl();
-  j = d.dump(v);
-}
+
+} // namespace
+
+void to_json(json& j, const InputSpec& v) { dump_section<InputSpec, input_decl>(j, v); }
+void to_json(json& j, const AnomalyOptions& v) { dump_section<AnomalyOptions, anomaly_decl>(j, v); }
+void to_json(json& j, const TargetOptions& v) { dump_section<TargetOptions, targets_decl>(j, v); }
+void to_json(json& j, const TrainingSpec& v) { dump_section<TrainingSpec, training_decl>(j, v); }
+void to_json(json& j, const ModelOptions& v) { dump_section<ModelOptions, models_decl>(j, v); }
 
 JobOverride parse_override(const std::string& assignment) {
   const auto eq = assignment.find('=');
