@@ -9,9 +9,13 @@
 #include <gdal_alg.h>
 #include <gdal_utils.h>
 #include <gdalwarper.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <fnmatch.h>
 #include <limits>
@@ -106,7 +110,60 @@ std::int64_t sanitize_values(std::vector<float>& v, std::int64_t& dummies) {
   return valid;
 }
 
+const char* file_type_name(mode_t m) {
+  if (S_ISFIFO(m)) return "a FIFO (named pipe)";
+  if (S_ISCHR(m)) return "a character device";
+  if (S_ISBLK(m)) return "a block device";
+  if (S_ISSOCK(m)) return "a socket";
+  if (S_ISDIR(m)) return "a folder";
+  return "some other kind of file";
+}
+
+// Refuses `path` (an input file of `what`) unless it is a regular file this user may read, or a folder where
+// `folder_ok`. Paths that stat cannot find are left to the open, which names them.
+void check_input_file(const std::string& path, const std::string& what, bool folder_ok) {
+  if (path.rfind("/vsi", 0) == 0) return;
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT || errno == ENOTDIR) return;
+    throw_input(what + ": cannot use " + path + ": " + std::strerror(errno));
+  }
+  const bool folder = S_ISDIR(st.st_mode);
+  if (!S_ISREG(st.st_mode) && !(folder && folder_ok))
+    throw_input(what + ": " + path + " is not a regular file but " + file_type_name(st.st_mode) +
+                "; give a file" + (folder_ok ? " or a folder" : "") + " (nothing was read)");
+  if (::access(path.c_str(), folder ? R_OK | X_OK : R_OK) != 0)
+    throw_input(what + ": " + path + ": " +
+                (errno == EACCES ? std::string("permission denied: this user may not read it")
+                                 : std::string("cannot read it: ") + std::strerror(errno)) +
+                " (check its permissions)");
+}
+
 } // namespace
+
+void check_input_files(const Job& job) {
+  for (const auto& in : job.inputs) {
+    const std::string what = where(in);
+    const bool points = in.kind == "geochem_points";
+    if (!in.paths.empty()) {
+      for (const auto& p : in.paths)
+        check_input_file(p, what, true);
+      continue;
+    }
+    check_input_file(in.path, what, !points);
+    std::error_code ec;
+    if (points || !std::filesystem::is_directory(in.path, ec)) continue;
+    // The folder form: the entries input_sources() would take, and anything matching the pattern that is
+    // neither a file nor a folder.
+    for (const auto& e : std::filesystem::directory_iterator(in.path, ec))
+      if (fnmatch(in.pattern.c_str(), e.path().filename().c_str(), 0) == 0 && !e.is_directory(ec))
+        check_input_file(e.path().string(), what, false);
+  }
+  const std::pair<const std::string*, const char*> deposits[] = {{&job.training.path, "path"},
+                                                                 {&job.training.test_path, "test_path"}};
+  for (const auto& [path, key] : deposits)
+    if (!path->empty()) check_input_file(*path, job.path + ": key 'training." + key + "'", true);
+}
 
 std::vector<std::string> layer_names(const InputSpec& in) {
   if (in.kind != "geochem_points") return {in.id};

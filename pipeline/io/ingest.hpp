@@ -22,8 +22,17 @@ namespace prospector {
 /// intersection).
 GridSpec resolve_grid(const Job& job);
 
-/// Layer name(s) an input produces: its id, or id_<element> for each element of a geochem_points input.
+/// Layer name(s) an input produces: its id, or id_<element> for each element of a geochem_points input
+/// (the element lower-cased, any character but a letter or digit replaced by '_'). The one place these names
+/// are made.
 std::vector<std::string> layer_names(const InputSpec& in);
+
+/// Checks every input path of the job (inputs, the files of input folders that match their pattern, training
+/// deposits) with stat and access before anything is opened: a FIFO would block the run, a device never
+/// ends. Error(InputData) naming the input and path for anything but a regular file (a folder where the
+/// input takes one: the folder form of a raster input, a vector dataset) and for a file this user may not
+/// read. Paths that do not exist, and GDAL virtual paths, are left to the open that reports them.
+void check_input_files(const Job& job);
 
 /// Checks that an input opens, has a CRS and overlaps the grid; returns a one-line description.
 std::string probe_input(const InputSpec& in, const GridSpec& grid);

@@ -95,7 +95,7 @@ Decl<InputSpec> input_decl() {
       .required()
       .pattern("^[A-Z][a-z]?$");
   element.add(&ElementColumn::column, "column", "CSV column holding its concentration").required();
-  element.add(&ElementColumn::units, "units", "concentration units");
+  element.add(&ElementColumn::units, "units", "concentration units").max_length(kMaxTextLength);
 
   Decl<BelowDetection> bdl(
       "below_detection",
@@ -141,8 +141,10 @@ Decl<InputSpec> input_decl() {
       [](const InputSpec& in, json& j) { j["path"] = in.paths.empty() ? json(in.path) : json(in.paths); });
   d.add(&InputSpec::pattern, "pattern", "when path is a folder: file name pattern of its rasters (fnmatch)");
   d.add(&InputSpec::element, "element",
-        "radiometric: K, Th, U, TC or a ratio (U/Th, K/Th, U/K); geochem_grid: element symbol");
-  d.add(&InputSpec::units, "units", "units of the values (recorded in the output)");
+        "radiometric: K, Th, U, TC or a ratio (U/Th, K/Th, U/K); geochem_grid: element symbol")
+      .max_length(kMaxTextLength);
+  d.add(&InputSpec::units, "units", "units of the values (recorded in the output)")
+      .max_length(kMaxTextLength);
   d.add(&InputSpec::nodata, "nodata", "nodata value overriding the file's own");
   d.add(&InputSpec::resampling, "resampling",
         "warp resampling; auto = bilinear, or average when coarsening by more than 1.5x")
@@ -340,7 +342,7 @@ Decl<Job> make_job_decl() {
   Decl<Job> d("prospector job",
               "A prospector job file (JSON): inputs, analysis grid, commodities to score, recipe "
               "overrides, output folder.");
-  d.add(&Job::name, "name", "job name (used in logs and titles)");
+  d.add(&Job::name, "name", "job name (used in logs and titles)").max_length(kMaxTextLength);
   d.add(&Job::grid, "grid", "analysis grid", grid_decl()).required();
   d.add(&Job::inputs, "inputs", "survey layers", input_decl()).required().items(1, std::nullopt);
   d.add(&Job::commodities, "commodities", "commodities to score")
@@ -483,26 +485,21 @@ const ObjectSpec& job_spec() { return job_decl().spec(); }
 
 json to_json(const Job& job) { return job_decl().dump(job); }
 
-void to_json(json& j, const InputSpec& v) {
-  static const Decl<InputSpec> d = input_decl();
+namespace {
+
+// The JSON form of a job section, from its declaration (built once per section type).
+template <class T, Decl<T> (*Make)()> void dump_section(json& j, const T& v) {
+  static const Decl<T> d = Make();
   j = d.dump(v);
 }
-void to_json(json& j, const AnomalyOptions& v) {
-  static const Decl<AnomalyOptions> d = anomaly_decl();
-  j = d.dump(v);
-}
-void to_json(json& j, const TargetOptions& v) {
-  static const Decl<TargetOptions> d = targets_decl();
-  j = d.dump(v);
-}
-void to_json(json& j, const TrainingSpec& v) {
-  static const Decl<TrainingSpec> d = training_decl();
-  j = d.dump(v);
-}
-void to_json(json& j, const ModelOptions& v) {
-  static const Decl<ModelOptions> d = models_decl();
-  j = d.dump(v);
-}
+
+} // namespace
+
+void to_json(json& j, const InputSpec& v) { dump_section<InputSpec, input_decl>(j, v); }
+void to_json(json& j, const AnomalyOptions& v) { dump_section<AnomalyOptions, anomaly_decl>(j, v); }
+void to_json(json& j, const TargetOptions& v) { dump_section<TargetOptions, targets_decl>(j, v); }
+void to_json(json& j, const TrainingSpec& v) { dump_section<TrainingSpec, training_decl>(j, v); }
+void to_json(json& j, const ModelOptions& v) { dump_section<ModelOptions, models_decl>(j, v); }
 
 JobOverride parse_override(const std::string& assignment) {
   const auto eq = assignment.find('=');
@@ -538,11 +535,7 @@ Job load_job(const std::string& path, const std::vector<JobOverride>& overrides)
   fs::path abs = fs::absolute(path, ec);
   job.path = abs.lexically_normal().string();
   job.dir = abs.parent_path().lexically_normal().string();
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw_usage(path + ": cannot read the job file (does it exist and is it readable?)");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  job.text = ss.str();
+  job.text = read_json_file(path, "job file", path);
   const std::string file = path;
   json doc = parse_json(job.text, file);
   for (const auto& o : overrides)

@@ -29,13 +29,14 @@ struct Field {
   std::string help;
   nlohmann::json default_value; ///< null when there is no default
   bool required = false;
-  std::optional<double> minimum;      ///< Number/Integer (inclusive)
-  std::optional<double> maximum;      ///< Number/Integer (inclusive)
-  bool exclusive_minimum = false;     ///< minimum is exclusive
-  std::vector<std::string> choices;   ///< String: allowed values
-  std::string pattern;                ///< String: ECMAScript regex the value must match
-  std::shared_ptr<ObjectSpec> object; ///< Object: its fields; Array/Map of objects: the item spec
-  std::shared_ptr<Field> items;       ///< Array/Map: spec of scalar items (when object is null)
+  std::optional<double> minimum;         ///< Number/Integer (inclusive)
+  std::optional<double> maximum;         ///< Number/Integer (inclusive)
+  bool exclusive_minimum = false;        ///< minimum is exclusive
+  std::vector<std::string> choices;      ///< String: allowed values
+  std::string pattern;                   ///< String: ECMAScript regex the value must match
+  std::optional<std::size_t> max_length; ///< String: most characters (Unicode code points), schema maxLength
+  std::shared_ptr<ObjectSpec> object;    ///< Object: its fields; Array/Map of objects: the item spec
+  std::shared_ptr<Field> items;          ///< Array/Map: spec of scalar items (when object is null)
   std::optional<std::size_t> min_items, max_items; ///< Array
   std::vector<std::string> key_choices;            ///< Map: allowed keys
   std::vector<Field> alternatives;                 ///< non-empty: value must match one of these specs (anyOf)
@@ -72,6 +73,7 @@ Field& req(Field& f);
 Field required(Field f);
 Field range(Field f, std::optional<double> lo, std::optional<double> hi, bool exclusive_lo = false);
 Field choices(Field f, std::vector<std::string> c);
+Field max_length(Field f, std::size_t n);
 
 /// Validates `value` against `spec`, returning a copy with defaults filled in, also inside objects that are
 /// absent and have no required key (so an absent "anomaly" object gets every declared default). Throws
@@ -83,8 +85,23 @@ nlohmann::json validate(const nlohmann::json& value, const ObjectSpec& spec, con
 /// JSON Schema (draft 2020-12) of `spec`.
 nlohmann::json to_json_schema(const ObjectSpec& spec, const std::string& id);
 
-/// Parses a JSON document from text; syntax errors throw Error(Usage) naming the file, line and column.
+/// Most bytes a job or recipe file may have; larger files are refused before they are read.
+inline constexpr std::size_t kMaxJsonBytes = std::size_t{16} << 20;
+/// Deepest nesting of arrays and objects in a job or recipe file (a job file needs about six levels).
+inline constexpr int kMaxJsonDepth = 64;
+/// Most characters of free-text options that end up in HDF5 attributes (job name, units, recipe name).
+inline constexpr std::size_t kMaxTextLength = 4096;
+
+/// Parses a JSON document from text. Before the document is built, a streaming pass refuses text longer
+/// than kMaxJsonBytes, arrays and objects nested deeper than kMaxJsonDepth and a key given twice in one
+/// object (naming the key and both lines). These and syntax errors throw Error(Usage) naming the file and
+/// line.
 nlohmann::json parse_json(const std::string& text, const std::string& file);
+
+/// Reads a job or recipe file (`what`: "job file", "recipe file") for parse_json. Refuses, before reading,
+/// anything that is not a regular file (a FIFO would block, a device never ends) and files larger than
+/// kMaxJsonBytes; Error(Usage) starting with `context` (the file name, or the key naming it).
+std::string read_json_file(const std::string& path, const std::string& what, const std::string& context);
 
 /// Declared field of a Decl, for chaining constraints after the declaration.
 class FieldRef {
@@ -94,6 +111,8 @@ public:
   FieldRef& range(std::optional<double> lo, std::optional<double> hi, bool exclusive_lo = false);
   FieldRef& choices(std::vector<std::string> c);
   FieldRef& pattern(std::string regex);
+  /// Longest allowed string, in characters (Unicode code points, as JSON Schema's maxLength counts them).
+  FieldRef& max_length(std::size_t n);
   FieldRef& items(std::optional<std::size_t> min, std::optional<std::size_t> max);
   /// Range or choices of the items of an array of scalars.
   FieldRef& item_range(std::optional<double> lo, std::optional<double> hi);

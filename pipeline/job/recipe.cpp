@@ -84,7 +84,7 @@ std::shared_ptr<ObjectSpec> make_recipe_spec() {
   ev.min_items = 1;
   recipe->fields = {
       required(choices(str("commodity", "commodity scored"), known_commodities())),
-      required(str("name", "short name of the model")),
+      required(max_length(str("name", "short name of the model"), kMaxTextLength)),
       required(str("deposit_model", "the deposit model and its citation")),
       array_of("references", "further references", str("", "reference")),
       ev,
@@ -118,13 +118,13 @@ Recipe load_recipe(const Job& job, const std::string& commodity) {
   r.path = (ov != job.recipes.end() && !ov->second.path.empty())
                ? ov->second.path
                : (fs::path(job.recipe_dir) / (commodity + ".json")).string();
-  std::ifstream in(r.path, std::ios::binary);
-  if (!in)
+  std::error_code ec;
+  if (!fs::exists(r.path, ec))
     throw_usage(job.path + ": key 'recipes." + commodity + "': cannot read recipe file " + r.path +
                 " (set PROSPECTOR_RECIPES or recipes." + commodity + ".path)");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  const json v = validate(parse_json(ss.str(), r.path), recipe_spec(), r.path);
+  const std::string text =
+      read_json_file(r.path, "recipe file", job.path + ": key 'recipes." + commodity + "'");
+  const json v = validate(parse_json(text, r.path), recipe_spec(), r.path);
   r.commodity = v["commodity"];
   if (r.commodity != commodity)
     throw_usage(r.path + ": key 'commodity': recipe is for '" + r.commodity + "', expected '" + commodity +

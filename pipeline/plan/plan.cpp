@@ -5,8 +5,8 @@
 #include "pipeline/plan/evidence.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <cstdio>
+#include <map>
 #include <sstream>
 
 namespace prospector {
@@ -28,10 +28,87 @@ std::vector<std::string> Plan::anomaly_layers() const {
 
 namespace {
 
-std::string sanitize(std::string s) {
-  for (auto& c : s)
-    c = std::isalnum(static_cast<unsigned char>(c)) ? static_cast<char>(std::tolower(c)) : '_';
-  return s;
+// Every name the run writes as a work layer (layers/<name>/), each with the option that gives it. Grids of
+// prospectivity.h5 are work layers too; its other variables (x, y, crs, provenance, targets_*, target_*,
+// node_*, part_*, success_rate_*, prediction_rate_*, wofe_*) cannot be any of these names. Two options giving
+// one name would overwrite each other's tiles: refused here, naming both, before any data is read.
+void check_layer_names(const Plan& p) {
+  struct Origin {
+    std::string where; ///< "key 'inputs[1].id'", or the recipe evidence
+    std::string what;  ///< what the name is given to
+  };
+  std::map<std::string, Origin> seen;
+  const auto job_key = [](const std::string& key) { return "key '" + key + "'"; };
+  const auto claim = [&](const std::string& name, const std::string& where, const std::string& what) {
+    const auto [it, inserted] = seen.emplace(name, Origin{where, what});
+    if (inserted) return;
+    Origin first = it->second, second{where, what};
+    if (first.where.rfind("key '", 0) == 0 && second.where.rfind("key '", 0) != 0) std::swap(first, second);
+    throw_usage(p.job.path + ": " + second.where + ": " + second.what + " is named '" + name + "', as is " +
+                first.what + " (" + first.where +
+                "); every layer and output grid needs its own name, so rename one of them");
+  };
+  // The recipe evidence that reads a derived layer.
+  const auto evidence_of = [&](const std::string& layer) -> std::string {
+    for (size_t r = 0; r < p.recipes.size(); ++r)
+      for (size_t e = 0; e < p.recipes[r].evidence.size(); ++e) {
+        const std::string& bound = p.evidence[r][e].layer;
+        if (bound == layer || bound.rfind("ratio_" + layer + "_", 0) == 0)
+          return "evidence '" + p.recipes[r].evidence[e].id + "' of recipe " + p.recipes[r].path;
+      }
+    return "the recipes' evidence";
+  };
+
+  for (const auto& l : p.input_layers) {
+    const InputSpec& in = p.job.inputs[static_cast<size_t>(l.input)];
+    const std::string at = "inputs[" + std::to_string(l.input) + "]";
+    if (l.element_index >= 0)
+      claim(l.name, job_key(at + ".elements[" + std::to_string(l.element_index) + "].element"),
+            "the " + l.element + " layer of input '" + in.id + "'");
+    else
+      claim(l.name, job_key(at + ".id"), "the layer of input '" + in.id + "'");
+  }
+  for (const auto& d : p.derived_layers) {
+    if (d.clr_group >= 0)
+      claim(d.name, job_key("geochem.composition"),
+            "the centred log-ratio of layer '" + d.name.substr(4) + "'");
+    else if (d.balance >= 0)
+      claim(d.name, job_key("geochem.balances[" + std::to_string(d.balance) + "].name"),
+            "the balance '" + d.element + "'");
+    else if (!d.filter.empty())
+      claim(d.name, evidence_of(d.name), "the " + d.filter + " of layer '" + d.num + "'");
+    else
+      claim(d.name, evidence_of(d.name), "the ratio of layer '" + d.num + "' to '" + d.den + "'");
+  }
+  for (const auto& l : p.all_layers()) {
+    const Origin& o = seen.at(l.name);
+    claim("anomaly_" + l.name + "_robust_z", o.where, "the robust z-score grid of layer '" + l.name + "'");
+    claim("anomaly_" + l.name + "_local_z", o.where, "the local z-score grid of layer '" + l.name + "'");
+    if (std::find(p.gi_layers.begin(), p.gi_layers.end(), l.name) != p.gi_layers.end())
+      claim("anomaly_" + l.name + "_gi_star", o.where, "the Gi* grid of layer '" + l.name + "'");
+  }
+  if (p.job.anomaly.rx) claim("anomaly_rx", job_key("anomaly.rx"), "the RX anomaly grid");
+  for (std::int64_t c = 1; c <= p.job.anomaly.pca_components; ++c)
+    claim("anomaly_pc" + std::to_string(c), job_key("anomaly.pca_components"),
+          "principal component grid " + std::to_string(c));
+  const bool trained = !p.job.training.path.empty();
+  for (size_t r = 0; r < p.recipes.size(); ++r) {
+    const Recipe& rc = p.recipes[r];
+    claim("prospectivity_" + rc.commodity, job_key("commodities"),
+          "the prospectivity grid of " + rc.commodity);
+    for (const auto& ev : rc.evidence)
+      claim("contrib_" + rc.commodity + "_" + ev.id, "evidence '" + ev.id + "' of recipe " + rc.path,
+            "the contribution grid of evidence '" + ev.id + "' to " + rc.commodity);
+    if (trained && p.job.models.wofe) {
+      claim("posterior_wofe_" + rc.commodity, job_key("models.wofe"),
+            "the weights-of-evidence posterior grid of " + rc.commodity);
+      claim("posterior_wofe_" + rc.commodity + "_std", job_key("models.wofe"),
+            "the weights-of-evidence posterior deviation grid of " + rc.commodity);
+    }
+    if (trained && p.job.models.logistic)
+      claim("probability_logistic_" + rc.commodity, job_key("models.logistic"),
+            "the logistic-regression probability grid of " + rc.commodity);
+  }
 }
 
 } // namespace
@@ -39,24 +116,22 @@ std::string sanitize(std::string s) {
 Plan make_plan(const std::string& job_path, const std::vector<JobOverride>& overrides) {
   Plan p;
   p.job = load_job(job_path, overrides);
+  check_input_files(p.job);
   for (const auto& c : p.job.commodities)
     p.recipes.push_back(load_recipe(p.job, c));
-  p.grid = resolve_grid(p.job);
-  p.tiles = TileGrid(p.grid, p.job.tiling.tile_size);
-  p.halo = p.job.anomaly.local_radius;
-  p.out = p.job.output.folder;
-  p.work = WorkFolder(p.out + "/work", p.tiles);
 
+  // Layers and evidence bindings need only the job and the recipes: resolved, and their names checked,
+  // before the grid is resolved from the inputs' headers.
   for (size_t i = 0; i < p.job.inputs.size(); ++i) {
     const InputSpec& in = p.job.inputs[i];
     const std::string kind = (in.kind == "geochem_grid" || in.kind == "geochem_points") ? "geochem" : in.kind;
     if (in.kind == "geochem_points") {
+      const std::vector<std::string> names = layer_names(in);
       for (size_t k = 0; k < in.elements.size(); ++k) {
         const auto& e = in.elements[k];
-        p.input_layers.push_back({in.id + "_" + sanitize(e.element),
-                                  kind + " " + e.element + " (" + in.id + ")", "log10(" + e.units + ")", kind,
-                                  e.element, in.id, static_cast<int>(i), static_cast<int>(k), "", "", false,
-                                  "", -1, -1});
+        p.input_layers.push_back({names[k], kind + " " + e.element + " (" + in.id + ")",
+                                  "log10(" + e.units + ")", kind, e.element, in.id, static_cast<int>(i),
+                                  static_cast<int>(k), "", "", false, "", -1, -1});
       }
     } else {
       const std::string units =
@@ -78,6 +153,13 @@ Plan make_plan(const std::string& job_path, const std::vector<JobOverride>& over
       if (listed) p.rx_bands.push_back(l.name);
     }
   }
+  check_layer_names(p);
+
+  p.grid = resolve_grid(p.job);
+  p.tiles = TileGrid(p.grid, p.job.tiling.tile_size);
+  p.halo = p.job.anomaly.local_radius;
+  p.out = p.job.output.folder;
+  p.work = WorkFolder(p.out + "/work", p.tiles);
   return p;
 }
 

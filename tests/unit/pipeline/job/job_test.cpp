@@ -103,6 +103,57 @@ TEST_CASE("a missing job file is a usage error", "[job]") {
   CHECK_THAT(msg, Catch::Contains("/nonexistent/job.json"));
 }
 
+TEST_CASE("nesting beyond the depth limit is refused before the document is built", "[job][hostile]") {
+  std::string msg;
+  const std::string deep = "{\"name\": " + std::string(1000000, '[') + std::string(1000000, ']') + "}";
+  CHECK(error_code_of(write_job("deep.json", deep), msg) == 2);
+  CHECK_THAT(msg, Catch::Contains("nested deeper than 64"));
+  CHECK_THAT(msg, Catch::Contains("deep.json"));
+  const int limit = options::kMaxJsonDepth;
+  CHECK_NOTHROW(options::parse_json(std::string(limit, '[') + std::string(limit, ']'), "f.json"));
+  CHECK_THROWS_WITH(options::parse_json(std::string(limit + 1, '[') + std::string(limit + 1, ']'), "f.json"),
+                    Catch::Contains("nested deeper"));
+}
+
+TEST_CASE("a key given twice in one object names the key and both lines", "[job][hostile]") {
+  std::string msg;
+  std::string text = kValid;
+  text.insert(1, "\n  \"output\": {\"folder\": \"a\"},\n  \"output\": {\"folder\": \"b\"},");
+  CHECK(error_code_of(write_job("dup_key.json", text), msg) == 2);
+  CHECK_THAT(msg, Catch::Contains("key 'output'") && Catch::Contains("lines 2 and 3"));
+  CHECK_THROWS_WITH(options::parse_json("{\"a\": [{\"b\": 1}, {\"b\": 1,\n\"b\": 2}]}", "f.json"),
+                    Catch::Contains("key 'a[1].b'") && Catch::Contains("lines 1 and 2"));
+  // The same key in different objects is fine.
+  CHECK_NOTHROW(options::parse_json("{\"a\": {\"b\": 1}, \"c\": {\"b\": 1}}", "f.json"));
+}
+
+TEST_CASE("job files above the size limit are refused before they are read", "[job][hostile]") {
+  std::string text = kValid;
+  text.append(options::kMaxJsonBytes, ' ');
+  std::string msg;
+  CHECK(error_code_of(write_job("huge.json", text), msg) == 2);
+  CHECK_THAT(msg, Catch::Contains("huge.json") && Catch::Contains("16 MiB"));
+  fs::remove(fs::temp_directory_path() / "prospector_job_test" / "huge.json");
+}
+
+TEST_CASE("strings that end up in HDF5 attributes have a declared maximum length", "[job][hostile]") {
+  std::string text = kValid;
+  const std::string from = "\"name\": \"t\"";
+  text.replace(text.find(from), from.size(), "\"name\": \"" + std::string(70000, 'n') + "\"");
+  std::string msg;
+  CHECK(error_code_of(write_job("long_name.json", text), msg) == 2);
+  CHECK_THAT(msg, Catch::Contains("key 'name'") && Catch::Contains("4096"));
+  // Characters, not bytes: 4096 two-byte characters are allowed.
+  std::string utf8;
+  for (int i = 0; i < 4096; ++i)
+    utf8 += "\xc3\xa9";
+  text = kValid;
+  text.replace(text.find(from), from.size(), "\"name\": \"" + utf8 + "\"");
+  CHECK(load_job(write_job("utf8_name.json", text)).name == utf8);
+  const auto s = options::to_json_schema(job_spec(), "id");
+  CHECK(s["properties"]["name"]["maxLength"] == 4096);
+}
+
 TEST_CASE("the job schema is generated from the declarations", "[job][schema]") {
   const auto s = options::to_json_schema(job_spec(), "id");
   CHECK(s["additionalProperties"] == false);
