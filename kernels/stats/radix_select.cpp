@@ -52,6 +52,22 @@ std::vector<Work> work_items(const ValueBlocks& v) {
   return w;
 }
 
+// Calls body(thread, x) for every valid (non-NaN) value, the work items shared out among `threads` threads.
+template <class Body>
+void for_each_value(const ValueBlocks& v, const std::vector<Work>& work, int threads, Body body) {
+#pragma omp parallel num_threads(threads)
+  {
+    const int thread = thread_id();
+#pragma omp for schedule(dynamic, 4)
+    for (std::int64_t w = 0; w < static_cast<std::int64_t>(work.size()); ++w) {
+      const Work& it = work[static_cast<std::size_t>(w)];
+      const float* d = v.data[it.block];
+      for (std::int64_t i = it.begin; i < it.end; ++i)
+        if (!std::isnan(d[i])) body(thread, d[i]);
+    }
+  }
+}
+
 // Selects the keys of ranks ks (each 0-based among the valid values) of key(x), for Key uint32_t or uint64_t.
 template <class Key, class KeyOf>
 std::vector<Key> select_keys(const ValueBlocks& v, std::vector<std::int64_t> ks, const RadixSelectParams& p,
@@ -71,23 +87,14 @@ std::vector<Key> select_keys(const ValueBlocks& v, std::vector<std::int64_t> ks,
     if (all_done) break;
     const int shift = static_cast<int>(sizeof(Key) * 8) - kDigitBits * (pass + 1);
     std::vector<std::int64_t> hist(static_cast<std::size_t>(threads) * nr * kBins, 0);
-#pragma omp parallel num_threads(threads)
-    {
-      std::int64_t* h = hist.data() + static_cast<std::size_t>(thread_id()) * nr * kBins;
-#pragma omp for schedule(dynamic, 4)
-      for (std::int64_t w = 0; w < static_cast<std::int64_t>(work.size()); ++w) {
-        const Work& it = work[static_cast<std::size_t>(w)];
-        const float* d = v.data[it.block];
-        for (std::int64_t i = it.begin; i < it.end; ++i) {
-          if (std::isnan(d[i])) continue;
-          const Key k = key_of(d[i]);
-          const Key high = pass == 0 ? Key(0) : Key(k >> (shift + kDigitBits));
-          const std::size_t bin = static_cast<std::size_t>((k >> shift) & Key(kBins - 1));
-          for (std::size_t r = 0; r < nr; ++r)
-            if (!done[r] && high == prefix[r]) ++h[r * kBins + bin];
-        }
-      }
-    }
+    for_each_value(v, work, threads, [&](int thread, float x) {
+      std::int64_t* h = hist.data() + static_cast<std::size_t>(thread) * nr * kBins;
+      const Key k = key_of(x);
+      const Key high = pass == 0 ? Key(0) : Key(k >> (shift + kDigitBits));
+      const std::size_t bin = static_cast<std::size_t>((k >> shift) & Key(kBins - 1));
+      for (std::size_t r = 0; r < nr; ++r)
+        if (!done[r] && high == prefix[r]) ++h[r * kBins + bin];
+    });
     for (std::size_t r = 0; r < nr; ++r) {
       if (done[r]) continue;
       std::vector<std::int64_t> merged(kBins, 0);
@@ -196,21 +203,11 @@ std::vector<std::int64_t> count_at_or_above(const ValueBlocks& v, const std::vec
   const int threads = max_threads();
   std::vector<std::int64_t> slots(static_cast<std::size_t>(threads) * (T + 1), 0);
   const std::vector<Work> work = work_items(v);
-#pragma omp parallel num_threads(threads)
-  {
-    std::int64_t* s = slots.data() + static_cast<std::size_t>(thread_id()) * (T + 1);
-#pragma omp for schedule(dynamic, 4)
-    for (std::int64_t w = 0; w < static_cast<std::int64_t>(work.size()); ++w) {
-      const Work& it = work[static_cast<std::size_t>(w)];
-      const float* d = v.data[it.block];
-      for (std::int64_t i = it.begin; i < it.end; ++i) {
-        if (std::isnan(d[i])) continue;
-        const double x = d[i];
-        ++s[static_cast<std::size_t>(std::upper_bound(thresholds.begin(), thresholds.end(), x) -
-                                     thresholds.begin())];
-      }
-    }
-  }
+  for_each_value(v, work, threads, [&](int thread, float x) {
+    std::int64_t* sl = slots.data() + static_cast<std::size_t>(thread) * (T + 1);
+    ++sl[static_cast<std::size_t>(
+        std::upper_bound(thresholds.begin(), thresholds.end(), static_cast<double>(x)) - thresholds.begin())];
+  });
   std::vector<std::int64_t> out(T, 0);
   std::int64_t above = 0;
   for (std::size_t j = T + 1; j-- > 1;) {

@@ -48,16 +48,19 @@ struct IngestState {
   std::vector<std::vector<SourceFootprint>> footprints;
   std::vector<std::unique_ptr<PreparedPoints>> points;
   std::vector<std::string> method;
-  std::vector<char> aligned; // read straight into tiles, no warping
-  std::vector<std::string> log;
+  std::vector<char> aligned;    // read straight into tiles, no warping
+  std::vector<std::string> log; // lines for the run log, moved out by drain_log
   std::vector<gdal::Dataset> open;
+  void drain_log(std::vector<std::string>& to) {
+    for (auto& l : log)
+      to.push_back(std::move(l));
+    log.clear();
+  }
 };
 
 IngestState& state(StageContext& ctx) {
   IngestState& s = ctx.state<IngestState>("ingest", [&] { return std::make_unique<IngestState>(ctx.plan); });
-  for (auto& l : s.log)
-    ctx.log.push_back(std::move(l));
-  s.log.clear();
+  s.drain_log(ctx.log);
   return s;
 }
 
@@ -172,9 +175,7 @@ std::string IngestStage::compute(StageContext& ctx, std::int64_t t, const Ingest
         }
       }
     }
-    for (auto& l2 : s.log)
-      ctx.log.push_back(std::move(l2));
-    s.log.clear();
+    s.drain_log(ctx.log);
     put_tile(p.work.layer_tile(l.name, t), buf, h);
   }
   return h.hex();
