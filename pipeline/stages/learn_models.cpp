@@ -85,14 +85,35 @@ struct Wofe {
   std::string error;
 };
 
+kernels::WofeParams wofe_params(const ModelOptions& mo) {
+  kernels::WofeParams wp;
+  wp.zero_class = mo.wofe_zero_class == "continuity" ? kernels::WofeZeroClass::Continuity
+                                                     : kernels::WofeZeroClass::ArcSdm;
+  wp.continuity = mo.wofe_continuity;
+  return wp;
+}
+
+// Names of the set bits of kernels::WofeFlags, as written to learn.json and shown in the report.
+std::vector<std::string> wofe_flag_names(std::uint32_t flags) {
+  static const std::pair<std::uint32_t, const char*> names[] = {
+      {kernels::kWofeNoDeposits, "no_deposits"},     {kernels::kWofeAllDeposits, "all_deposits"},
+      {kernels::kWofeOnlyDeposits, "only_deposits"}, {kernels::kWofeAllNonDeposits, "all_non_deposits"},
+      {kernels::kWofeEmptyClass, "empty_class"},     {kernels::kWofeZeroWPlus, "w_plus_zero"},
+      {kernels::kWofeZeroWMinus, "w_minus_zero"},    {kernels::kWofeCorrected, "continuity_corrected"}};
+  std::vector<std::string> out;
+  for (const auto& [bit, name] : names)
+    if (flags & bit) out.push_back(name);
+  return out;
+}
+
 Wofe fit_wofe(const std::vector<std::vector<std::int32_t>>& classes, std::int32_t k,
-              const std::vector<std::uint8_t>& mask, std::int64_t n) {
+              const std::vector<std::uint8_t>& mask, std::int64_t n, const kernels::WofeParams& wp) {
   Wofe w;
   w.weights.resize(classes.size());
   std::vector<kernels::WofeLayer> layers;
   for (size_t e = 0; e < classes.size(); ++e) {
     kernels::Status st =
-        kernels::wofe_weights(classes[e].data(), n, k, mask.data(), nullptr, {}, w.weights[e]);
+        kernels::wofe_weights(classes[e].data(), n, k, mask.data(), nullptr, wp, w.weights[e]);
     if (!st.ok) {
       w.error = st.message;
       return w;
@@ -202,24 +223,34 @@ std::string run_learn(const Plan& p, std::vector<std::string>& log) {
     const std::vector<float>* model_score = nullptr;
     std::string model_name;
     Wofe wofe;
+    const kernels::WofeParams wp = wofe_params(mo);
     if (mo.wofe) {
-      wofe = fit_wofe(classes, k, mask, n);
+      wofe = fit_wofe(classes, k, mask, n, wp);
       if (!wofe.error.empty()) {
         cj["wofe"] = {{"error", wofe.error}};
         log.push_back(c + ": weights of evidence not computed: " + wofe.error);
       } else {
         json ev = json::array();
+        std::int64_t no_deposit_classes = 0, zeroed = 0, corrected = 0;
         for (size_t e = 0; e < ids.size(); ++e) {
           json cls = json::array();
-          for (const auto& cw : wofe.weights[e].classes)
+          for (const auto& cw : wofe.weights[e].classes) {
             cls.push_back({{"cells", cw.cells},
                            {"deposits", cw.deposits},
                            {"w_plus", cw.w_plus},
+                           {"s_w_plus", cw.s_w_plus},
                            {"w_minus", cw.w_minus},
+                           {"s_w_minus", cw.s_w_minus},
                            {"contrast", cw.contrast},
                            {"s_contrast", cw.s_contrast},
                            {"studentized", cw.studentized},
-                           {"flags", cw.flags}});
+                           {"flags", cw.flags},
+                           {"flag_names", wofe_flag_names(cw.flags)}});
+            if ((cw.flags & kernels::kWofeNoDeposits) && !(cw.flags & kernels::kWofeEmptyClass))
+              ++no_deposit_classes;
+            if (cw.flags & (kernels::kWofeZeroWPlus | kernels::kWofeZeroWMinus)) ++zeroed;
+            if (cw.flags & kernels::kWofeCorrected) ++corrected;
+          }
           ev.push_back({{"id", ids[e]}, {"classes", cls}});
         }
         std::vector<kernels::WofeLayer> layers;
@@ -242,6 +273,11 @@ std::string run_learn(const Plan& p, std::vector<std::string>& log) {
                       {"deposits", wofe.summary.deposits},
                       {"cells", wofe.summary.cells},
                       {"classes", k},
+                      {"zero_class", mo.wofe_zero_class},
+                      {"continuity", mo.wofe_continuity},
+                      {"classes_without_deposits", no_deposit_classes},
+                      {"classes_zeroed", zeroed},
+                      {"classes_corrected", corrected},
                       {"evidence", ev},
                       {"ci_test", cij}};
         std::vector<float> sd(wofe.variance.size());
@@ -261,6 +297,17 @@ std::string run_learn(const Plan& p, std::vector<std::string>& log) {
           log.push_back(c + ": weights of evidence from " + std::to_string(cells.size()) +
                         " deposit(s); conditional independence n/T = " + std::to_string(ci.ratio) +
                         ", p = " + std::to_string(ci.p_value));
+        if (zeroed > 0 || corrected > 0) {
+          std::string msg = c + ": weights of evidence: " + std::to_string(no_deposit_classes) +
+                            " class(es) without training deposits";
+          if (mo.wofe_zero_class == "arcsdm")
+            msg += "; " + std::to_string(zeroed) +
+                   " class(es) flagged with a weight set to 0 (models.wofe_zero_class = arcsdm)";
+          if (corrected > 0)
+            msg += "; " + std::to_string(corrected) + " class(es) flagged continuity-corrected (" +
+                   std::to_string(mo.wofe_continuity) + ", models.wofe_continuity)";
+          log.push_back(msg);
+        }
       }
     }
     std::vector<float> logistic(static_cast<size_t>(n), NAN);
@@ -368,7 +415,7 @@ std::string run_learn(const Plan& p, std::vector<std::string>& log) {
           std::vector<std::uint8_t> fm(static_cast<size_t>(n), 0);
           for (size_t d = 0; d < cells.size(); ++d)
             if (fold[d] != f) fm[static_cast<size_t>(cells[d])] = 1;
-          Wofe wf = fit_wofe(classes, k, fm, n);
+          Wofe wf = fit_wofe(classes, k, fm, n, wp);
           if (!wf.error.empty()) continue;
           std::vector<float> sf;
           for (float v : wf.posterior)
