@@ -277,7 +277,9 @@ Decl<TrainingSpec> training_decl() {
       .required();
   d.add(&TrainingSpec::layer, "layer", "vector layer name (default: the first layer)");
   d.add(&TrainingSpec::commodity_column, "commodity_column",
-        "column holding the commodity (cu, li, ni, co, sn)");
+        "column holding the commodities of a deposit: symbols or names (cu/copper, li/lithium, ni/nickel, "
+        "co/cobalt, sn/tin) in any case, or a list of them separated by , ; / - or + (\"Au-Cu-Co\"); "
+        "other commodities in a list are ignored");
   d.add(&TrainingSpec::x_column, "x_column", "CSV: column of x / longitude");
   d.add(&TrainingSpec::y_column, "y_column", "CSV: column of y / latitude");
   d.add(&TrainingSpec::crs, "crs",

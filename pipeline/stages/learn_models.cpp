@@ -157,11 +157,20 @@ std::string run_learn(const Plan& p, std::vector<std::string>& log) {
                 std::to_string(train.features) + " read; " + std::to_string(train.bad_geometry) +
                 " bad geometry, " + std::to_string(train.outside) + " outside the grid, " +
                 std::to_string(train.unknown_commodity) + " unknown commodity");
+  {
+    std::string per;
+    for (const auto& c : known_commodities())
+      if (train.per_commodity.count(c))
+        per += (per.empty() ? "" : ", ") + c + " " + std::to_string(train.per_commodity.at(c));
+    log.push_back("training deposits on the grid per commodity (a row naming several counts for each): " +
+                  (per.empty() ? std::string("none") : per));
+  }
   for (const auto& r : train.rejected)
     log.push_back("  left out: " + r);
   out["training"] = {{"path", p.job.training.path},
                      {"read", train.features},
                      {"on_grid", train.points.size()},
+                     {"per_commodity", train.per_commodity},
                      {"rejected", train.rejected}};
   const std::int64_t n = p.grid.size();
   const std::int32_t k = mo.classes;
@@ -175,7 +184,7 @@ std::string run_learn(const Plan& p, std::vector<std::string>& log) {
     read_whole(p, "prospectivity_" + c, score);
     std::set<std::int64_t> seen;
     for (const auto& d : train.points) {
-      if (d.commodity != c) continue;
+      if (!d.names(c)) continue;
       const std::int64_t cell = d.row * p.grid.nx + d.col;
       if (std::isnan(score[static_cast<size_t>(cell)])) {
         rejected.push_back(d.where + ": on a nodata cell of prospectivity_" + c);
@@ -383,7 +392,7 @@ std::string run_learn(const Plan& p, std::vector<std::string>& log) {
     json prediction;
     std::vector<std::int64_t> test_cells;
     for (const auto& d : test.points)
-      if (d.commodity == c) {
+      if (d.names(c)) {
         const std::int64_t cell = d.row * p.grid.nx + d.col;
         if (!std::isnan((*model_score)[static_cast<size_t>(cell)])) test_cells.push_back(cell);
       }

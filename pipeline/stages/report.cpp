@@ -234,9 +234,9 @@ void write_report(const Plan& p, const std::vector<CommodityTargets>& targets, c
       if (t.commodity == c) ct = &t;
     std::vector<std::pair<DepositPoint, bool>> deps;
     for (const auto& d : train.points)
-      if (d.commodity == c) deps.push_back({d, false});
+      if (d.names(c)) deps.push_back({d, false});
     for (const auto& d : test.points)
-      if (d.commodity == c) deps.push_back({d, true});
+      if (d.names(c)) deps.push_back({d, true});
     h << "<section><h2>" << esc(c) << ": " << esc(r.name) << "</h2><p>" << esc(r.deposit_model) << "</p>";
     h << "<div class='maps'><figure><img alt='prospectivity map for " << esc(c) << "' src='"
       << quicklook(p, "prospectivity_" + c, ct, deps)

@@ -28,7 +28,17 @@ for c in spec["commodities"]:
     train += deps[:half]
     test += deps[half:]
 
-# Training deposits as a GeoPackage in geographic coordinates (another CRS than the grid), plus two bad rows.
+# Commodities spelled as deposit databases write them: symbols and names in any case, lists with other
+# elements. Each row still names exactly one of the five, so the planted truth is unchanged.
+NAMES = {"cu": "Copper", "li": "lithium", "ni": "NICKEL", "co": "Cobalt", "sn": "tin"}
+
+
+def spelled(c, i):
+    return [c, " %s " % c.upper(), NAMES[c], "Au-%s-Ag" % c.capitalize(), "%s / Gold" % NAMES[c],
+            "Zn; %s" % c, "Au+%s" % c.upper()][i % 7]
+
+
+# Training deposits as a GeoPackage in geographic coordinates (another CRS than the grid), plus three bad rows.
 src = osr.SpatialReference()
 src.ImportFromEPSG(28350)
 dst = osr.SpatialReference()
@@ -40,9 +50,10 @@ gpkg = os.path.join(survey, "known_deposits.gpkg")
 ds = ogr.GetDriverByName("GPKG").CreateDataSource(gpkg)
 lyr = ds.CreateLayer("deposits", dst, ogr.wkbPoint)
 lyr.CreateField(ogr.FieldDefn("commodity", ogr.OFTString))
-for r in train + [{"commodity": "cu", "x": "300000", "y": "7000000"}]:  # the last one lies off the grid
+gold = dict(train[0], commodity="Au, Ag")  # names no known commodity: counted as unknown
+for i, r in enumerate(train + [{"commodity": "cu", "x": "300000", "y": "7000000"}]):  # the last one lies off the grid
     f = ogr.Feature(lyr.GetLayerDefn())
-    f.SetField("commodity", r["commodity"])
+    f.SetField("commodity", spelled(r["commodity"], i))
     lon, lat, _ = ct.TransformPoint(float(r["x"]), float(r["y"]))
     g = ogr.Geometry(ogr.wkbPoint)
     g.AddPoint_2D(lon, lat)
@@ -50,6 +61,13 @@ for r in train + [{"commodity": "cu", "x": "300000", "y": "7000000"}]:  # the la
     lyr.CreateFeature(f)
 f = ogr.Feature(lyr.GetLayerDefn())  # no geometry at all
 f.SetField("commodity", "li")
+lyr.CreateFeature(f)
+f = ogr.Feature(lyr.GetLayerDefn())
+f.SetField("commodity", gold["commodity"])
+lon, lat, _ = ct.TransformPoint(float(gold["x"]), float(gold["y"]))
+g = ogr.Geometry(ogr.wkbPoint)
+g.AddPoint_2D(lon, lat)
+f.SetGeometry(g)
 lyr.CreateFeature(f)
 ds = None
 with open(os.path.join(survey, "test_deposits.csv"), "w") as fh:
@@ -72,8 +90,13 @@ json.dump(job, open(job_path, "w"), indent=1)
 out = os.path.join(work, "out")
 p = run(["run", job_path, "--out", out])
 log = p.stderr
-expect("1 bad geometry, 1 outside the grid" in log, "the bad and off-grid training deposits are counted")
-expect(len(re.findall(r"left out: .*known_deposits.gpkg: feature \d+", log)) == 2, "and listed with their feature")
+expect("1 bad geometry, 1 outside the grid, 1 unknown commodity" in log,
+       "the bad, off-grid and gold-only training deposits are counted")
+expect(len(re.findall(r"left out: .*known_deposits.gpkg: feature \d+", log)) == 3, "and listed with their feature")
+per = ", ".join("%s %d" % (c, n) for c in spec["commodities"]
+                for n in [sum(1 for r in train if r["commodity"] == c)] if n)
+expect("training deposits on the grid per commodity (a row naming several counts for each): " + per in log,
+       "every spelling counts for its commodity, and the log counts each (%s)" % per)
 
 # Weights of evidence: a class without training deposits gets W+ = 0, flagged (ArcSDM, the default), in the
 # work folder's learn.json, the published table and the log.
