@@ -452,12 +452,16 @@ const std::vector<KernelInfo>& kernel_registry() {
          "Unit cell: counts are cells, one deposit per cell. For every class B_j against all other valid "
          "classes: W+ = ln[P(B|D) / P(B|~D)], W- = ln[P(~B|D) / P(~B|~D)], contrast C = W+ - W-, s2(W+) = "
          "1/N(B&D) + 1/N(B&~D), s2(W-) = 1/N(~B&D) + 1/N(~B&~D), s(C) = sqrt(s2(W+) + s2(W-)) and the "
-         "studentized contrast C / s(C); W+ of a class is its generalised weight. A zero count is replaced "
-         "by `continuity` (totals recomputed), which keeps every weight finite, and the class is flagged "
-         "(no deposits, all deposits, only deposits, all non-deposits; empty classes get zeros). Cells with "
-         "a negative class code (nodata) or outside the study area are ignored. OpenMP counting with exact "
-         "integers, O(n + classes).",
-         {{"continuity", "number", "0.5", "value replacing a zero count of the 2x2 table (> 0)"}}},
+         "studentized contrast C / s(C); W+ of a class is its generalised weight. With `zero_class` arcsdm "
+         "(ArcSDM's convention) a class without deposits gets W+ = s(W+) = 0 and a class holding every "
+         "deposit W- = s(W-) = 0, with C = s(C) = C/s(C) = 0; other zero counts, and with `zero_class` "
+         "continuity every zero count, are replaced by `continuity` (totals recomputed). Either keeps every "
+         "weight finite; the class is flagged (no deposits, all deposits, only deposits, all non-deposits, "
+         "weight set to 0, corrected; empty classes get zeros). Cells with a negative class code (nodata) "
+         "or outside the study area are ignored. OpenMP counting with exact integers, O(n + classes).",
+         {{"zero_class", "string", "arcsdm",
+           "arcsdm: a weight with no deposit to estimate it is 0; continuity: the zero count is replaced"},
+          {"continuity", "number", "0.5", "value replacing a zero count of the 2x2 table (> 0)"}}},
     };
     std::sort(r.begin(), r.end(), [](const KernelInfo& a, const KernelInfo& b) { return a.name < b.name; });
     return r;

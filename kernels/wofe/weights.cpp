@@ -16,27 +16,59 @@ inline bool inside(const std::uint8_t* study_area, std::int64_t i) {
   return study_area == nullptr || study_area[i] != 0;
 }
 
-// Weights of one 2x2 table (a = B∩D, b = B∩~D, c = ~B∩D, d = ~B∩~D), zero counts corrected.
-void table_weights(std::int64_t a0, std::int64_t b0, std::int64_t c0, std::int64_t d0, double k,
+// Weights of one 2x2 table (a = B∩D, b = B∩~D, c = ~B∩D, d = ~B∩~D).
+//
+// Zero deposit counts under WofeZeroClass::ArcSdm follow ArcSDM's "Calculate Weights" tool (gtkfi/ArcSDM,
+// Toolbox/arcsdm/calculateweights.py, MakeWts): when the class holds no training point (db == 0) it
+// returns W+, s(W+), W-, s(W-), C, s(C) and C/s(C) all 0. Here the weight that has a deposit to estimate
+// it is still reported (for binary evidence it is the other class's W+, so the two classes stay mirror
+// images). Where every point is in the class (db == ds) ArcSDM moves 0.99 of a point out of the class
+// (db -= 0.99, its issue 66); here W- and s(W-) are 0 instead, the mirror image of the zero-deposit case,
+// so the class that holds no deposit gets W+ = 0 whichever side of the table it is on.
+void table_weights(std::int64_t a0, std::int64_t b0, std::int64_t c0, std::int64_t d0, const WofeParams& p,
                    WofeClassWeights& w) {
+  const double k = p.continuity;
+  const bool arcsdm = p.zero_class == WofeZeroClass::ArcSdm;
   std::uint32_t flags = 0;
   if (a0 == 0) flags |= kWofeNoDeposits;
   if (c0 == 0) flags |= kWofeAllDeposits;
   if (b0 == 0) flags |= kWofeOnlyDeposits;
   if (d0 == 0) flags |= kWofeAllNonDeposits;
-  const double a = a0 == 0 ? k : static_cast<double>(a0);
-  const double b = b0 == 0 ? k : static_cast<double>(b0);
-  const double c = c0 == 0 ? k : static_cast<double>(c0);
-  const double d = d0 == 0 ? k : static_cast<double>(d0);
+  const bool zero_plus = arcsdm && a0 == 0, zero_minus = arcsdm && c0 == 0;
+  // A zero count is replaced by k where it enters a weight that is computed: every count under
+  // Continuity; under ArcSdm never a deposit count (that weight is 0), and a non-deposit count only for
+  // the weight it enters (the totals use the counts as replaced).
+  bool corrected = false;
+  auto count = [&](std::int64_t v, bool may_correct) {
+    if (v != 0 || !may_correct) return static_cast<double>(v);
+    corrected = true;
+    return k;
+  };
+  const double a = count(a0, !arcsdm), c = count(c0, !arcsdm);
+  const double b = count(b0, !zero_plus), d = count(d0, !zero_minus);
   const double nd = a + c, nn = b + d;
-  w.w_plus = std::log((a / nd) / (b / nn));
-  w.w_minus = std::log((c / nd) / (d / nn));
-  w.contrast = w.w_plus - w.w_minus;
-  const double vp = 1.0 / a + 1.0 / b, vm = 1.0 / c + 1.0 / d;
-  w.s_w_plus = std::sqrt(vp);
-  w.s_w_minus = std::sqrt(vm);
-  w.s_contrast = std::sqrt(vp + vm);
-  w.studentized = w.contrast / w.s_contrast;
+  w.w_plus = w.s_w_plus = w.w_minus = w.s_w_minus = 0.0;
+  double vp = 0.0, vm = 0.0;
+  if (!zero_plus) {
+    w.w_plus = std::log((a / nd) / (b / nn));
+    vp = 1.0 / a + 1.0 / b;
+    w.s_w_plus = std::sqrt(vp);
+  }
+  if (!zero_minus) {
+    w.w_minus = std::log((c / nd) / (d / nn));
+    vm = 1.0 / c + 1.0 / d;
+    w.s_w_minus = std::sqrt(vm);
+  }
+  if (zero_plus || zero_minus) {
+    w.contrast = w.s_contrast = w.studentized = 0.0;
+  } else {
+    w.contrast = w.w_plus - w.w_minus;
+    w.s_contrast = std::sqrt(vp + vm);
+    w.studentized = w.contrast / w.s_contrast;
+  }
+  if (zero_plus) flags |= kWofeZeroWPlus;
+  if (zero_minus) flags |= kWofeZeroWMinus;
+  if (corrected) flags |= kWofeCorrected;
   w.flags = flags;
 }
 
@@ -133,6 +165,8 @@ Status wofe_weights(const std::int32_t* classes, std::int64_t n, std::int32_t n_
     return Status::Invalid("wofe_weights: n_classes must be in [1, 2^20]");
   if (!(params.continuity > 0.0) || !std::isfinite(params.continuity))
     return Status::Invalid("wofe_weights: continuity must be finite and > 0");
+  if (params.zero_class != WofeZeroClass::ArcSdm && params.zero_class != WofeZeroClass::Continuity)
+    return Status::Invalid("wofe_weights: unknown zero_class");
 
   // Per-thread histograms: the counts are integers, so their sum is exact whatever the thread split.
   const int nt = max_threads();
@@ -180,7 +214,7 @@ Status wofe_weights(const std::int32_t* classes, std::int64_t n, std::int32_t n_
     }
     const std::int64_t a = w.deposits, b = w.cells - w.deposits;
     const std::int64_t c = deps - a, d = (cells - deps) - b;
-    table_weights(a, b, c, d, params.continuity, w);
+    table_weights(a, b, c, d, params, w);
   }
   return Status::Ok();
 }

@@ -11,6 +11,8 @@
 ///   (0 = pattern absent ~B, 1 = pattern present B);
 /// - an optional study-area mask (nonzero = inside, nullptr = every cell) restricts all counts; the study
 ///   area T of a layer's weights is the study area minus the layer's nodata cells;
+/// - a class without deposits gets W+ = 0 by default, flagged, as in ArcSDM (WofeZeroClass; see there for
+///   the symmetric case of a class holding every deposit and for the continuity alternative);
 /// - all counts are exact integers, so results do not depend on the thread count.
 
 #include "kernels/views.hpp"
@@ -20,21 +22,40 @@
 
 namespace prospector::kernels {
 
-/// Flags of one class's weights (bit mask in WofeClassWeights::flags).
+/// Flags of one class's weights (bit mask in WofeClassWeights::flags). Bits 1-16 say which count of the
+/// class's 2x2 table is zero; bits 32-128 say what was done about it.
 enum WofeFlags : std::uint32_t {
-  kWofeNoDeposits = 1u,     ///< N(B ∩ D) = 0: no deposit in the class; W+ uses the continuity correction
-  kWofeAllDeposits = 2u,    ///< N(~B ∩ D) = 0: every deposit is in the class; W- uses the correction
-  kWofeOnlyDeposits = 4u,   ///< N(B ∩ ~D) = 0: every cell of the class holds a deposit; W+ corrected
-  kWofeAllNonDeposits = 8u, ///< N(~B ∩ ~D) = 0: the class holds every non-deposit cell; W- corrected
+  kWofeNoDeposits = 1u,     ///< N(B ∩ D) = 0: no deposit in the class
+  kWofeAllDeposits = 2u,    ///< N(~B ∩ D) = 0: every deposit is in the class
+  kWofeOnlyDeposits = 4u,   ///< N(B ∩ ~D) = 0: every cell of the class holds a deposit (W+ corrected)
+  kWofeAllNonDeposits = 8u, ///< N(~B ∩ ~D) = 0: the class holds every non-deposit cell (W- corrected)
   kWofeEmptyClass = 16u,    ///< the class has no valid cell: all weights and deviations are set to 0
-  kWofeCorrected = 1u | 2u | 4u | 8u, ///< any continuity correction was applied
+  kWofeZeroWPlus = 32u,     ///< WofeZeroClass::ArcSdm, no deposit: W+ = s(W+) = 0 and C = s(C) = C/s(C) = 0
+  kWofeZeroWMinus = 64u,    ///< WofeZeroClass::ArcSdm, all deposits: W- = s(W-) = 0 and C = s(C) = C/s(C) = 0
+  kWofeCorrected = 128u,    ///< a zero count was replaced by the continuity correction
+};
+
+/// What wofe_weights does with a class whose deposit count N(B ∩ D) is zero (and, symmetrically, with a
+/// class that holds every deposit, N(~B ∩ D) = 0). A weight can only be estimated from deposits: with none,
+/// ln(0) has no value and any replacement count decides the weight by itself.
+enum class WofeZeroClass {
+  /// ArcSDM's convention (default): the weight that has no deposit to estimate it is 0 with deviation 0,
+  /// so the class adds nothing to the posterior logit, and the contrast, its deviation and the studentized
+  /// contrast are 0 (flags kWofeZeroWPlus / kWofeZeroWMinus). The other weight is computed as usual.
+  ArcSdm,
+  /// Every zero count is replaced by `continuity` (the totals of the table recomputed), which gives the
+  /// class a finite weight of either sign; flagged kWofeCorrected.
+  Continuity,
 };
 
 /// Parameters of `wofe.weights`.
 struct WofeParams {
-  /// Continuity correction: a zero count among N(B∩D), N(B∩~D), N(~B∩D), N(~B∩~D) is replaced by this value
-  /// (the totals N(D), N(~D) of that class's table are then recomputed from the corrected counts), so no
-  /// weight takes log(0) and every variance is finite. Must be > 0.
+  /// Treatment of zero deposit counts; see WofeZeroClass.
+  WofeZeroClass zero_class = WofeZeroClass::ArcSdm;
+  /// Continuity correction: a zero count of N(B∩D), N(B∩~D), N(~B∩D), N(~B∩~D) that zero_class does not
+  /// handle is replaced by this value (the totals N(D), N(~D) of that class's table are then recomputed
+  /// from the corrected counts), so no weight takes log(0) and every variance is finite. Under ArcSdm only
+  /// the non-deposit counts N(B∩~D) and N(~B∩~D) use it. Must be finite and > 0.
   double continuity = 0.5;
 };
 

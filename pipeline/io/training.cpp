@@ -12,6 +12,42 @@
 
 namespace prospector {
 
+bool DepositPoint::names(const std::string& c) const {
+  return std::find(commodities.begin(), commodities.end(), c) != commodities.end();
+}
+
+std::vector<std::string> parse_commodities(const std::string& text) {
+  // English names of the known commodities, whose codes are their element symbols.
+  static const std::pair<const char*, const char*> names[] = {
+      {"copper", "cu"}, {"lithium", "li"}, {"nickel", "ni"}, {"cobalt", "co"}, {"tin", "sn"}};
+  const std::vector<std::string>& known = known_commodities();
+  std::vector<bool> named(known.size(), false);
+  auto match = [&](std::string item) {
+    for (const auto& [name, symbol] : names)
+      if (item == name) item = symbol;
+    const auto it = std::find(known.begin(), known.end(), item);
+    if (it != known.end()) named[static_cast<size_t>(it - known.begin())] = true;
+  };
+  std::string item;
+  auto flush = [&] {
+    const auto b = item.find_first_not_of(" \t\r\n\v\f");
+    if (b != std::string::npos) match(item.substr(b, item.find_last_not_of(" \t\r\n\v\f") - b + 1));
+    item.clear();
+  };
+  for (char ch : text) {
+    if (ch == ',' || ch == ';' || ch == '/' || ch == '-' || ch == '+') {
+      flush();
+    } else {
+      item.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(ch))));
+    }
+  }
+  flush();
+  std::vector<std::string> out;
+  for (size_t i = 0; i < named.size(); ++i)
+    if (named[i]) out.push_back(known[i]);
+  return out;
+}
+
 DepositSet read_deposits(const TrainingSpec& spec, const std::string& path, const GridSpec& grid) {
   gdal::ensure_initialized();
   gdal::clear_error();
@@ -63,8 +99,8 @@ DepositSet read_deposits(const TrainingSpec& spec, const std::string& path, cons
       continue;
     }
     ++out.features;
-    std::string c = OGR_F_GetFieldAsString(f, ci);
-    std::transform(c.begin(), c.end(), c.begin(), [](unsigned char ch) { return std::tolower(ch); });
+    const std::string c = OGR_F_GetFieldAsString(f, ci);
+    std::vector<std::string> commodities = parse_commodities(c);
     OGRGeometryH g = OGR_F_GetGeometryRef(f);
     double x = NAN, y = NAN;
     if (g && !OGR_G_IsEmpty(g) && wkbFlatten(OGR_G_GetGeometryType(g)) == wkbPoint) {
@@ -77,9 +113,9 @@ DepositSet read_deposits(const TrainingSpec& spec, const std::string& path, cons
       out.rejected.push_back(where + ": missing, non-point or non-finite geometry");
       continue;
     }
-    if (std::find(known_commodities().begin(), known_commodities().end(), c) == known_commodities().end()) {
+    if (commodities.empty()) {
       ++out.unknown_commodity;
-      out.rejected.push_back(where + ": unknown commodity '" + c + "'");
+      out.rejected.push_back(where + ": unknown commodity '" + c + "' (names none of cu, li, ni, co, sn)");
       continue;
     }
     if (!OCTTransform(ct, 1, &x, &y, nullptr) || !std::isfinite(x) || !std::isfinite(y)) {
@@ -95,7 +131,10 @@ DepositSet read_deposits(const TrainingSpec& spec, const std::string& path, cons
       out.rejected.push_back(where + buf);
       continue;
     }
-    out.points.push_back({c, where, x, y, static_cast<std::int64_t>(fr), static_cast<std::int64_t>(fc)});
+    for (const auto& k : commodities)
+      ++out.per_commodity[k];
+    out.points.push_back(
+        {std::move(commodities), where, x, y, static_cast<std::int64_t>(fr), static_cast<std::int64_t>(fc)});
   }
   OCTDestroyCoordinateTransformation(ct);
   return out;

@@ -8,6 +8,7 @@
 #include "pipeline/job/job.hpp"
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -15,10 +16,12 @@ namespace prospector {
 
 /// One deposit on the grid.
 struct DepositPoint {
-  std::string commodity;
-  std::string where;   ///< "file:feature N" for messages
-  double x = 0, y = 0; ///< grid CRS
+  std::vector<std::string> commodities; ///< known commodity codes it names (at least one), no repeats
+  std::string where;                    ///< "file:feature N" for messages
+  double x = 0, y = 0;                  ///< grid CRS
   std::int64_t row = 0, col = 0;
+  /// Whether the deposit counts for commodity code `c` (e.g. "cu").
+  bool names(const std::string& c) const;
 };
 
 /// Deposits read from a file, with what was left out and why.
@@ -27,7 +30,17 @@ struct DepositSet {
   std::vector<std::string> rejected; ///< one line per left-out feature: where and why
   std::int64_t features = 0;         ///< features read (after the where filter)
   std::int64_t bad_geometry = 0, outside = 0, unknown_commodity = 0, filtered = 0;
+  /// Per known commodity code, the points on the grid that name it (a point naming two counts for both).
+  std::map<std::string, std::int64_t> per_commodity;
 };
+
+/// The known commodities (known_commodities(): cu, li, ni, co, sn) named by the commodity field of a
+/// deposit record, in the order of known_commodities() and without repeats. The field is a list separated
+/// by ',', ';', '/', '-' or '+'; each item, trimmed of whitespace and compared in any case, is an element
+/// symbol (Cu) or name (copper, lithium, nickel, cobalt, tin). Items naming other commodities (Au, Zn,
+/// gold, ...) are ignored. So "Cu, Au" -> {cu}, "Au-Cu-Co" -> {cu, co}, "Copper/Gold" -> {cu},
+/// "Au" -> {} (no known commodity: the record is counted as unknown).
+std::vector<std::string> parse_commodities(const std::string& text);
 
 /// Reads deposits from `path` with the training spec's columns/CRS. Errors: InputData naming the file for
 /// a missing/unreadable file, a missing column, or an unknown CRS.

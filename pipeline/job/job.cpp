@@ -281,7 +281,9 @@ Decl<TrainingSpec> training_decl() {
       .required();
   d.add(&TrainingSpec::layer, "layer", "vector layer name (default: the first layer)");
   d.add(&TrainingSpec::commodity_column, "commodity_column",
-        "column holding the commodity (cu, li, ni, co, sn)");
+        "column holding the commodities of a deposit: symbols or names (cu/copper, li/lithium, ni/nickel, "
+        "co/cobalt, sn/tin) in any case, or a list of them separated by , ; / - or + (\"Au-Cu-Co\"); "
+        "other commodities in a list are ignored");
   d.add(&TrainingSpec::x_column, "x_column", "CSV: column of x / longitude");
   d.add(&TrainingSpec::y_column, "y_column", "CSV: column of y / latitude");
   d.add(&TrainingSpec::crs, "crs",
@@ -298,6 +300,15 @@ Decl<ModelOptions> models_decl() {
   Decl<ModelOptions> d("models",
                        "Data-driven models fitted to the training deposits over each recipe's evidence.");
   d.add(&ModelOptions::wofe, "wofe", "weights-of-evidence posterior per commodity with training deposits");
+  d.add(&ModelOptions::wofe_zero_class, "wofe_zero_class",
+        "weights of evidence of a class without training deposits: arcsdm (ArcSDM's convention: W+ = 0, "
+        "s(W+) = 0, contrast 0, flagged; likewise W- = 0 for a class holding every deposit) or continuity "
+        "(the zero count is replaced by wofe_continuity, which gives the class a weight of its own)")
+      .choices({"arcsdm", "continuity"});
+  d.add(&ModelOptions::wofe_continuity, "wofe_continuity",
+        "continuity correction: the value replacing a zero count of a class's 2x2 table (every zero count "
+        "with wofe_zero_class continuity, only non-deposit counts with arcsdm)")
+      .range(0.0, 1.0, true);
   d.add(&ModelOptions::logistic, "logistic",
         "regularised logistic regression per commodity with training deposits");
   d.add(&ModelOptions::lambda, "lambda",

@@ -138,6 +138,8 @@ struct TrainingSpec {
 /// Data-driven model options.
 struct ModelOptions {
   bool wofe = true;
+  std::string wofe_zero_class = "arcsdm"; ///< arcsdm or continuity (kernels::WofeZeroClass)
+  double wofe_continuity = 0.5;           ///< value replacing a zero count (kernels::WofeParams::continuity)
   bool logistic = true;
   double lambda = 0.01;
   int classes = 4;

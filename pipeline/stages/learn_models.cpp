@@ -85,14 +85,35 @@ struct Wofe {
   std::string error;
 };
 
+kernels::WofeParams wofe_params(const ModelOptions& mo) {
+  kernels::WofeParams wp;
+  wp.zero_class = mo.wofe_zero_class == "continuity" ? kernels::WofeZeroClass::Continuity
+                                                     : kernels::WofeZeroClass::ArcSdm;
+  wp.continuity = mo.wofe_continuity;
+  return wp;
+}
+
+// Names of the set bits of kernels::WofeFlags, as written to learn.json and shown in the report.
+std::vector<std::string> wofe_flag_names(std::uint32_t flags) {
+  static const std::pair<std::uint32_t, const char*> names[] = {
+      {kernels::kWofeNoDeposits, "no_deposits"},     {kernels::kWofeAllDeposits, "all_deposits"},
+      {kernels::kWofeOnlyDeposits, "only_deposits"}, {kernels::kWofeAllNonDeposits, "all_non_deposits"},
+      {kernels::kWofeEmptyClass, "empty_class"},     {kernels::kWofeZeroWPlus, "w_plus_zero"},
+      {kernels::kWofeZeroWMinus, "w_minus_zero"},    {kernels::kWofeCorrected, "continuity_corrected"}};
+  std::vector<std::string> out;
+  for (const auto& [bit, name] : names)
+    if (flags & bit) out.push_back(name);
+  return out;
+}
+
 Wofe fit_wofe(const std::vector<std::vector<std::int32_t>>& classes, std::int32_t k,
-              const std::vector<std::uint8_t>& mask, std::int64_t n) {
+              const std::vector<std::uint8_t>& mask, std::int64_t n, const kernels::WofeParams& wp) {
   Wofe w;
   w.weights.resize(classes.size());
   std::vector<kernels::WofeLayer> layers;
   for (size_t e = 0; e < classes.size(); ++e) {
     kernels::Status st =
-        kernels::wofe_weights(classes[e].data(), n, k, mask.data(), nullptr, {}, w.weights[e]);
+        kernels::wofe_weights(classes[e].data(), n, k, mask.data(), nullptr, wp, w.weights[e]);
     if (!st.ok) {
       w.error = st.message;
       return w;
@@ -136,11 +157,20 @@ std::string run_learn(const Plan& p, std::vector<std::string>& log) {
                 std::to_string(train.features) + " read; " + std::to_string(train.bad_geometry) +
                 " bad geometry, " + std::to_string(train.outside) + " outside the grid, " +
                 std::to_string(train.unknown_commodity) + " unknown commodity");
+  {
+    std::string per;
+    for (const auto& c : known_commodities())
+      if (train.per_commodity.count(c))
+        per += (per.empty() ? "" : ", ") + c + " " + std::to_string(train.per_commodity.at(c));
+    log.push_back("training deposits on the grid per commodity (a row naming several counts for each): " +
+                  (per.empty() ? std::string("none") : per));
+  }
   for (const auto& r : train.rejected)
     log.push_back("  left out: " + r);
   out["training"] = {{"path", p.job.training.path},
                      {"read", train.features},
                      {"on_grid", train.points.size()},
+                     {"per_commodity", train.per_commodity},
                      {"rejected", train.rejected}};
   const std::int64_t n = p.grid.size();
   const std::int32_t k = mo.classes;
@@ -154,7 +184,7 @@ std::string run_learn(const Plan& p, std::vector<std::string>& log) {
     read_whole(p, "prospectivity_" + c, score);
     std::set<std::int64_t> seen;
     for (const auto& d : train.points) {
-      if (d.commodity != c) continue;
+      if (!d.names(c)) continue;
       const std::int64_t cell = d.row * p.grid.nx + d.col;
       if (std::isnan(score[static_cast<size_t>(cell)])) {
         rejected.push_back(d.where + ": on a nodata cell of prospectivity_" + c);
@@ -202,24 +232,34 @@ std::string run_learn(const Plan& p, std::vector<std::string>& log) {
     const std::vector<float>* model_score = nullptr;
     std::string model_name;
     Wofe wofe;
+    const kernels::WofeParams wp = wofe_params(mo);
     if (mo.wofe) {
-      wofe = fit_wofe(classes, k, mask, n);
+      wofe = fit_wofe(classes, k, mask, n, wp);
       if (!wofe.error.empty()) {
         cj["wofe"] = {{"error", wofe.error}};
         log.push_back(c + ": weights of evidence not computed: " + wofe.error);
       } else {
         json ev = json::array();
+        std::int64_t no_deposit_classes = 0, zeroed = 0, corrected = 0;
         for (size_t e = 0; e < ids.size(); ++e) {
           json cls = json::array();
-          for (const auto& cw : wofe.weights[e].classes)
+          for (const auto& cw : wofe.weights[e].classes) {
             cls.push_back({{"cells", cw.cells},
                            {"deposits", cw.deposits},
                            {"w_plus", cw.w_plus},
+                           {"s_w_plus", cw.s_w_plus},
                            {"w_minus", cw.w_minus},
+                           {"s_w_minus", cw.s_w_minus},
                            {"contrast", cw.contrast},
                            {"s_contrast", cw.s_contrast},
                            {"studentized", cw.studentized},
-                           {"flags", cw.flags}});
+                           {"flags", cw.flags},
+                           {"flag_names", wofe_flag_names(cw.flags)}});
+            if ((cw.flags & kernels::kWofeNoDeposits) && !(cw.flags & kernels::kWofeEmptyClass))
+              ++no_deposit_classes;
+            if (cw.flags & (kernels::kWofeZeroWPlus | kernels::kWofeZeroWMinus)) ++zeroed;
+            if (cw.flags & kernels::kWofeCorrected) ++corrected;
+          }
           ev.push_back({{"id", ids[e]}, {"classes", cls}});
         }
         std::vector<kernels::WofeLayer> layers;
@@ -242,6 +282,11 @@ std::string run_learn(const Plan& p, std::vector<std::string>& log) {
                       {"deposits", wofe.summary.deposits},
                       {"cells", wofe.summary.cells},
                       {"classes", k},
+                      {"zero_class", mo.wofe_zero_class},
+                      {"continuity", mo.wofe_continuity},
+                      {"classes_without_deposits", no_deposit_classes},
+                      {"classes_zeroed", zeroed},
+                      {"classes_corrected", corrected},
                       {"evidence", ev},
                       {"ci_test", cij}};
         std::vector<float> sd(wofe.variance.size());
@@ -261,6 +306,17 @@ std::string run_learn(const Plan& p, std::vector<std::string>& log) {
           log.push_back(c + ": weights of evidence from " + std::to_string(cells.size()) +
                         " deposit(s); conditional independence n/T = " + std::to_string(ci.ratio) +
                         ", p = " + std::to_string(ci.p_value));
+        if (zeroed > 0 || corrected > 0) {
+          std::string msg = c + ": weights of evidence: " + std::to_string(no_deposit_classes) +
+                            " class(es) without training deposits";
+          if (mo.wofe_zero_class == "arcsdm")
+            msg += "; " + std::to_string(zeroed) +
+                   " class(es) flagged with a weight set to 0 (models.wofe_zero_class = arcsdm)";
+          if (corrected > 0)
+            msg += "; " + std::to_string(corrected) + " class(es) flagged continuity-corrected (" +
+                   std::to_string(mo.wofe_continuity) + ", models.wofe_continuity)";
+          log.push_back(msg);
+        }
       }
     }
     std::vector<float> logistic(static_cast<size_t>(n), NAN);
@@ -336,7 +392,7 @@ std::string run_learn(const Plan& p, std::vector<std::string>& log) {
     json prediction;
     std::vector<std::int64_t> test_cells;
     for (const auto& d : test.points)
-      if (d.commodity == c) {
+      if (d.names(c)) {
         const std::int64_t cell = d.row * p.grid.nx + d.col;
         if (!std::isnan((*model_score)[static_cast<size_t>(cell)])) test_cells.push_back(cell);
       }
@@ -368,7 +424,7 @@ std::string run_learn(const Plan& p, std::vector<std::string>& log) {
           std::vector<std::uint8_t> fm(static_cast<size_t>(n), 0);
           for (size_t d = 0; d < cells.size(); ++d)
             if (fold[d] != f) fm[static_cast<size_t>(cells[d])] = 1;
-          Wofe wf = fit_wofe(classes, k, fm, n);
+          Wofe wf = fit_wofe(classes, k, fm, n, wp);
           if (!wf.error.empty()) continue;
           std::vector<float> sf;
           for (float v : wf.posterior)

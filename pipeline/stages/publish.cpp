@@ -62,7 +62,11 @@ void write_learned_tables(H5Writer& w, const json& learn) {
           {"wofe_" + c + "_contrast", "contrast C = W+ - W-", "", {}},
           {"wofe_" + c + "_s_contrast", "standard deviation of C", "", {}},
           {"wofe_" + c + "_studentized", "studentized contrast C / s(C)", "", {}},
-          {"wofe_" + c + "_flags", "1: a continuity correction was applied", "", {}}};
+          {"wofe_" + c + "_flags",
+           "bit mask: 1 no deposits, 2 all deposits, 4 only deposits, 8 all "
+           "non-deposits, 16 empty class, 32 W+ set to 0, 64 W- set to 0, 128 continuity-corrected",
+           "",
+           {}}};
       std::string ids;
       int e = 0;
       for (const auto& ev : wj["evidence"]) {
@@ -73,7 +77,7 @@ void write_learned_tables(H5Writer& w, const json& learn) {
                                  cl["cells"].get<double>(),       cl["deposits"].get<double>(),
                                  cl["w_plus"].get<double>(),      cl["w_minus"].get<double>(),
                                  cl["contrast"].get<double>(),    cl["s_contrast"].get<double>(),
-                                 cl["studentized"].get<double>(), cl["flags"].get<unsigned>() ? 1.0 : 0.0};
+                                 cl["studentized"].get<double>(), cl["flags"].get<double>()};
           for (size_t i = 0; i < cols.size(); ++i)
             cols[i].values.push_back(vals[i]);
         }
@@ -82,7 +86,12 @@ void write_learned_tables(H5Writer& w, const json& learn) {
       std::map<std::string, std::string> attrs = {
           {"long_name", "weights of evidence for " + c},
           {"evidence_ids", ids},
-          {"prior_logit", std::to_string(wj["prior_logit"].get<double>())}};
+          {"prior_logit", std::to_string(wj["prior_logit"].get<double>())},
+          {"zero_class", wj.value("zero_class", "")},
+          {"continuity", std::to_string(wj.value("continuity", 0.0))},
+          {"flags", "bits of wofe_" + c +
+                        "_flags: 1 no_deposits, 2 all_deposits, 4 only_deposits, 8 all_non_deposits, 16 "
+                        "empty_class, 32 w_plus_zero, 64 w_minus_zero, 128 continuity_corrected"}};
       for (auto ci = wj["ci_test"].begin(); ci != wj["ci_test"].end(); ++ci)
         attrs["ci_test_" + ci.key()] = ci->dump();
       w.write_table("wofe_" + c, cols, attrs);

@@ -96,7 +96,8 @@ nlohmann::json output_layout() {
         {"probability_logistic_<c>", "float32 (y, x): logistic-regression probability"},
         {"wofe_<c> table",
          "per evidence and class: evidence index, class, cells, deposits, W+, W-, contrast, s(C), "
-         "studentized contrast, flags; attributes: evidence ids, prior logit, CI test"},
+         "studentized contrast, flags (bit mask: 1 no deposits, 32 W+ set to 0, 128 continuity-corrected, "
+         "...); attributes: evidence ids, prior logit, zero_class, continuity, flags (the bits), CI test"},
         {"success_rate_<c>, prediction_rate_<c> tables", "curve points area_fraction, deposit_fraction; "
                                                          "attributes auc, source, capture efficiency"}}},
       {"report",

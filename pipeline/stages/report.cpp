@@ -21,6 +21,14 @@ using nlohmann::json;
 
 namespace {
 
+// The flags of one weights-of-evidence class as written by the learn stage ("no_deposits, w_plus_zero").
+std::string flag_text(const nlohmann::json& cl) {
+  std::string out;
+  for (const auto& n : cl.value("flag_names", nlohmann::json::array()))
+    out += (out.empty() ? "" : ", ") + n.get<std::string>();
+  return out;
+}
+
 std::string esc(const std::string& s) {
   std::string o;
   for (char c : s) {
@@ -226,9 +234,9 @@ void write_report(const Plan& p, const std::vector<CommodityTargets>& targets, c
       if (t.commodity == c) ct = &t;
     std::vector<std::pair<DepositPoint, bool>> deps;
     for (const auto& d : train.points)
-      if (d.commodity == c) deps.push_back({d, false});
+      if (d.names(c)) deps.push_back({d, false});
     for (const auto& d : test.points)
-      if (d.commodity == c) deps.push_back({d, true});
+      if (d.names(c)) deps.push_back({d, true});
     h << "<section><h2>" << esc(c) << ": " << esc(r.name) << "</h2><p>" << esc(r.deposit_model) << "</p>";
     h << "<div class='maps'><figure><img alt='prospectivity map for " << esc(c) << "' src='"
       << quicklook(p, "prospectivity_" + c, ct, deps)
@@ -269,9 +277,13 @@ void write_report(const Plan& p, const std::vector<CommodityTargets>& targets, c
       if (w["ci_test"].contains("ratio"))
         h << "; conditional independence: n/T = " << fmt(w["ci_test"]["ratio"].get<double>())
           << ", p = " << fmt(w["ci_test"]["p_value"].get<double>());
+      if (w.contains("zero_class"))
+        h << "; classes without deposits: " << w["classes_without_deposits"].get<std::int64_t>()
+          << (w["zero_class"] == "arcsdm" ? " (W+ = 0, ArcSDM convention" : " (continuity correction")
+          << ", models.wofe_zero_class)";
       h << "</p><table><tr><th>evidence</th><th>class</th><th>cells</th><th>deposits</th><th>W+</th><th>W-</"
            "th>"
-           "<th>C</th><th>s(C)</th><th>C/s(C)</th><th>flagged</th></tr>";
+           "<th>C</th><th>s(C)</th><th>C/s(C)</th><th>flags</th></tr>";
       for (const auto& e : w["evidence"]) {
         int k = 0;
         for (const auto& cl : e["classes"])
@@ -280,8 +292,7 @@ void write_report(const Plan& p, const std::vector<CommodityTargets>& targets, c
             << "</td><td>" << fmt(cl["w_plus"].get<double>()) << "</td><td>"
             << fmt(cl["w_minus"].get<double>()) << "</td><td>" << fmt(cl["contrast"].get<double>())
             << "</td><td>" << fmt(cl["s_contrast"].get<double>()) << "</td><td>"
-            << fmt(cl["studentized"].get<double>()) << "</td><td>"
-            << (cl["flags"].get<unsigned>() ? "yes" : "") << "</td></tr>";
+            << fmt(cl["studentized"].get<double>()) << "</td><td>" << esc(flag_text(cl)) << "</td></tr>";
       }
       h << "</table>";
     }

@@ -28,7 +28,17 @@ for c in spec["commodities"]:
     train += deps[:half]
     test += deps[half:]
 
-# Training deposits as a GeoPackage in geographic coordinates (another CRS than the grid), plus two bad rows.
+# Commodities spelled as deposit databases write them: symbols and names in any case, lists with other
+# elements. Each row still names exactly one of the five, so the planted truth is unchanged.
+NAMES = {"cu": "Copper", "li": "lithium", "ni": "NICKEL", "co": "Cobalt", "sn": "tin"}
+
+
+def spelled(c, i):
+    return [c, " %s " % c.upper(), NAMES[c], "Au-%s-Ag" % c.capitalize(), "%s / Gold" % NAMES[c],
+            "Zn; %s" % c, "Au+%s" % c.upper()][i % 7]
+
+
+# Training deposits as a GeoPackage in geographic coordinates (another CRS than the grid), plus three bad rows.
 src = osr.SpatialReference()
 src.ImportFromEPSG(28350)
 dst = osr.SpatialReference()
@@ -40,9 +50,10 @@ gpkg = os.path.join(survey, "known_deposits.gpkg")
 ds = ogr.GetDriverByName("GPKG").CreateDataSource(gpkg)
 lyr = ds.CreateLayer("deposits", dst, ogr.wkbPoint)
 lyr.CreateField(ogr.FieldDefn("commodity", ogr.OFTString))
-for r in train + [{"commodity": "cu", "x": "300000", "y": "7000000"}]:  # the last one lies off the grid
+gold = dict(train[0], commodity="Au, Ag")  # names no known commodity: counted as unknown
+for i, r in enumerate(train + [{"commodity": "cu", "x": "300000", "y": "7000000"}]):  # the last one lies off the grid
     f = ogr.Feature(lyr.GetLayerDefn())
-    f.SetField("commodity", r["commodity"])
+    f.SetField("commodity", spelled(r["commodity"], i))
     lon, lat, _ = ct.TransformPoint(float(r["x"]), float(r["y"]))
     g = ogr.Geometry(ogr.wkbPoint)
     g.AddPoint_2D(lon, lat)
@@ -50,6 +61,13 @@ for r in train + [{"commodity": "cu", "x": "300000", "y": "7000000"}]:  # the la
     lyr.CreateFeature(f)
 f = ogr.Feature(lyr.GetLayerDefn())  # no geometry at all
 f.SetField("commodity", "li")
+lyr.CreateFeature(f)
+f = ogr.Feature(lyr.GetLayerDefn())
+f.SetField("commodity", gold["commodity"])
+lon, lat, _ = ct.TransformPoint(float(gold["x"]), float(gold["y"]))
+g = ogr.Geometry(ogr.wkbPoint)
+g.AddPoint_2D(lon, lat)
+f.SetGeometry(g)
 lyr.CreateFeature(f)
 ds = None
 with open(os.path.join(survey, "test_deposits.csv"), "w") as fh:
@@ -72,8 +90,31 @@ json.dump(job, open(job_path, "w"), indent=1)
 out = os.path.join(work, "out")
 p = run(["run", job_path, "--out", out])
 log = p.stderr
-expect("1 bad geometry, 1 outside the grid" in log, "the bad and off-grid training deposits are counted")
-expect(len(re.findall(r"left out: .*known_deposits.gpkg: feature \d+", log)) == 2, "and listed with their feature")
+expect("1 bad geometry, 1 outside the grid, 1 unknown commodity" in log,
+       "the bad, off-grid and gold-only training deposits are counted")
+expect(len(re.findall(r"left out: .*known_deposits.gpkg: feature \d+", log)) == 3, "and listed with their feature")
+per = ", ".join("%s %d" % (c, n) for c in spec["commodities"]
+                for n in [sum(1 for r in train if r["commodity"] == c)] if n)
+expect("training deposits on the grid per commodity (a row naming several counts for each): " + per in log,
+       "every spelling counts for its commodity, and the log counts each (%s)" % per)
+
+# Weights of evidence: a class without training deposits gets W+ = 0, flagged (ArcSDM, the default), in the
+# work folder's learn.json, the published table and the log.
+learn = json.load(open(os.path.join(out, "work", "global", "learn.json")))
+zero_classes = 0
+for c, cj in learn["commodities"].items():
+    wj = cj["wofe"]
+    expect(wj["zero_class"] == "arcsdm", "%s: weights of evidence under the ArcSDM convention by default" % c)
+    for ev in wj["evidence"]:
+        for k, cl in enumerate(ev["classes"]):
+            if cl["deposits"] == 0 and cl["cells"] > 0:
+                zero_classes += 1
+                expect(cl["w_plus"] == 0 and cl["s_w_plus"] == 0 and cl["studentized"] == 0 and
+                       "w_plus_zero" in cl["flag_names"] and cl["flags"] & 32,
+                       "%s %s class %d without deposits: W+ = 0, flagged (%s)" % (c, ev["id"], k, cl))
+expect(zero_classes > 0, "the demo has classes without training deposits (%d)" % zero_classes)
+expect(re.search(r"class\(es\) flagged with a weight set to 0 \(models.wofe_zero_class = arcsdm\)", log),
+       "the log reports the classes whose weight was set to 0")
 
 f = h5py.File(os.path.join(out, "prospectivity.h5"), "r")
 for c in spec["commodities"]:
@@ -92,14 +133,23 @@ for c in spec["commodities"]:
     expect("success_rate_" + c in f and "wofe_" + c + "_w_plus" in f and "probability_logistic_" + c in f,
            "%s: success-rate curve, weights table and logistic probability written" % c)
     wp = f["wofe_" + c + "_w_plus"][...]
-    expect(np.all(np.isfinite(wp)), "%s: all weights finite (classes without deposits corrected and flagged)" % c)
+    expect(np.all(np.isfinite(wp)), "%s: all weights finite" % c)
+    deps, cells = f["wofe_" + c + "_deposits"][...], f["wofe_" + c + "_cells"][...]
+    flags = f["wofe_" + c + "_flags"][...].astype(np.int64)
+    empty = (deps == 0) & (cells > 0)
+    expect(np.all(wp[empty] == 0) and np.all(flags[empty] & 32) and not np.any(flags[~empty] & 32),
+           "%s: the published table flags exactly the classes without deposits, with W+ = 0" % c)
+    attrs = f["wofe_" + c].attrs
+    text = lambda v: v.decode() if isinstance(v, bytes) else str(v)
+    expect(text(attrs.get("zero_class")) == "arcsdm" and "32 w_plus_zero" in text(attrs.get("flags")),
+           "%s: the table names the convention and its flag bits" % c)
 
 # Blocked k-fold cross-validation when there is no test set (all deposits as training, 2 folds).
 job_cv = dict(spec)
 all_csv = os.path.join(survey, "all_deposits.csv")
 shutil.copy(os.path.join(survey, "truth.csv"), all_csv)
 job_cv["training"] = {"path": "all_deposits.csv", "crs": "EPSG:28350", "where_column": "kind", "where_value": "deposit"}
-job_cv["models"] = {"folds": 2, "block_size": 2000}
+job_cv["models"] = {"folds": 2, "block_size": 2000, "wofe_zero_class": "continuity", "wofe_continuity": 0.5}
 json.dump(job_cv, open(os.path.join(survey, "job_cv.json"), "w"), indent=1)
 out_cv = os.path.join(work, "out_cv")
 p = run(["run", os.path.join(survey, "job_cv.json"), "--out", out_cv])
@@ -107,6 +157,13 @@ g = h5py.File(os.path.join(out_cv, "prospectivity.h5"), "r")
 src_attr = g["prediction_rate_ni"].attrs.get("source")
 src_attr = src_attr.decode() if isinstance(src_attr, bytes) else str(src_attr)
 expect("cross-validation" in src_attr, "prediction-rate curve from spatially blocked cross-validation (%s)" % src_attr)
+# With models.wofe_zero_class = continuity a class without deposits gets the corrected, non-zero weight.
+learn_cv = json.load(open(os.path.join(out_cv, "work", "global", "learn.json")))
+corrected = [cl for cj in learn_cv["commodities"].values() for ev in cj["wofe"]["evidence"] for cl in ev["classes"]
+             if cl["deposits"] == 0 and cl["cells"] > 0]
+expect(corrected and all(cl["w_plus"] != 0 and "continuity_corrected" in cl["flag_names"] and cl["flags"] & 128
+                         and not cl["flags"] & 32 for cl in corrected),
+       "continuity: %d class(es) without deposits get a corrected, non-zero W+, flagged" % len(corrected))
 
 # The report: self-contained, renders in headless Chromium without console errors, and is not blank.
 report = os.path.join(out, "report.html")

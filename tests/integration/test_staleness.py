@@ -50,6 +50,8 @@ LEARN_CASES = [
     ("models.classes", 5, "learn"),
     ("models.folds", 3, "learn"),
     ("models.logistic", False, "learn"),
+    ("models.wofe_zero_class", "continuity", "learn"),
+    ("models.wofe_continuity", 0.25, "learn"),
     ("training.where_column", "kind", "learn"),
 ]
 

@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -131,24 +132,78 @@ TEST_CASE("wofe: conditional-independence test detects a duplicated layer", "[wo
   CHECK(t == Approx(ci.expected).epsilon(1e-6));
 }
 
-TEST_CASE("wofe: evidence perfectly correlated with deposits gives finite, flagged weights", "[wofe]") {
+namespace {
+
+// The binary example with all 10 deposits inside B (cells 0..9), none outside.
+Binary perfectly_correlated() {
   Binary b;
-  // All 10 deposits inside B (cells 0..9), none outside.
   std::fill(b.deposits.begin(), b.deposits.end(), std::uint8_t{0});
   for (int i = 0; i < 10; ++i)
     b.deposits[i] = 1;
+  return b;
+}
+
+} // namespace
+
+TEST_CASE("wofe: a class without deposits gets W+ = 0, flagged, by default (ArcSDM)", "[wofe]") {
+  Binary b = perfectly_correlated();
   WofeWeights w;
   REQUIRE(wofe_weights(b.classes.data(), 100, 2, b.deposits.data(), nullptr, WofeParams{}, w).ok);
+  // B: N(B∩D) = 10, N(B∩~D) = 10, N(~B∩D) = 0, N(~B∩~D) = 80; N(D) = 10, N(~D) = 90.
+  // W+ = ln[(10/10) / (10/90)] = ln 9 = 2.197225, s(W+) = sqrt(1/10 + 1/10) = 0.447214. No deposit outside
+  // B: W- = s(W-) = 0 and C = s(C) = C/s(C) = 0.
   const WofeClassWeights& B = w.classes[1];
-  CHECK((B.flags & kWofeAllDeposits) != 0u);
-  CHECK((B.flags & kWofeNoDeposits) == 0u);
-  CHECK((w.classes[0].flags & kWofeNoDeposits) != 0u);
+  CHECK(B.flags == static_cast<std::uint32_t>(kWofeAllDeposits | kWofeZeroWMinus));
+  CHECK(B.w_plus == Approx(2.197225).epsilon(1e-6));
+  CHECK(B.s_w_plus == Approx(0.447214).epsilon(1e-6));
+  CHECK(B.w_minus == 0.0);
+  CHECK(B.s_w_minus == 0.0);
+  CHECK(B.contrast == 0.0);
+  CHECK(B.s_contrast == 0.0);
+  CHECK(B.studentized == 0.0);
+  // ~B holds no deposit: W+ = s(W+) = 0 (the weight the posterior adds), C = 0; its W- is B's W+.
+  const WofeClassWeights& notB = w.classes[0];
+  CHECK(notB.deposits == 0);
+  CHECK(notB.flags == static_cast<std::uint32_t>(kWofeNoDeposits | kWofeZeroWPlus));
+  CHECK(notB.w_plus == 0.0);
+  CHECK(notB.s_w_plus == 0.0);
+  CHECK(notB.contrast == 0.0);
+  CHECK(notB.studentized == 0.0);
+  CHECK(notB.w_minus == Approx(2.197225).epsilon(1e-6));
+  CHECK(notB.s_w_minus == Approx(0.447214).epsilon(1e-6));
+
+  // Posterior: prior logit ln(10/90); inside B ln(1/9) + ln 9 = 0 -> P = 0.5 = 10/20, the class frequency;
+  // outside B the class adds nothing -> P = the prior 0.1, var(P) = (0.1 * 0.9)^2 * (1/10 + 0) = 0.00081.
+  std::vector<float> post(100), var(100);
+  WofeLayer layer{b.classes.data(), &w};
+  WofePosteriorSummary s;
+  REQUIRE(wofe_posterior(&layer, 1, 100, b.deposits.data(), nullptr, post.data(), var.data(), s).ok);
+  CHECK(post[0] == Approx(0.5).epsilon(1e-6));
+  CHECK(post[50] == Approx(0.1).epsilon(1e-6));
+  CHECK(var[50] == Approx(0.00081).epsilon(1e-5));
+}
+
+TEST_CASE("wofe: zero_class continuity gives the corrected weights", "[wofe]") {
+  Binary b = perfectly_correlated();
+  WofeParams p;
+  p.zero_class = WofeZeroClass::Continuity;
+  WofeWeights w;
+  REQUIRE(wofe_weights(b.classes.data(), 100, 2, b.deposits.data(), nullptr, p, w).ok);
+  const WofeClassWeights& B = w.classes[1];
+  CHECK(B.flags == static_cast<std::uint32_t>(kWofeAllDeposits | kWofeCorrected));
+  CHECK(w.classes[0].flags == static_cast<std::uint32_t>(kWofeNoDeposits | kWofeCorrected));
   // N(~B∩D) = 0 is replaced by 0.5: a = 10, b = 10, c = 0.5, d = 80, N(D) = 10.5, N(~D) = 90.
   // W+ = ln[(10/10.5) / (10/90)] = ln(8.571429) = 2.148434;  W- = ln[(0.5/10.5) / (80/90)] = ln(0.053571) =
-  // -2.926739 s2(W-) = 1/0.5 + 1/80 = 2.0125.
+  // -2.926739;  s2(W+) = 1/10 + 1/10 = 0.2, s2(W-) = 1/0.5 + 1/80 = 2.0125;  C = 5.075174,
+  // s(C) = sqrt(2.2125) = 1.487447, C / s(C) = 3.412002.
   CHECK(B.w_plus == Approx(2.148434).epsilon(1e-6));
   CHECK(B.w_minus == Approx(-2.926739).epsilon(1e-6));
   CHECK(B.s_w_minus == Approx(std::sqrt(2.0125)).epsilon(1e-12));
+  CHECK(B.contrast == Approx(5.075174).epsilon(1e-6));
+  CHECK(B.s_contrast == Approx(1.487447).epsilon(1e-6));
+  CHECK(B.studentized == Approx(3.412002).epsilon(1e-6));
+  // The class without deposits gets a large negative weight of its own: W+ of ~B = W- of B.
+  CHECK(w.classes[0].w_plus == Approx(-2.926739).epsilon(1e-6));
   CHECK(w.classes[0].w_plus == Approx(B.w_minus).epsilon(1e-12));
   for (const auto& c : w.classes) {
     CHECK(std::isfinite(c.w_plus));
@@ -169,7 +224,6 @@ TEST_CASE("wofe: evidence perfectly correlated with deposits gives finite, flagg
   CHECK(post[0] > post[50]);
 
   // A larger continuity correction moves W- toward 0.
-  WofeParams p;
   p.continuity = 1.0;
   WofeWeights w1;
   REQUIRE(wofe_weights(b.classes.data(), 100, 2, b.deposits.data(), nullptr, p, w1).ok);
@@ -210,21 +264,38 @@ TEST_CASE("wofe: generalised weights of multi-class evidence", "[wofe]") {
   //   W_0 = ln[(1/6) / (19/36)] = ln(0.315789) = -1.152680,   s2 = 1 + 1/19 = 1.052632
   //   W_1 = ln[(3/6) / (9/36)] = ln 2 = 0.693147,              s2 = 1/3 + 1/9 = 0.444444
   //   W_2 = ln[(2/6) / (4/36)] = ln 3 = 1.098612,              s2 = 1/2 + 1/4 = 0.75
-  //   W_3: N(B_3∩D) = 0 -> 0.5, N(D) -> 6.5: ln[(0.5/6.5) / (4/36)] = ln(0.692308) = -0.367725, s2 = 2 + 1/4
-  const double W[4] = {-1.152680, 0.693147, 1.098612, -0.367725};
-  const double S2[4] = {1.0 + 1.0 / 19.0, 1.0 / 3.0 + 1.0 / 9.0, 0.75, 2.25};
+  //   W_3: N(B_3∩D) = 0 -> 0 with s2 = 0 (ArcSDM); its W- = ln[(6/6) / (32/36)] = ln 1.125 = 0.117783
+  const double W[4] = {-1.152680, 0.693147, 1.098612, 0.0};
+  const double S2[4] = {1.0 + 1.0 / 19.0, 1.0 / 3.0 + 1.0 / 9.0, 0.75, 0.0};
   for (int j = 0; j < 4; ++j) {
     INFO(j);
     CHECK(w.classes[j].w_plus == Approx(W[j]).epsilon(1e-6));
     CHECK(w.classes[j].s_w_plus * w.classes[j].s_w_plus == Approx(S2[j]).epsilon(1e-6));
   }
+  CHECK(w.classes[3].w_minus == Approx(0.117783).epsilon(1e-6));
+  CHECK(w.classes[3].contrast == 0.0);
   CHECK(w.classes[0].flags == 0u);
-  CHECK(w.classes[3].flags == static_cast<std::uint32_t>(kWofeNoDeposits));
+  CHECK(w.classes[3].flags == static_cast<std::uint32_t>(kWofeNoDeposits | kWofeZeroWPlus));
   CHECK(w.classes[4].flags == static_cast<std::uint32_t>(kWofeEmptyClass));
+  {
+    // With the continuity correction: N(B_3∩D) = 0 -> 0.5, N(D) -> 6.5:
+    //   W_3 = ln[(0.5/6.5) / (4/36)] = ln(0.692308) = -0.367725, s2 = 1/0.5 + 1/4 = 2.25,
+    //   W- = ln[(6/6.5) / (32/36)] = ln(1.038462) = 0.037740.
+    WofeParams p;
+    p.zero_class = WofeZeroClass::Continuity;
+    WofeWeights wc;
+    REQUIRE(wofe_weights(classes.data(), 44, 5, dep.data(), nullptr, p, wc).ok);
+    CHECK(wc.classes[3].w_plus == Approx(-0.367725).epsilon(1e-6));
+    CHECK(wc.classes[3].s_w_plus * wc.classes[3].s_w_plus == Approx(2.25).epsilon(1e-12));
+    CHECK(wc.classes[3].w_minus == Approx(0.037740).epsilon(1e-5));
+    CHECK(wc.classes[3].flags == static_cast<std::uint32_t>(kWofeNoDeposits | kWofeCorrected));
+    for (int j = 0; j < 3; ++j)
+      CHECK(wc.classes[j].w_plus == Approx(W[j]).epsilon(1e-6));
+  }
   CHECK(w.classes[4].w_plus == 0.0);
   CHECK(w.classes[4].cells == 0);
 
-  // Posterior: with one layer, P(D | class j) = N(B_j∩D) / N(B_j) for classes without correction
+  // Posterior: with one layer, P(D | class j) = N(B_j∩D) / N(B_j) for classes with deposits
   // (1/20, 3/12, 2/6); nodata cells get the prior 6/42; everything in [0, 1].
   std::vector<float> post(44);
   WofeLayer layer{classes.data(), &w};
@@ -258,6 +329,7 @@ TEST_CASE("wofe: generalised weights of multi-class evidence", "[wofe]") {
   CHECK(post[0] == Approx(1.0 / 20.0).epsilon(1e-6));
   CHECK(post[20] == Approx(3.0 / 12.0).epsilon(1e-6));
   CHECK(post[32] == Approx(2.0 / 6.0).epsilon(1e-6));
+  CHECK(post[38] == Approx(6.0 / 42.0).epsilon(1e-6)); // class 3, no deposit: W = 0, the prior
   CHECK(std::isnan(post[42]));
   CHECK(std::isnan(var[43]));
 }
@@ -273,6 +345,9 @@ TEST_CASE("wofe: invalid input", "[wofe]") {
   CHECK_FALSE(wofe_weights(b.classes.data(), 100, 0, b.deposits.data(), nullptr, WofeParams{}, w).ok);
   WofeParams p;
   p.continuity = 0.0;
+  CHECK_FALSE(wofe_weights(b.classes.data(), 100, 2, b.deposits.data(), nullptr, p, w).ok);
+  p.continuity = 0.5;
+  p.zero_class = static_cast<WofeZeroClass>(7);
   CHECK_FALSE(wofe_weights(b.classes.data(), 100, 2, b.deposits.data(), nullptr, p, w).ok);
 
   std::int64_t dup = 0;
