@@ -62,19 +62,18 @@ std::vector<std::string> FileDigests::sha256_all(const std::vector<std::string>&
   for (const auto& e : errors)
     if (e) std::rethrow_exception(e);
   files_read_ += n;
-  bool changed = false;
   for (const std::size_t i : todo) {
     // A file changed while it was read keeps no entry, so the next run reads it again.
     if (keys[i].empty() || stat_key(paths[i]) != keys[i]) continue;
     entries_[paths[i]] = {keys[i], out[i]};
-    changed = true;
+    dirty_ = true;
   }
-  if (changed) save();
   return out;
 }
 
 void FileDigests::save() {
-  if (cache_file_.empty()) return;
+  if (cache_file_.empty() || !dirty_) return;
+  dirty_ = false;
   nlohmann::json j = nlohmann::json::object();
   for (const auto& [path, e] : entries_)
     j[path] = {e.stat_key, e.digest};

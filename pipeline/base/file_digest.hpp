@@ -24,13 +24,16 @@ public:
   std::vector<std::string> sha256_all(const std::vector<std::string>& paths);
   /// Files read (not served from the cache) so far.
   std::int64_t files_read() const { return files_read_; }
+  /// Writes new digests to the cache file (atomically; a failure only costs reading again next run). Called
+  /// by the units that compute, never by dry runs or status, which must leave the work folder alone.
+  void save();
 
 private:
   struct Entry {
     std::string stat_key, digest;
   };
-  void save();
   std::string cache_file_;
+  bool dirty_ = false;
   std::map<std::string, Entry> entries_;
   std::int64_t files_read_ = 0;
 };

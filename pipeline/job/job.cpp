@@ -354,9 +354,9 @@ Decl<Job> make_job_decl() {
            "groups of grids to write: prospectivity (one per commodity), evidence (the anomaly grids the "
            "recipes read, so a geologist sees why a target scores), anomalies (every anomaly grid), "
            "multivariate (RX and principal components, when the job asks for them), learned (posteriors of "
-           "the data-driven models)")
+           "the data-driven models), contributions (each evidence's weighted membership, contrib_<c>_<id>)")
       .items(1, std::nullopt)
-      .item_choices({"prospectivity", "evidence", "anomalies", "multivariate", "learned"});
+      .item_choices({"prospectivity", "evidence", "anomalies", "multivariate", "learned", "contributions"});
 
   Decl<Job> d("prospector job",
               "A prospector job file (JSON): inputs, analysis grid, commodities to score, recipe "

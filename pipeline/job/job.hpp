@@ -160,7 +160,8 @@ struct OutputOptions {
   std::string compression = "deflate"; ///< none or deflate
   std::int64_t deflate_level = 1;      ///< libdeflate level 1 (fastest) .. 12 (smallest)
   /// Groups of grids written: prospectivity, evidence (anomaly grids the recipes read), anomalies (every
-  /// anomaly grid), multivariate (RX, principal components), learned (data-driven posteriors).
+  /// anomaly grid), multivariate (RX, principal components), learned (data-driven posteriors), contributions
+  /// (weighted membership of each evidence).
   std::vector<std::string> layers = {"prospectivity", "evidence", "multivariate", "learned"};
 };
 

@@ -19,12 +19,27 @@ std::vector<LayerDef> Plan::all_layers() const {
 }
 
 std::vector<std::string> Plan::anomaly_layers() const {
+  const auto& groups = job.output.layers;
+  const bool all = std::find(groups.begin(), groups.end(), "anomalies") != groups.end();
+  std::set<std::string> read;
+  for (const auto& rec : evidence)
+    for (const auto& b : rec)
+      if (!b.layer.empty()) read.insert("anomaly_" + b.layer + "_" + b.base);
+  for (const auto& b : rx_bands)
+    read.insert("anomaly_" + b + "_robust_z");
   std::vector<std::string> v;
-  for (const auto& l : all_layers()) {
-    v.push_back("anomaly_" + l.name + "_robust_z");
-    v.push_back("anomaly_" + l.name + "_local_z");
-  }
+  for (const auto& l : all_layers())
+    for (const char* base : {"_robust_z", "_local_z", "_gi_star"}) {
+      const std::string name = "anomaly_" + l.name + base;
+      // Gi* only where a recipe reads it.
+      if (read.count(name) || (all && std::string(base) != "_gi_star")) v.push_back(name);
+    }
   return v;
+}
+
+bool Plan::computes(const std::string& name) const {
+  const auto v = anomaly_layers();
+  return std::find(v.begin(), v.end(), name) != v.end();
 }
 
 namespace {
@@ -174,7 +189,12 @@ PlanEstimate estimate(const Plan& p) {
   size_t evidence = 0;
   for (const auto& r : p.recipes)
     evidence += r.evidence.size();
-  const double grids = static_cast<double>(3 * layers + 2 * p.recipes.size() + evidence + 1);
+  // Work layers: ingest and derived layers, the anomaly grids, per commodity its score (and with
+  // output.layers "contributions" one grid per evidence), the RX grid and the target labels.
+  const bool contributions = std::find(p.job.output.layers.begin(), p.job.output.layers.end(),
+                                       "contributions") != p.job.output.layers.end();
+  const double grids = static_cast<double>(layers + p.anomaly_layers().size() + p.recipes.size() +
+                                           (contributions ? evidence : 0) + 2);
   // Whole-grid stages: FFT (input, output, padded complex plan ~ 2.25 x 2 x 4 bytes per cell) and learn
   // (a commodity's evidence memberships, classes, score and model grids).
   bool fft = false;
@@ -191,7 +211,7 @@ PlanEstimate estimate(const Plan& p) {
   e.row_block_mib = 256.0 * static_cast<double>(p.grid.nx) * 4 / mib;
   e.tile_unit_mib = e.tile_mib * 8 + e.row_block_mib;
   e.peak_mib = std::max(e.tile_unit_mib, e.whole_grid_mib) + 64;
-  e.work_mib = layer_mib * (grids + static_cast<double>(layers));
+  e.work_mib = layer_mib * grids;
   // The grids output.layers selects (learned posteriors: one per commodity with training deposits).
   const auto wants = [&](const char* g) {
     return std::find(p.job.output.layers.begin(), p.job.output.layers.end(), g) != p.job.output.layers.end();
@@ -208,6 +228,7 @@ PlanEstimate estimate(const Plan& p) {
   if (wants("multivariate"))
     out_grids += (p.job.anomaly.rx ? 1.0 : 0.0) + static_cast<double>(p.job.anomaly.pca_components);
   if (wants("learned") && !p.job.training.path.empty()) out_grids += static_cast<double>(p.recipes.size());
+  if (wants("contributions")) out_grids += static_cast<double>(evidence);
   e.output_mib = layer_mib * out_grids;
   // A per-tile unit holds its tile with halo in ~16 work buffers plus two per layer; a global unit holds a
   // few whole-grid float layers (score grids of every commodity, labels, a row block of the output).

@@ -66,7 +66,12 @@ struct Plan {
   WorkFolder work;                                  ///< out/work and every path in it
 
   std::vector<LayerDef> all_layers() const;
-  std::vector<std::string> anomaly_layers() const; ///< names of anomaly grids (without anomaly_rx)
+  /// Names of the anomaly grids the run computes (without anomaly_rx): those some recipe evidence reads, the
+  /// robust z-scores of the RX bands, and every robust and local z-score when output.layers asks for
+  /// "anomalies". Grids nothing reads are neither computed nor stored.
+  std::vector<std::string> anomaly_layers() const;
+  /// True when anomaly grid `name` (e.g. "anomaly_k_local_z") is one of anomaly_layers().
+  bool computes(const std::string& name) const;
 };
 
 /// Loads and validates the job (with command-line overrides) and its recipes, and resolves the grid and

@@ -52,6 +52,7 @@ AnomalyParams AnomalyStage::params(StageContext& ctx, std::int64_t) const {
   out.radius = p.halo;
   for (const auto& l : p.all_layers())
     out.layers.push_back(l.name);
+  out.grids = p.anomaly_layers();
   out.gi_layers = p.gi_layers;
   out.rx_bands = p.rx_bands;
   if (p.rx_bands.size() >= 2) {
@@ -69,21 +70,31 @@ std::string AnomalyStage::compute(StageContext& ctx, std::int64_t t, const Anoma
   const Window hw = p.tiles.halo_window(t, params.radius);
   std::vector<float> tile, halo, z(static_cast<size_t>(hw.size())), out;
   kernels::ExactWindowScratch scratch;
+  const auto wanted = [&](const std::string& name) {
+    return std::find(params.grids.begin(), params.grids.end(), name) != params.grids.end();
+  };
   for (const auto& l : p.all_layers()) {
+    const std::string robust = "anomaly_" + l.name + "_robust_z", local = "anomaly_" + l.name + "_local_z",
+                      gi = "anomaly_" + l.name + "_gi_star";
+    if (!wanted(robust) && !wanted(local) && !wanted(gi)) continue;
     const json& s = stats.at(l.name);
     kernels::RobustLocation loc;
     loc.median = s["median"];
     loc.mad = s["mad"];
     loc.scale = s["scale"];
     loc.count = s["count"];
-    read_tile(p.work.layer_tile(l.name, t), w, tile);
-    out.resize(tile.size());
-    const kernels::Status zs =
-        kernels::robust_z({tile.data(), w.cols, w.rows}, loc, {}, {out.data(), w.cols, w.rows});
-    if (!zs.ok) throw_runtime("anomaly tile " + p.tiles.label(t) + " layer " + l.name + ": " + zs.message);
-    put_tile(p.work.layer_tile("anomaly_" + l.name + "_robust_z", t), out, h);
+    if (wanted(robust)) {
+      read_tile(p.work.layer_tile(l.name, t), w, tile);
+      out.resize(tile.size());
+      const kernels::Status zs =
+          kernels::robust_z({tile.data(), w.cols, w.rows}, loc, {}, {out.data(), w.cols, w.rows});
+      if (!zs.ok) throw_runtime("anomaly tile " + p.tiles.label(t) + " layer " + l.name + ": " + zs.message);
+      put_tile(p.work.layer_tile(robust, t), out, h);
+    }
+    if (!wanted(local) && !wanted(gi)) continue;
 
     read_window(p, l.name, hw, halo);
+    out.resize(static_cast<size_t>(w.size()));
     const kernels::ExactWindowParams wp = window_params(loc.median, s["min"], s["max"], params.radius);
     z.resize(halo.size());
     auto crop = [&](const std::string& name) {
@@ -93,11 +104,14 @@ std::string AnomalyStage::compute(StageContext& ctx, std::int64_t t, const Anoma
                   out.begin() + r * w.cols);
       put_tile(p.work.layer_tile("anomaly_" + l.name + "_" + name, t), out, h);
     };
-    kernels::Status st =
-        kernels::exact_window_stats({halo.data(), hw.cols, hw.rows}, wp, scratch, nullptr, nullptr, z.data());
-    if (!st.ok) throw_runtime("anomaly tile " + p.tiles.label(t) + " layer " + l.name + ": " + st.message);
-    crop("local_z");
-    if (std::find(params.gi_layers.begin(), params.gi_layers.end(), l.name) != params.gi_layers.end()) {
+    kernels::Status st = kernels::Status::Ok();
+    if (wanted(local)) {
+      st = kernels::exact_window_stats({halo.data(), hw.cols, hw.rows}, wp, scratch, nullptr, nullptr,
+                                       z.data());
+      if (!st.ok) throw_runtime("anomaly tile " + p.tiles.label(t) + " layer " + l.name + ": " + st.message);
+      crop("local_z");
+    }
+    if (wanted(gi)) {
       kernels::GiStarGlobal g;
       g.n = s["count"];
       g.mean = s["mean"];

@@ -17,12 +17,14 @@ namespace prospector::stages {
 struct AnomalyParams {
   std::int64_t radius = 0;
   std::vector<std::string> layers;
+  std::vector<std::string> grids; ///< the anomaly grids computed (Plan::anomaly_layers)
   std::vector<std::string> gi_layers;
   std::vector<std::string> rx_bands;
   std::string rx_covariance;
   std::int64_t robust_sample = 0;
 };
-PROSPECTOR_PARAMS_JSON(AnomalyParams, radius, layers, gi_layers, rx_bands, rx_covariance, robust_sample)
+PROSPECTOR_PARAMS_JSON(AnomalyParams, radius, layers, grids, gi_layers, rx_bands, rx_covariance,
+                       robust_sample)
 
 /// pipeline.anomaly.
 class AnomalyStage final : public StageWith<AnomalyParams> {

@@ -153,6 +153,7 @@ IngestParams IngestStage::params(StageContext& ctx, std::int64_t t) const {
 std::string IngestStage::compute(StageContext& ctx, std::int64_t t, const IngestParams& params) const {
   const Plan& p = ctx.plan;
   IngestState& s = state(ctx);
+  file_digests(ctx).save();
   Hash64 h;
   const Window w = params.window;
   const GridSpec sub = p.tiles.subgrid(w);

@@ -21,7 +21,8 @@ const StageInfo& LearnStage::info() const {
 }
 
 std::vector<Upstream> LearnStage::upstream(const Plan&, std::int64_t) const {
-  return {{"score", kEveryTile}};
+  // Evidence memberships come from the anomaly grids (evidence_contribution).
+  return {{"score", kEveryTile}, {"anomaly", kEveryTile}};
 }
 
 std::vector<std::string> LearnStage::outputs(const Plan& p, std::int64_t) const {

@@ -6,10 +6,12 @@
 #include "kernels/wofe/weights.hpp"
 #include "pipeline/base/errors.hpp"
 #include "pipeline/io/training.hpp"
+#include "pipeline/stages/score.hpp"
 #include "pipeline/stages/tile_store.hpp"
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <numeric>
 #include <set>
 
@@ -22,16 +24,26 @@ std::string learn_path(const Plan& p) { return p.work.global("learn.json"); }
 namespace {
 
 // Whole-grid assembly of a layer from its tiles (data-driven fitting needs every cell at once).
-void read_whole(const Plan& p, const std::string& layer, std::vector<float>& out) {
+void assemble(const Plan& p, const std::function<void(std::int64_t, std::vector<float>&)>& tile_of,
+              std::vector<float>& out) {
   out.assign(static_cast<size_t>(p.grid.size()), NAN);
   std::vector<float> tile;
   for (std::int64_t t = 0; t < p.tiles.count(); ++t) {
     const Window w = p.tiles.window(t);
-    read_tile(p.work.layer_tile(layer, t), w, tile);
+    tile_of(t, tile);
     for (std::int64_t r = 0; r < w.rows; ++r)
       std::copy(tile.begin() + r * w.cols, tile.begin() + (r + 1) * w.cols,
                 out.begin() + (w.row0 + r) * p.grid.nx + w.col0);
   }
+}
+
+void read_whole(const Plan& p, const std::string& layer, std::vector<float>& out) {
+  assemble(
+      p,
+      [&](std::int64_t t, std::vector<float>& v) {
+        read_tile(p.work.layer_tile(layer, t), p.tiles.window(t), v);
+      },
+      out);
 }
 
 void write_whole(const Plan& p, const std::string& layer, const std::vector<float>& v) {
@@ -212,7 +224,9 @@ std::string run_learn(const Plan& p, std::vector<std::string>& log) {
     std::vector<std::vector<std::int32_t>> classes;
     for (size_t e = 0; e < rc.evidence.size(); ++e) {
       if (p.evidence[ri][e].layer.empty()) continue;
-      read_whole(p, "contrib_" + c + "_" + rc.evidence[e].id, contrib);
+      assemble(
+          p, [&](std::int64_t t, std::vector<float>& v) { stages::evidence_contribution(p, ri, e, t, v); },
+          contrib);
       m.resize(contrib.size());
       std::vector<std::int32_t> cl(contrib.size());
       const float w = static_cast<float>(rc.evidence[e].weight);

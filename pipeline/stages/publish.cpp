@@ -132,6 +132,14 @@ std::vector<std::pair<std::string, std::string>> published_grids(const Plan& p, 
       add("anomaly_" + l.name + "_gi_star", "Getis-Ord Gi* hot-spot z-score (window radius " +
                                                 std::to_string(p.halo) + " cells) of " + l.long_name);
   }
+  if (wants(p, "contributions"))
+    for (size_t r = 0; r < p.recipes.size(); ++r)
+      for (size_t e = 0; e < p.recipes[r].evidence.size(); ++e)
+        if (!p.evidence[r][e].layer.empty())
+          grids.push_back({"contrib_" + p.recipes[r].commodity + "_" + p.recipes[r].evidence[e].id,
+                           "weighted membership (weight x membership) of evidence '" +
+                               p.recipes[r].evidence[e].id + "' in the " + p.recipes[r].commodity +
+                               " prospectivity"});
   if (wants(p, "multivariate")) detail::multivariate_grids(p, load_json(p.work.global("model.json")), grids);
   if (wants(p, "learned"))
     for (const auto& g : learn.value("grids", json::array()))
@@ -208,6 +216,7 @@ std::string PublishStage::compute(StageContext& ctx, std::int64_t, const Publish
   const std::string h5 = p.out + "/prospectivity.h5";
   const std::string tmp = p.out + "/" + kPartialPrefix + std::to_string(getpid());
   const std::vector<InputRecord>& inputs = input_records(ctx);
+  file_digests(ctx).save();
   (void)params;
   std::vector<std::string> names;
   try {

@@ -25,7 +25,42 @@ kernels::FuzzyOperator fuzzy_operator(const std::string& name, const std::string
               "' (use weighted_mean, and, or, product, sum or gamma)");
 }
 
+// Membership of the transformed anomaly grid, in place in `z`.
+void evidence_membership(const Plan& p, std::size_t r, std::size_t e, std::int64_t t, std::vector<float>& z) {
+  const Recipe& rc = p.recipes[r];
+  const Evidence& ev = rc.evidence[e];
+  const EvidenceBinding& b = p.evidence[r][e];
+  read_tile(p.work.layer_tile("anomaly_" + b.layer + "_" + b.base, t), p.tiles.window(t), z);
+  if (ev.transform.rfind("neg_", 0) == 0)
+    for (auto& v : z)
+      v = -v;
+  if (ev.transform.rfind("abs_", 0) == 0)
+    for (auto& v : z)
+      v = std::fabs(v);
+  const kernels::Status ms =
+      kernels::membership(z.data(), z.data(), static_cast<std::int64_t>(z.size()), ev.membership);
+  if (!ms.ok) throw_runtime(rc.commodity + ": evidence " + ev.id + ": membership failed: " + ms.message);
+}
+
+void weigh(double weight, const std::vector<float>& m, std::vector<float>& out) {
+  out.resize(m.size());
+  for (size_t i = 0; i < m.size(); ++i)
+    out[i] = static_cast<float>(weight) * m[i];
+}
+
+bool wants_contributions(const Plan& p) {
+  const auto& l = p.job.output.layers;
+  return std::find(l.begin(), l.end(), "contributions") != l.end();
+}
+
 } // namespace
+
+void evidence_contribution(const Plan& p, std::size_t r, std::size_t e, std::int64_t t,
+                           std::vector<float>& out) {
+  std::vector<float> m;
+  evidence_membership(p, r, e, t, m);
+  weigh(p.recipes[r].evidence[e].weight, m, out);
+}
 
 const StageInfo& ScoreStage::info() const {
   static const StageInfo i{
@@ -43,8 +78,13 @@ std::vector<Upstream> ScoreStage::upstream(const Plan&, std::int64_t t) const {
 
 std::vector<std::string> ScoreStage::outputs(const Plan& p, std::int64_t t) const {
   std::vector<std::string> out;
-  for (const auto& rc : p.recipes) {
-    out.push_back(p.work.layer_tile("prospectivity_" + rc.commodity, t));
+  for (size_t r = 0; r < p.recipes.size(); ++r) {
+    out.push_back(p.work.layer_tile("prospectivity_" + p.recipes[r].commodity, t));
+    if (wants_contributions(p))
+      for (size_t e = 0; e < p.recipes[r].evidence.size(); ++e)
+        if (!p.evidence[r][e].layer.empty())
+          out.push_back(
+              p.work.layer_tile("contrib_" + p.recipes[r].commodity + "_" + p.recipes[r].evidence[e].id, t));
   }
   return out;
 }
@@ -69,6 +109,7 @@ ScoreParams ScoreStage::params(StageContext& ctx, std::int64_t) const {
   }
   out.rx_bands = p.rx_bands;
   out.pca_components = p.job.anomaly.pca_components;
+  out.contributions = wants_contributions(p);
   return out;
 }
 
@@ -90,19 +131,11 @@ std::string ScoreStage::compute(StageContext& ctx, std::int64_t t, const ScorePa
       const EvidenceParams& b = rp.evidence[e];
       total += b.weight;
       if (b.layer.empty()) continue;
-      read_tile(p.work.layer_tile("anomaly_" + b.layer + "_" + b.base, t), w, z);
-      if (ev.transform.rfind("neg_", 0) == 0)
-        for (auto& v : z)
-          v = -v;
-      if (ev.transform.rfind("abs_", 0) == 0)
-        for (auto& v : z)
-          v = std::fabs(v);
-      const kernels::Status ms = kernels::membership(z.data(), z.data(), n, ev.membership);
-      if (!ms.ok) throw_runtime(rc.commodity + ": evidence " + ev.id + ": membership failed: " + ms.message);
-      contrib.resize(z.size());
-      for (size_t i = 0; i < z.size(); ++i)
-        contrib[i] = static_cast<float>(ev.weight) * z[i];
-      put_tile(p.work.layer_tile("contrib_" + rc.commodity + "_" + ev.id, t), contrib, h);
+      evidence_membership(p, r, e, t, z);
+      if (params.contributions) {
+        weigh(ev.weight, z, contrib);
+        put_tile(p.work.layer_tile("contrib_" + rc.commodity + "_" + ev.id, t), contrib, h);
+      }
       present += ev.weight;
       weights.push_back(ev.weight);
       memberships.push_back(z);

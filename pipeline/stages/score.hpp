@@ -34,8 +34,16 @@ struct ScoreParams {
   std::vector<RecipeParams> recipes;
   std::vector<std::string> rx_bands;
   std::int64_t pca_components = 0;
+  bool contributions = false; ///< output.layers has "contributions": contrib_<c>_<id> tiles are stored
 };
-PROSPECTOR_PARAMS_JSON(ScoreParams, recipes, rx_bands, pca_components)
+PROSPECTOR_PARAMS_JSON(ScoreParams, recipes, rx_bands, pca_components, contributions)
+
+/// Weighted membership (weight x membership of the transformed anomaly grid) of evidence `e` of recipe `r` on
+/// tile `t`, as the score stage combines it; NaN where the grid is nodata. Evidence without a layer in this
+/// job has none: check `plan.evidence[r][e].layer` first. Targets and learn call it instead of reading
+/// stored tiles, so contributions cost no disk unless output.layers asks for them.
+void evidence_contribution(const Plan& p, std::size_t r, std::size_t e, std::int64_t t,
+                           std::vector<float>& out);
 
 /// pipeline.score.
 class ScoreStage final : public StageWith<ScoreParams> {

@@ -180,7 +180,7 @@ CommodityTargets extract_targets_tiled(const std::string& commodity, const TileG
         p.c1 = std::max(p.c1, gc);
       }
     for (size_t e = 0; e < ne; ++e) {
-      read_tile(src.evidence[e].tile(t), w, ev);
+      src.evidence[e].read(t, ev);
       for (size_t i = 0; i < ev.size(); ++i)
         if (labels[i] > 0 && !std::isnan(ev[i]))
           parts[base + static_cast<size_t>(labels[i] - 1)].evidence_fixed[e] +=

@@ -24,7 +24,8 @@ struct TiledTargetSources {
   std::function<std::string(std::int64_t)> score_tile; ///< path of the score tile file
   struct EvidenceSource {
     std::string id;
-    std::function<std::string(std::int64_t)> tile; ///< path of its weighted-membership tile file
+    /// Fills its weighted membership on tile t (the tile's cells, row-major).
+    std::function<void(std::int64_t, std::vector<float>&)> read;
   };
   std::vector<EvidenceSource> evidence;
   std::string label_dir; ///< folder for per-tile label files (work data)

@@ -1,6 +1,7 @@
 #include "pipeline/stages/targets.hpp"
 
 #include "pipeline/base/errors.hpp"
+#include "pipeline/stages/score.hpp"
 #include "pipeline/stages/target_extraction.hpp"
 #include "pipeline/stages/tile_store.hpp"
 
@@ -25,7 +26,8 @@ const StageInfo& TargetsStage::info() const {
 }
 
 std::vector<Upstream> TargetsStage::upstream(const Plan&, std::int64_t) const {
-  return {{"score", kEveryTile}};
+  // The anomaly grids give each target's evidence shares (evidence_contribution).
+  return {{"score", kEveryTile}, {"anomaly", kEveryTile}};
 }
 
 std::vector<std::string> TargetsStage::outputs(const Plan& p, std::int64_t) const {
@@ -55,7 +57,8 @@ std::string TargetsStage::compute(StageContext& ctx, std::int64_t, const Targets
   const Plan& p = ctx.plan;
   std::vector<std::string>& log = ctx.log;
   json all = json::array();
-  for (const auto& rc : params.commodities) {
+  for (size_t r = 0; r < params.commodities.size(); ++r) {
+    const CommodityTargetParams& rc = params.commodities[r];
     const std::string layer = "prospectivity_" + rc.commodity;
     TargetOptions opts;
     opts.threshold = params.threshold;
@@ -84,10 +87,10 @@ std::string TargetsStage::compute(StageContext& ctx, std::int64_t, const Targets
     }
     TiledTargetSources src;
     src.score_tile = [&](std::int64_t t) { return p.work.layer_tile(layer, t); };
-    for (const auto& id : rc.evidence)
-      if (file_exists(p.work.layer_tile("contrib_" + rc.commodity + "_" + id, 0)))
-        src.evidence.push_back({id, [&p, c = rc.commodity, id](std::int64_t t) {
-                                  return p.work.layer_tile("contrib_" + c + "_" + id, t);
+    for (size_t e = 0; e < rc.evidence.size(); ++e)
+      if (!p.evidence[r][e].layer.empty())
+        src.evidence.push_back({rc.evidence[e], [&p, r, e](std::int64_t t, std::vector<float>& out) {
+                                  evidence_contribution(p, r, e, t, out);
                                 }});
     src.label_dir = p.work.target_labels(rc.commodity);
     CommodityTargets ct = extract_targets_tiled(rc.commodity, p.tiles, threshold, opts, src);

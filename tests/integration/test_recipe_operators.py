@@ -17,10 +17,13 @@ n = 120 * 120
 
 
 def memberships(out):
+    """The published weighted memberships (output.layers "contributions") divided by their weights."""
+    f = h5py.File(os.path.join(out, "prospectivity.h5"), "r")
     layers = {}
     for e in base["evidence"]:
-        path = os.path.join(out, "work", "layers", "contrib_cu_" + e["id"], "r000_c000.f32")
-        layers[e["id"]] = np.fromfile(path, dtype=np.float32).astype(np.float64) / e["weight"]
+        v = f["contrib_cu_" + e["id"]][...].reshape(-1).astype(np.float64)
+        v[v == -9999] = np.nan
+        layers[e["id"]] = v / e["weight"]
     return np.array(list(layers.values()))
 
 
@@ -34,6 +37,7 @@ for op, gamma in [("and", None), ("or", None), ("product", None), ("sum", None),
     job = dict(spec)
     job["commodities"] = ["cu"]
     job["recipes"] = {"cu": {"path": rpath}}
+    job["output"] = {"layers": ["prospectivity", "contributions"]}
     jpath = os.path.join(survey, "job_%s.json" % op)
     json.dump(job, open(jpath, "w"))
     out = os.path.join(work, "out_" + op)

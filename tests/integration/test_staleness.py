@@ -33,7 +33,11 @@ CASES = [
     ("anomaly.rx", False, "anomaly"),
     ("anomaly.rx_covariance", "mcd", "anomaly"),
     ("anomaly.pca_components", 2, "model"),
-    ("commodities", ["cu", "ni"], "score"),
+    # Anomaly grids are computed on demand: the Ni recipe reads grids the Cu recipe does not.
+    ("commodities", ["cu", "ni"], "anomaly"),
+    ("output.layers", ["prospectivity", "anomalies"], "anomaly"),
+    ("output.layers", ["prospectivity", "evidence", "contributions"], "score"),
+    ("output.layers", ["prospectivity"], "publish"),
     ("recipes.cu.min_weight_fraction", 0.6, "score"),
     ("recipes.cu.evidence.magnetite.weight", 0.5, "score"),
     ("recipes.cu.top_fraction", 0.05, "targets"),

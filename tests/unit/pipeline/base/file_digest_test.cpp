@@ -37,6 +37,9 @@ TEST_CASE("FileDigests reads each file once, remembers it across runs and notice
     CHECK(d.files_read() == 3); // a twice in the first call: uncached then
     CHECK(d.sha256(b) == sha[1]);
     CHECK(d.files_read() == 3);
+    CHECK(!fs::exists(cache)); // nothing written before save()
+    d.save();
+    CHECK(fs::exists(cache));
   }
   {
     FileDigests d(cache); // a new run: the cache file answers
@@ -45,6 +48,7 @@ TEST_CASE("FileDigests reads each file once, remembers it across runs and notice
     write(a, "first survey tile, reprocessed"); // new ctime (and size)
     CHECK(d.sha256(a) == prospector::sha256_hex("first survey tile, reprocessed"));
     CHECK(d.files_read() == 1);
+    d.save();
   }
   {
     // Same size, same modification time set back: the change time still differs.
