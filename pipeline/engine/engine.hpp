@@ -48,7 +48,8 @@ std::string status_report(const Plan& plan, const std::vector<StageStatus>& stat
 std::vector<const Stage*> select_stages(const StageList& stages, const std::vector<std::string>& names);
 
 /// While alive, SIGTERM and SIGINT only set a flag that execute() checks between units, so the unit being
-/// computed finishes and its manifest is written before the run stops (exit code 4, "interrupted"); a second
+/// computed finishes and its manifest is written before the run stops (exit code 4, "interrupted"); publish,
+/// the one long unit, also checks it between grids and stops without publishing anything; a second
 /// signal ends the process at once with exit code 4 and the resume hint. SIGXFSZ is ignored so that
 /// exceeding a file-size limit is a write error with a clear message, not a kill. Restores the previous
 /// handlers on destruction.

@@ -14,6 +14,19 @@ struct libdeflate_compressor;
 
 namespace prospector {
 
+/// Byte planes at or above this entropy (bits per byte) are stored, not matched, by zlib_encode_planes.
+inline constexpr double kStoredEntropy = 7.95;
+
+/// Encodes `planes` byte planes of `plane_bytes` each (a shuffled chunk) as one zlib stream (RFC 1950) that
+/// any inflate decodes to `in`: the leading planes that are incompressible (byte entropy at least
+/// kStoredEntropy and a deflated 16 KiB sample saving under 1%) as stored blocks, the rest deflated by
+/// `comp`. Returns the stream's size, or 0 when `capacity` is too small (zlib_planes_bound and
+/// libdeflate_zlib_compress_bound of the total suffice).
+std::size_t zlib_encode_planes(libdeflate_compressor* comp, const unsigned char* in, std::size_t plane_bytes,
+                               int planes, unsigned char* out, std::size_t capacity, int* stored = nullptr);
+/// Extra room zlib_encode_planes may need beyond libdeflate's own bound.
+std::size_t zlib_planes_bound(std::size_t raw);
+
 class ChunkEncoder {
 public:
   /// Chunks of `chunk_rows` x `chunk_cols` cells; `deflate_level` 0 stores them raw.

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <csignal>
 #include <ctime>
 #include <filesystem>
 #include <set>
@@ -227,6 +228,11 @@ std::string PublishStage::compute(StageContext& ctx, std::int64_t, const Publish
         compression.deflate_level = static_cast<int>(p.job.output.deflate_level);
       H5Writer w(tmp, p.grid, "prospector: " + p.job.name, compression);
       for (const auto& [name, long_name] : grids) {
+        // The one long unit: a signal stops it between grids, and nothing is published.
+        if (const int sig = InterruptGuard::received())
+          throw_runtime(std::string("interrupted by ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") +
+                        " while writing " + h5 + " (before grid " + name +
+                        "): nothing was published; rerun the same command to resume");
         GridVariable v{name, long_name, "1", nullptr, {}};
         w.write_grid_streamed(v, [&, name = name](std::int64_t row0, std::int64_t rows, float* buf) {
           const Window band{row0, 0, rows, p.grid.nx};

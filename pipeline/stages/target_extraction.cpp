@@ -179,7 +179,7 @@ CommodityTargets extract_targets_tiled(const std::string& commodity, const TileG
         p.c0 = std::min(p.c0, gc);
         p.c1 = std::max(p.c1, gc);
       }
-    for (size_t e = 0; e < ne; ++e) {
+    for (size_t e = 0; e < ne && n > 0; ++e) { // evidence shares only where a tile has target cells
       src.evidence[e].read(t, ev);
       for (size_t i = 0; i < ev.size(); ++i)
         if (labels[i] > 0 && !std::isnan(ev[i]))
