@@ -38,7 +38,7 @@ void H5Writer::write_targets(const CommodityTargets& targets) {
   const hid_t f = m.root();
   if (!valid_name(c)) throw_runtime(ck.file() + ": invalid commodity name '" + c + "'");
   const std::string pre = "targets_" + c;
-  const std::string poly = pre + "_polygon", point = pre + "_point";
+  const std::string poly = pre + "_polygon", point = pre + "_point", rep = pre + "_rep_point";
   const std::string inst_dim = "target_" + c, node_dim = "node_" + c, part_dim = "part_" + c;
   const std::size_t n = targets.targets.size();
   if (n == 0) {
@@ -151,6 +151,12 @@ void H5Writer::write_targets(const CommodityTargets& targets) {
     m.str(pt.get(), point, "node_coordinates", pre + "_centroid_x " + pre + "_centroid_y");
     m.str(pt.get(), point, "grid_mapping", "crs");
     m.str(pt.get(), point, "long_name", "centroids of ranked " + c + " exploration targets");
+    DatasetH rp = create_scalar_int(ck, f, rep);
+    m.str(rp.get(), rep, "geometry_type", "point");
+    m.str(rp.get(), rep, "node_coordinates", pre + "_rep_x " + pre + "_rep_y");
+    m.str(rp.get(), rep, "grid_mapping", "crs");
+    m.str(rp.get(), rep, "long_name",
+          "representative points of ranked " + c + " exploration targets (inside the outline)");
   }
 
   // Data variables over the instance dimension.
@@ -165,7 +171,7 @@ void H5Writer::write_targets(const CommodityTargets& targets) {
     return d;
   };
   std::vector<float> peak(n), mean(n);
-  std::vector<double> area(n), cx(n), cy(n);
+  std::vector<double> area(n), cx(n), cy(n), rx(n), ry(n);
   for (std::size_t i = 0; i < n; ++i) {
     const Target& t = targets.targets[i];
     peak[i] = static_cast<float>(t.peak_score);
@@ -173,6 +179,8 @@ void H5Writer::write_targets(const CommodityTargets& targets) {
     area[i] = t.area;
     cx[i] = t.centroid_x;
     cy[i] = t.centroid_y;
+    rx[i] = t.rep_x;
+    ry[i] = t.rep_y;
   }
   column(pre + "_rank", H5T_STD_I32LE, H5T_NATIVE_INT32, ranks.data(), poly, c + " target rank (1 = best)",
          "1");
@@ -192,6 +200,16 @@ void H5Writer::write_targets(const CommodityTargets& targets) {
                          "y of the " + c + " target centroid", yunits);
     m.str(dy.get(), pre + "_centroid_y", "standard_name", yname);
     m.str(dy.get(), pre + "_centroid_y", "axis", "Y");
+    DatasetH qx =
+        column(pre + "_rep_x", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, rx.data(), poly,
+               "x of a point inside the " + c + " target (centre of its cell nearest the centroid)", xunits);
+    m.str(qx.get(), pre + "_rep_x", "standard_name", xname);
+    m.str(qx.get(), pre + "_rep_x", "axis", "X");
+    DatasetH qy =
+        column(pre + "_rep_y", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, ry.data(), poly,
+               "y of a point inside the " + c + " target (centre of its cell nearest the centroid)", yunits);
+    m.str(qy.get(), pre + "_rep_y", "standard_name", yname);
+    m.str(qy.get(), pre + "_rep_y", "axis", "Y");
   }
   column(pre + "_point_rank", H5T_STD_I32LE, H5T_NATIVE_INT32, ranks.data(), point,
          c + " target rank (1 = best)", "1");
@@ -199,6 +217,8 @@ void H5Writer::write_targets(const CommodityTargets& targets) {
          "peak " + c + " prospectivity in the target", "1");
   column(pre + "_point_area", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, area.data(), point,
          "area of the " + c + " target", area_units);
+  column(pre + "_rep_point_rank", H5T_STD_I32LE, H5T_NATIVE_INT32, ranks.data(), rep,
+         c + " target rank (1 = best)", "1");
 
   // Evidence: a classic netCDF char matrix (target, strlen), which netCDF-C, GDAL and xarray read as one
   // string per target; the string-length dimension is a bare netCDF dimension, not a variable.

@@ -78,10 +78,14 @@ nlohmann::json output_layout() {
          "CF-1.8 geometry container (polygon): node_count, part_node_count, interior_ring, "
          "node_coordinates targets_<c>_node_x targets_<c>_node_y"},
         {"targets_<c>_point", "CF-1.8 geometry container (point) at target centroids"},
-        {"targets_<c>_rank, _peak_score, _mean_score, _area, _centroid_x, _centroid_y",
+        {"targets_<c>_rep_point",
+         "CF-1.8 geometry container (point) at a point inside each target's polygons (targets_<c>_rep_x, "
+         "targets_<c>_rep_y)"},
+        {"targets_<c>_rank, _peak_score, _mean_score, _area, _centroid_x, _centroid_y, _rep_x, _rep_y",
          "per target fields on dimension target_<c>, geometry targets_<c>_polygon"},
         {"targets_<c>_point_rank, _point_peak_score, _point_area",
          "per target fields, geometry targets_<c>_point"},
+        {"targets_<c>_rep_point_rank", "per target field, geometry targets_<c>_rep_point"},
         {"provenance",
          "scalar; attributes job_path, job_text, prospector_version, created_utc, inputs (id, path, "
          "SHA-256 per line)"}}},
@@ -89,7 +93,8 @@ nlohmann::json output_layout() {
        {{"OUT/prospectivity.h5.aux.xml",
          "GDAL PAM: SRS, GeoTransform and nodata per grid for GDAL's HDF5 driver"},
         {"OUT/targets.gpkg",
-         "layers targets_<c> (multipolygon) and target_points_<c> (point) per commodity"}}},
+         "layers targets_<c> (multipolygon, valid OGC), target_points_<c> (centroids) and "
+         "target_rep_points_<c> (a point inside each target) per commodity"}}},
       {"learned",
        {{"posterior_wofe_<c>, posterior_wofe_<c>_std",
          "float32 (y, x): weights-of-evidence posterior and its std"},
