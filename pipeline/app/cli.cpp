@@ -213,8 +213,8 @@ int cli_main(int argc, char** argv) {
   cancel->add_option("--out", flags.out, "output folder (overrides output.folder)");
 
   std::string h5;
-  auto* inspect = app.add_subcommand("inspect", "summarise an output prospectivity.h5");
-  inspect->add_option("FILE", h5, "prospectivity.h5")->required();
+  auto* inspect = app.add_subcommand("inspect", "summarise an output prospectivity.nc");
+  inspect->add_option("FILE", h5, "prospectivity.nc (or the output.name of the job)")->required();
 
   std::string which = "job", write_dir, check_dir;
   auto* schema =

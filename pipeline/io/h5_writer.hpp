@@ -1,6 +1,6 @@
 #pragma once
 /// \file h5_writer.hpp
-/// Writer of OUT/prospectivity.h5: netCDF-4 / CF-1.8 layout through the HDF5 C API and hdf5_hl dimension
+/// Writer of OUT/prospectivity.nc: netCDF-4 / CF-1.8 layout through the HDF5 C API and hdf5_hl dimension
 /// scales.
 ///
 /// Layout (documented in schemas/output_layout.json):

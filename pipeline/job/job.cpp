@@ -339,10 +339,17 @@ Decl<Job> make_job_decl() {
   Decl<OutputOptions> output("output");
   output.add(&OutputOptions::folder, "folder", "output folder, relative to the job file");
   output
-      .add(
-          &OutputOptions::compression, "compression",
-          "grids in prospectivity.h5: deflate (byte shuffle + zlib stream, which every HDF5, netCDF and GDAL "
-          "reader decodes) or none (largest file, fastest write)")
+      .add(&OutputOptions::name, "name",
+           "file name of the gridded output in the output folder (netCDF-4/CF-1.8; with .nc, GDAL, QGIS and "
+           "rasterio open it with the netCDF driver, which reads the CRS and target layers from the file "
+           "itself); a GDAL .aux.xml sidecar is written beside it")
+      .pattern("^[A-Za-z0-9][A-Za-z0-9._-]*[.](nc|nc4|h5)$")
+      .max_length(200);
+  output
+      .add(&OutputOptions::compression, "compression",
+           "grids in the gridded output: deflate (byte shuffle + zlib stream, which every HDF5, netCDF and "
+           "GDAL "
+           "reader decodes) or none (largest file, fastest write)")
       .choices({"none", "deflate"});
   output
       .add(&OutputOptions::deflate_level, "deflate_level",

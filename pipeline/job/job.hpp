@@ -156,9 +156,10 @@ struct TilingOptions {
 
 /// Where and what the run writes.
 struct OutputOptions {
-  std::string folder = "out";          ///< absolute after loading
-  std::string compression = "deflate"; ///< none or deflate
-  std::int64_t deflate_level = 1;      ///< libdeflate level 1 (fastest) .. 12 (smallest)
+  std::string folder = "out";            ///< absolute after loading
+  std::string name = "prospectivity.nc"; ///< file name of the gridded output (netCDF-4/CF) in `folder`
+  std::string compression = "deflate";   ///< none or deflate
+  std::int64_t deflate_level = 1;        ///< libdeflate level 1 (fastest) .. 12 (smallest)
 };
 
 /// A validated job.

@@ -119,9 +119,9 @@ const std::vector<InputRecord>& input_records(StageContext& ctx) {
 
 const StageInfo& PublishStage::info() const {
   static const StageInfo i{"pipeline.publish",
-                           "Write prospectivity.h5 (netCDF-4/CF-1.8), its GDAL sidecar and targets.gpkg",
+                           "Write prospectivity.nc (netCDF-4/CF-1.8), its GDAL sidecar and targets.gpkg",
                            "Grids are streamed tile row by tile row into a temporary HDF5 file that is "
-                           "renamed to prospectivity.h5 "
+                           "renamed to prospectivity.nc (output.name) "
                            "only when complete, with targets (CF-1.8 simple geometries) and provenance; "
                            "targets.gpkg holds the same "
                            "targets.",
@@ -138,7 +138,7 @@ std::vector<Upstream> PublishStage::upstream(const Plan&, std::int64_t) const {
 }
 
 std::vector<std::string> PublishStage::outputs(const Plan& p, std::int64_t) const {
-  return {p.out + "/prospectivity.h5", p.out + "/targets.gpkg", p.out + "/report.html"};
+  return {p.out + "/" + p.job.output.name, p.out + "/targets.gpkg", p.out + "/report.html"};
 }
 
 PublishParams PublishStage::params(StageContext& ctx, std::int64_t) const {
@@ -178,7 +178,7 @@ std::string PublishStage::compute(StageContext& ctx, std::int64_t, const Publish
   const json learn = file_exists(detail::learn_path(p)) ? load_json(detail::learn_path(p)) : json::object();
   for (const auto& g : learn.value("grids", json::array()))
     grids.push_back({g["name"], g["long_name"]});
-  const std::string h5 = p.out + "/prospectivity.h5";
+  const std::string h5 = p.out + "/" + p.job.output.name;
   const std::string tmp = p.out + "/" + kPartialPrefix + std::to_string(getpid());
   const std::vector<InputRecord>& inputs = input_records(ctx);
   (void)params;

@@ -34,7 +34,7 @@ const StageList& stage_registry() {
 nlohmann::json output_layout() {
   using nlohmann::json;
   return json{
-      {"file", "OUT/prospectivity.h5"},
+      {"file", "OUT/prospectivity.nc (the name is output.name)"},
       {"format",
        "HDF5 in netCDF-4 classic-model layout, CF-1.8 conventions; open with GDAL (HDF5:\"f\"://var or "
        "NETCDF:\"f\":var), QGIS, xarray, h5py, ncdump"},
@@ -90,8 +90,9 @@ nlohmann::json output_layout() {
          "scalar; attributes job_path, job_text, prospector_version, created_utc, inputs (id, path, "
          "SHA-256 per line)"}}},
       {"sidecars",
-       {{"OUT/prospectivity.h5.aux.xml",
-         "GDAL PAM: SRS, GeoTransform and nodata per grid for GDAL's HDF5 driver"},
+       {{"OUT/prospectivity.nc.aux.xml",
+         "GDAL PAM: SRS, GeoTransform and nodata per grid for GDAL's HDF5 driver (the netCDF driver needs "
+         "no sidecar)"},
         {"OUT/targets.gpkg",
          "layers targets_<c> (multipolygon, valid OGC), target_points_<c> (centroids) and "
          "target_rep_points_<c> (a point inside each target) per commodity"}}},

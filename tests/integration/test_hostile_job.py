@@ -1,6 +1,6 @@
 """Hostile job files and input paths (issue 16's table, issue 19 items 2, 7 and 8): each case is refused before
 any work with the documented exit code and one error line holding the expected fragments, within a time limit
-(a FIFO used to hang), and leaves no prospectivity.h5. Every case is generated here; nothing large is
+(a FIFO used to hang), and leaves no prospectivity.nc. Every case is generated here; nothing large is
 committed."""
 import copy
 import json
@@ -47,11 +47,11 @@ def check(name, code, needles, spec=None, raw=None, command="validate", timeout=
     except subprocess.TimeoutExpired:
         rc, err = None, "(still running after %d s: killed)" % timeout
     lines = [l for l in err.splitlines() if "error:" in l]
-    left = os.path.exists(os.path.join(d, "out", "prospectivity.h5"))
+    left = os.path.exists(os.path.join(d, "out", "prospectivity.nc"))
     ok = rc == code and len(lines) == 1 and all(n in lines[0] for n in needles) and not left
     expect(ok, "%s (%s, %.1f s): exit %d (got %s), one error line with %s: %s%s" %
            (name, command, time.time() - t0, code, rc, needles, lines[-1] if lines else err[-300:],
-            " [prospectivity.h5 left behind]" if left else ""))
+            " [prospectivity.nc left behind]" if left else ""))
 
 
 # --- job files: exit 2 -------------------------------------------------------------------------------------

@@ -116,7 +116,7 @@ expect(zero_classes > 0, "the demo has classes without training deposits (%d)" %
 expect(re.search(r"class\(es\) flagged with a weight set to 0 \(models.wofe_zero_class = arcsdm\)", log),
        "the log reports the classes whose weight was set to 0")
 
-f = h5py.File(os.path.join(out, "prospectivity.h5"), "r")
+f = h5py.File(os.path.join(out, "prospectivity.nc"), "r")
 for c in spec["commodities"]:
     post = f["posterior_wofe_" + c][...]
     valid = post[post != -9999]
@@ -153,7 +153,7 @@ job_cv["models"] = {"folds": 2, "block_size": 2000, "wofe_zero_class": "continui
 json.dump(job_cv, open(os.path.join(survey, "job_cv.json"), "w"), indent=1)
 out_cv = os.path.join(work, "out_cv")
 p = run(["run", os.path.join(survey, "job_cv.json"), "--out", out_cv])
-g = h5py.File(os.path.join(out_cv, "prospectivity.h5"), "r")
+g = h5py.File(os.path.join(out_cv, "prospectivity.nc"), "r")
 src_attr = g["prediction_rate_ni"].attrs.get("source")
 src_attr = src_attr.decode() if isinstance(src_attr, bytes) else str(src_attr)
 expect("cross-validation" in src_attr, "prediction-rate curve from spatially blocked cross-validation (%s)" % src_attr)
