@@ -346,6 +346,14 @@ Decl<Job> make_job_decl() {
       .pattern("^[A-Za-z0-9][A-Za-z0-9._-]*[.](nc|nc4|h5)$")
       .max_length(200);
   output
+      .add(&OutputOptions::institution, "institution",
+           "who made the output (CF global attribute institution), e.g. the survey's organisation")
+      .max_length(kMaxTextLength);
+  output
+      .add(&OutputOptions::comment, "comment",
+           "free text appended to the output's CF global attribute comment")
+      .max_length(kMaxTextLength);
+  output
       .add(&OutputOptions::compression, "compression",
            "grids in the gridded output: deflate (byte shuffle + zlib stream, which every HDF5, netCDF and "
            "GDAL "

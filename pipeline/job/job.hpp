@@ -158,6 +158,8 @@ struct TilingOptions {
 struct OutputOptions {
   std::string folder = "out";            ///< absolute after loading
   std::string name = "prospectivity.nc"; ///< file name of the gridded output (netCDF-4/CF) in `folder`
+  std::string institution;               ///< CF global `institution` ("" = not recorded)
+  std::string comment;                   ///< appended to the CF global `comment`
   std::string compression = "deflate";   ///< none or deflate
   std::int64_t deflate_level = 1;        ///< libdeflate level 1 (fastest) .. 12 (smallest)
 };

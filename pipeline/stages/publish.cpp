@@ -33,8 +33,8 @@ void write_learned_tables(H5Writer& w, const json& learn) {
       const json& cv = cj[curve];
       std::map<std::string, std::string> attrs = {
           {"long_name",
-           std::string(curve) + " curve of the " + cj.value("validated_model", "") + " model for " + c},
-          {"auc", std::to_string(cv["auc"].get<double>())}};
+           std::string(curve) + " curve of the " + cj.value("validated_model", "") + " model for " + c}};
+      const std::map<std::string, double> numbers = {{"auc", cv["auc"].get<double>()}};
       if (cv.contains("source")) attrs["source"] = cv["source"];
       if (std::string(curve) == "prediction_rate" && cj.contains("capture_efficiency")) {
         std::string cap;
@@ -48,7 +48,7 @@ void write_learned_tables(H5Writer& w, const json& learn) {
                       cv["area_fraction"].get<std::vector<double>>()},
                      {dim + "_deposit_fraction", "fraction of the deposits inside that area", "1",
                       cv["deposit_fraction"].get<std::vector<double>>()}},
-                    attrs);
+                    attrs, numbers);
     }
     if (cj.contains("wofe") && cj["wofe"].contains("evidence")) {
       const json& wj = cj["wofe"];
@@ -83,20 +83,53 @@ void write_learned_tables(H5Writer& w, const json& learn) {
         }
         ++e;
       }
+      std::map<std::string, double> numbers = {{"prior_logit", wj["prior_logit"].get<double>()},
+                                               {"continuity", wj.value("continuity", 0.0)}};
       std::map<std::string, std::string> attrs = {
           {"long_name", "weights of evidence for " + c},
           {"evidence_ids", ids},
-          {"prior_logit", std::to_string(wj["prior_logit"].get<double>())},
           {"zero_class", wj.value("zero_class", "")},
-          {"continuity", std::to_string(wj.value("continuity", 0.0))},
           {"flags", "bits of wofe_" + c +
                         "_flags: 1 no_deposits, 2 all_deposits, 4 only_deposits, 8 all_non_deposits, 16 "
                         "empty_class, 32 w_plus_zero, 64 w_minus_zero, 128 continuity_corrected"}};
-      for (auto ci = wj["ci_test"].begin(); ci != wj["ci_test"].end(); ++ci)
-        attrs["ci_test_" + ci.key()] = ci->dump();
-      w.write_table("wofe_" + c, cols, attrs);
+      // Statistics (p-value, expected and observed counts) as numbers, the rest as text.
+      for (auto ci = wj["ci_test"].begin(); ci != wj["ci_test"].end(); ++ci) {
+        if (ci->is_number())
+          numbers["ci_test_" + ci.key()] = ci->get<double>();
+        else if (ci->is_boolean())
+          attrs["ci_test_" + ci.key()] = ci->get<bool>() ? "true" : "false";
+        else
+          attrs["ci_test_" + ci.key()] = ci->is_string() ? ci->get<std::string>() : ci->dump();
+      }
+      w.write_table("wofe_" + c, cols, attrs, numbers);
     }
   }
+}
+
+// CF's institution, references (the deposit models and references of the recipes used) and comment.
+void write_globals(H5Writer& w, const Plan& p) {
+  w.set_global("institution", p.job.output.institution.empty()
+                                  ? "not recorded (set output.institution in the job file)"
+                                  : p.job.output.institution);
+  std::string refs;
+  for (const auto& r : p.recipes) {
+    std::string entry = r.commodity + " (" + r.name + "): " + r.deposit_model;
+    for (const auto& ref : r.references)
+      entry += "\n  " + ref;
+    // An HDF5 attribute holds about 60 kB; the recipes themselves keep the full list.
+    if (refs.size() + entry.size() > 50000) {
+      refs += "\n(further references in the recipe files)";
+      break;
+    }
+    refs += (refs.empty() ? "" : "\n") + entry;
+  }
+  w.set_global("references", refs);
+  std::string comment =
+      "prospectivity_<c> are fuzzy-overlay scores in [0, 1] that rank the cells of this survey for a "
+      "commodity; they are not probabilities. targets_<c> are the connected areas of the top-scoring cells "
+      "(threshold per commodity in targets_<c>_polygon:score_threshold).";
+  if (!p.job.output.comment.empty()) comment += " " + p.job.output.comment;
+  w.set_global("comment", comment);
 }
 
 } // namespace
@@ -190,6 +223,7 @@ std::string PublishStage::compute(StageContext& ctx, std::int64_t, const Publish
       if (p.job.output.compression == "deflate")
         compression.deflate_level = static_cast<int>(p.job.output.deflate_level);
       H5Writer w(tmp, p.grid, "prospector: " + p.job.name, compression);
+      write_globals(w, p);
       for (const auto& [name, long_name] : grids) {
         GridVariable v{name, long_name, "1", nullptr, {}};
         w.write_grid_streamed(v, [&, name = name](std::int64_t row0, std::int64_t rows, float* buf) {

@@ -184,6 +184,64 @@ try:
 except ImportError:
     expect(False, "rasterio is installed (Debian python3-rasterio, listed in .ci/install-deps)")
 
+# --- attributes: encoding, CF names, numbers, no text "rasters", globals --------------------------------------
+import h5py
+
+f = h5py.File(nc, "r")
+wkt_attr = f["crs"].attrs.get_id("crs_wkt")
+raw = f["crs"].attrs["crs_wkt"]
+text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+cset = wkt_attr.get_type().get_cset()
+expect("\u00b0" in text and cset == h5py.h5t.CSET_UTF8,
+       "crs_wkt holds non-ASCII text (\u00b0) and is typed UTF-8 (cset %d)" % cset)
+ascii_cset = f["crs"].attrs.get_id("grid_mapping_name").get_type().get_cset()
+expect(ascii_cset == h5py.h5t.CSET_ASCII, "ASCII text stays typed ASCII")
+
+
+def attr_text(obj, name):
+    v = obj.attrs.get(name)
+    return v.decode("utf-8") if isinstance(v, bytes) else v
+
+
+expect(attr_text(f["crs"], "projected_crs_name") == "GDA94 / MGA zone 50" and
+       attr_text(f["crs"], "geographic_crs_name") == "GDA94",
+       "crs: projected_crs_name with geographic_crs_name beside it (%s / %s)" %
+       (attr_text(f["crs"], "projected_crs_name"), attr_text(f["crs"], "geographic_crs_name")))
+for g in ("institution", "references", "comment"):
+    expect(bool(attr_text(f, g)), "global attribute %s is set" % g)
+expect("John et al., 2010" in attr_text(f, "references"), "references cite the recipes' deposit models")
+evidence_in_subdatasets = [v for v in subs.values() if "evidence" in v]
+expect(not evidence_in_subdatasets, "no targets_*_evidence text array in GDAL's subdataset list (%s)" %
+       evidence_in_subdatasets[:3])
+ev = f["targets_cu_evidence"]
+expect(ev.ndim == 1 and h5py.check_string_dtype(ev.dtype) is not None,
+       "targets_cu_evidence is a 1-D string variable over the targets")
+ds_o = ogr.Open(nc)
+lyr = ds_o.GetLayerByName("targets_cu_polygon")
+feat = lyr.GetNextFeature()
+expect(feat is not None and re.match(r"^\w+:[0-9.]+", feat.GetField("targets_cu_evidence") or "") is not None,
+       "OGR reads targets_cu_evidence as a string field of the polygon layer (%s)" %
+       (feat and feat.GetField("targets_cu_evidence")))
+lyr = feat = ds_o = None
+f.close()
+try:
+    import pyproj
+    import xarray as xr
+    for engine in ("netcdf4", "h5netcdf"):
+        try:
+            x = xr.open_dataset(nc, engine=engine)
+            crs = pyproj.CRS.from_wkt(x["crs"].attrs["crs_wkt"])
+            expect(crs.to_epsg() == 28350, "xarray (%s) + pyproj: crs_wkt is EPSG:28350" % engine)
+            expect(x["prospectivity_cu"].dims == ("y", "x") and x["prospectivity_cu"].attrs.get("grid_mapping") == "crs",
+                   "xarray (%s): prospectivity_cu on (y, x) with grid_mapping crs" % engine)
+            e = x["targets_cu_evidence"].values
+            expect(len(e) > 0 and isinstance(e[0], str) and ":" in e[0], "xarray (%s): evidence strings" % engine)
+            x.close()
+        except Exception as exc:  # a reader failure is a failed check, not a crash of the test
+            expect(False, "xarray (%s) opens the file and pyproj reads crs_wkt (%r)" % (engine, exc))
+except ImportError as exc:
+    expect(False, "xarray and pyproj are installed (Debian python3-xarray, -h5netcdf, -netcdf4, -pyproj): %s" % exc)
+
 # --- output.name ---------------------------------------------------------------------------------------------
 named = os.path.join(work, "named")
 run(["run", job, "--out", named, "--set", "output.name=prospectivity.h5"])

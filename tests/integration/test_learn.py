@@ -128,7 +128,14 @@ for c in spec["commodities"]:
         share = (np.count_nonzero(valid > v) + 0.5 * np.count_nonzero(valid == v)) / valid.size
         expect(share <= 0.10, "%s test deposit at (%s, %s) lies in the top %.2f%% of the posterior's area" %
                (c, r["x"], r["y"], 100 * share))
-    auc = float(f["prediction_rate_" + c].attrs["auc"])
+    auc_attr = f["prediction_rate_" + c].attrs["auc"]
+    expect(isinstance(auc_attr, (float, np.floating)) and
+           isinstance(f["success_rate_" + c].attrs["auc"], (float, np.floating)),
+           "%s: AUCs are stored as numbers (%r)" % (c, auc_attr))
+    p_attr = f["wofe_" + c].attrs.get("ci_test_p_value")
+    expect(isinstance(p_attr, (float, np.floating)),
+           "%s: the conditional-independence p-value is stored as a number (%r)" % (c, p_attr))
+    auc = float(auc_attr)
     expect(auc > 0.9, "%s prediction-rate AUC %.3f > 0.9 (independent test deposits)" % (c, auc))
     expect("success_rate_" + c in f and "wofe_" + c + "_w_plus" in f and "probability_logistic_" + c in f,
            "%s: success-rate curve, weights table and logistic probability written" % c)

@@ -22,7 +22,9 @@ def same(a, b):
     fa, fb = h5py.File(a, "r"), h5py.File(b, "r")
     names = []
     fa.visit(lambda n: names.append(n) if isinstance(fa[n], h5py.Dataset) else None)
-    return all(n in fb and fa[n][...].tobytes() == fb[n][...].tobytes() for n in names if n != "anomaly_rx")
+    # Variable-length strings come back as objects, whose bytes are pointers: compare their values.
+    content = lambda v: v.tolist() if v.dtype.kind == "O" else v.tobytes()
+    return all(n in fb and content(fa[n][...]) == content(fb[n][...]) for n in names if n != "anomaly_rx")
 
 
 for sig, name in [(signal.SIGTERM, "SIGTERM"), (signal.SIGINT, "SIGINT")]:

@@ -77,7 +77,9 @@ def datasets(path):
              if k not in ("created_utc", "DIMENSION_LIST", "REFERENCE_LIST", "history")}
         attrs[name] = a
         if isinstance(obj, h5py.Dataset):
-            data[name] = (obj.dtype.str, obj.shape, obj[...].tobytes())
+            # Variable-length strings come back as objects, whose bytes are pointers: compare their values.
+            v = obj[...]
+            data[name] = (obj.dtype.str, obj.shape, v.tolist() if v.dtype.kind == "O" else v.tobytes())
 
     f.visititems(visit)
     return data, attrs
