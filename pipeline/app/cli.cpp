@@ -269,7 +269,14 @@ int cli_main(int argc, char** argv) {
     }
     return 0;
   } catch (const Error& e) {
-    std::fprintf(stderr, "prospector: error: %s\n", e.what());
+    // One line per problem (validation reports every problem of a job file at once).
+    std::string text = e.what();
+    std::size_t at = 0;
+    do {
+      const std::size_t nl = text.find('\n', at);
+      std::fprintf(stderr, "prospector: error: %s\n", text.substr(at, nl - at).c_str());
+      at = nl == std::string::npos ? nl : nl + 1;
+    } while (at != std::string::npos);
     return e.exit_code();
   } catch (const std::bad_alloc&) {
     std::fprintf(stderr, "prospector: error: out of memory (use a coarser grid or smaller extent)\n");
