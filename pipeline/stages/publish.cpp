@@ -257,6 +257,14 @@ std::string PublishStage::compute(StageContext& ctx, std::int64_t, const Publish
     throw;
   }
   log.push_back("wrote " + h5 + ", " + p.out + "/targets.gpkg and " + p.out + "/report.html");
+  for (const auto& rc : p.recipes) {
+    const json none = json::object();
+    const json& cj = learn.contains("commodities") && learn["commodities"].contains(rc.commodity)
+                         ? learn["commodities"][rc.commodity]
+                         : none;
+    const std::string why = missing_curves(learn, cj);
+    if (!why.empty()) log.push_back("report, " + rc.commodity + ": " + why);
+  }
   // The output file carries a creation time, so its content hash is that of the inputs that made it.
   Hash64 h;
   h.add(read_file(p.work.global("targets.json")));

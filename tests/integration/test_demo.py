@@ -162,6 +162,17 @@ def content(d):
 different = [n for n in names if f[n].shape != g[n].shape or content(f[n]) != content(g[n])]
 expect(not different, "all %d datasets bit-identical with 1 and 2 threads (differ: %s)" % (len(names), different))
 
+# --- report: the demo has no training deposits, so no curves; the report and the log say why -------------------
+html = open(os.path.join(out2, "report.html")).read()
+expect("training deposits" not in " ".join(re.findall(r"<figcaption>[^<]*", html)),
+       "the map captions promise no training or test deposits the job does not have")
+notes = re.findall(r"<p class='note'>([^<]*)", html)
+expect(len(notes) == len(commodities) and all("No success- or prediction-rate curve" in n and "training.path" in n
+                                              for n in notes),
+       "the report says per commodity why no rate curve is drawn (%s)" % notes[:1])
+expect(len(re.findall(r"report, \w+: No success- or prediction-rate curve", log)) == len(commodities),
+       "the log says why the report has no rate curves")
+
 p = run(["inspect", h5])
 expect("prospectivity_cu" in p.stdout, "inspect summarises the output")
 finish()

@@ -178,6 +178,13 @@ html = open(report).read()
 expect("data:image/png;base64," in html and "<svg" in html and "Weights of evidence" in html,
        "report.html holds the quicklook maps, curves and the weights table")
 expect(not re.search(r"(src|href)=['\"]https?:", html), "report.html loads nothing from the network")
+svgs = re.findall(r"<svg.*?</svg>", html, re.S)
+ticks = [set(re.findall(r">(0\.[02468]|1)</text>", svg)) for svg in svgs]
+expect(svgs and all({"0.2", "0.4", "0.6", "0.8"} <= t for t in ticks),
+       "every rate-curve plot has numbered axis ticks (%s)" % [sorted(t) for t in ticks][:2])
+captions = re.findall(r"<figcaption>prospectivity[^<]*", html)
+expect(captions and all("red: training deposits" in c and "orange: test deposits" in c for c in captions),
+       "with training and test deposits the map captions name both (%s)" % captions[:1])
 chromium = shutil.which("chromium")
 expect(chromium is not None, "chromium is installed")
 if chromium:
