@@ -36,13 +36,16 @@ nlohmann::json output_layout() {
   return json{
       {"file", "OUT/prospectivity.nc (the name is output.name)"},
       {"format",
-       "HDF5 in netCDF-4 classic-model layout, CF-1.8 conventions; open with GDAL (HDF5:\"f\"://var or "
-       "NETCDF:\"f\":var), QGIS, xarray, h5py, ncdump"},
+       "HDF5 in netCDF-4 layout, CF-1.8 conventions; open with GDAL (the netCDF driver from the .nc name, "
+       "NETCDF:\"f\":var, or HDF5:\"f\"://var with the sidecar), QGIS, rasterio, xarray, h5py, ncdump"},
       {"global_attributes",
        {{"Conventions", "CF-1.8"},
         {"title", "prospector: <job name>"},
         {"history", "string"},
-        {"source", "prospector <version>"}}},
+        {"source", "prospector <version>"},
+        {"institution", "output.institution (or a note that it was not recorded)"},
+        {"references", "deposit models and references of the recipes used, one per line"},
+        {"comment", "what the scores and targets are, then output.comment"}}},
       {"dimensions",
        {{"y", "rows, north to south; coordinate variable of pixel-centre y (float64)"},
         {"x", "columns, west to east; coordinate variable of pixel-centre x (float64)"},
@@ -86,6 +89,8 @@ nlohmann::json output_layout() {
         {"targets_<c>_point_rank, _point_peak_score, _point_area",
          "per target fields, geometry targets_<c>_point"},
         {"targets_<c>_rep_point_rank", "per target field, geometry targets_<c>_rep_point"},
+        {"targets_<c>_evidence",
+         "netCDF-4 string per target (id:share of the top evidence layers), geometry targets_<c>_polygon"},
         {"provenance",
          "scalar; attributes job_path, job_text, prospector_version, created_utc, inputs (id, path, "
          "SHA-256 per line)"}}},
