@@ -6,6 +6,7 @@
 #include <cpl_error.h>
 #include <cpl_string.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -133,6 +134,19 @@ std::string SpatialRef::linear_units() const {
   double f = OSRGetLinearUnits(h_, &name);
   if (std::fabs(f - 1.0) < 1e-12) return "m";
   return name ? name : "unknown";
+}
+
+std::vector<std::string> file_list(GDALDatasetH ds, const std::string& main) {
+  std::vector<std::string> out{main};
+  char** files = ds ? GDALGetFileList(ds) : nullptr;
+  for (char** f = files; f && *f; ++f) {
+    const std::string name = *f;
+    VSIStatBufL st;
+    if (name.rfind("/vsi", 0) == 0 || VSIStatL(name.c_str(), &st) != 0 || !VSI_ISREG(st.st_mode)) continue;
+    if (std::find(out.begin(), out.end(), name) == out.end()) out.push_back(name);
+  }
+  CSLDestroy(files);
+  return out;
 }
 
 Dataset open_raster(const std::string& path, const std::string& what) {

@@ -68,6 +68,10 @@ private:
 /// Opens a raster read-only; throws Error(InputData) naming the file with GDAL's message.
 Dataset open_raster(const std::string& path, const std::string& what);
 
+/// The files a dataset is made of (GDALGetFileList: a VRT and its sources, an ERS header and its data, a
+/// world file, an .aux.xml), regular files only, `main` first and without duplicates.
+std::vector<std::string> file_list(GDALDatasetH ds, const std::string& main);
+
 /// Reads band 1 of a dataset into a float buffer (resized), mapping the band's nodata and non-finite values
 /// to NaN. Throws Error(InputData) on read failure.
 void read_band_f32(GDALDatasetH ds, int band, std::vector<float>& out, const std::string& what);

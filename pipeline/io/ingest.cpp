@@ -2,7 +2,6 @@
 
 #include "kernels/transform/log10.hpp"
 #include "pipeline/base/errors.hpp"
-#include "pipeline/base/sha256.hpp"
 #include "pipeline/base/tiles.hpp"
 #include "pipeline/io/gdal_util.hpp"
 
@@ -338,7 +337,7 @@ std::vector<SourceFootprint> source_footprints(const InputSpec& in, const GridSp
     const double margin = 2 * src_cell + grid.cell;
     SourceFootprint f;
     f.path = path;
-    f.sha256 = sha256_file(path);
+    f.files = gdal::file_list(ds.get(), path);
     f.col0 = static_cast<std::int64_t>(std::floor((b.xmin - margin - grid.x0) / grid.cell));
     f.row0 = static_cast<std::int64_t>(std::floor((grid.y0 - b.ymax - margin) / grid.cell));
     f.cols = static_cast<std::int64_t>(std::ceil((b.xmax + margin - grid.x0) / grid.cell)) - f.col0;

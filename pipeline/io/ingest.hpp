@@ -47,7 +47,8 @@ gdal::Dataset open_input_raster(const InputSpec& in);
 /// Where one source file lies on the grid: a window of grid cells grown by a resampling margin.
 struct SourceFootprint {
   std::string path;
-  std::string sha256;
+  std::vector<std::string> files; ///< the files it is read from (file_list), path first
+  std::string digests;            ///< "sha256 [file=sha256 ...]" of those files, filled by the caller
   std::int64_t row0 = 0, col0 = 0, rows = 0, cols = 0; ///< may extend beyond the grid
 };
 

@@ -364,6 +364,14 @@ Decl<Job> make_job_decl() {
            "deflate level: 1 is the fastest, 12 the smallest (libdeflate's levels; 1 already gives files no "
            "larger than zlib's level 4)")
       .range(1, 12);
+  output
+      .add(&OutputOptions::layers, "layers",
+           "groups of grids to write: prospectivity (one per commodity), evidence (the anomaly grids the "
+           "recipes read, so a geologist sees why a target scores), anomalies (every anomaly grid), "
+           "multivariate (RX and principal components, when the job asks for them), learned (posteriors of "
+           "the data-driven models)")
+      .items(1, std::nullopt)
+      .item_choices({"prospectivity", "evidence", "anomalies", "multivariate", "learned"});
 
   Decl<Job> d("prospector job",
               "A prospector job file (JSON): inputs, analysis grid, commodities to score, recipe "

@@ -162,6 +162,9 @@ struct OutputOptions {
   std::string comment;                   ///< appended to the CF global `comment`
   std::string compression = "deflate";   ///< none or deflate
   std::int64_t deflate_level = 1;        ///< libdeflate level 1 (fastest) .. 12 (smallest)
+  /// Groups of grids written: prospectivity, evidence (anomaly grids the recipes read), anomalies (every
+  /// anomaly grid), multivariate (RX, principal components), learned (data-driven posteriors).
+  std::vector<std::string> layers = {"prospectivity", "evidence", "multivariate", "learned"};
 };
 
 /// A validated job.

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <map>
+#include <set>
 #include <sstream>
 
 namespace prospector {
@@ -191,7 +192,23 @@ PlanEstimate estimate(const Plan& p) {
   e.tile_unit_mib = e.tile_mib * 8 + e.row_block_mib;
   e.peak_mib = std::max(e.tile_unit_mib, e.whole_grid_mib) + 64;
   e.work_mib = layer_mib * (grids + static_cast<double>(layers));
-  e.output_mib = layer_mib * static_cast<double>(2 * layers + p.recipes.size() + 1);
+  // The grids output.layers selects (learned posteriors: one per commodity with training deposits).
+  const auto wants = [&](const char* g) {
+    return std::find(p.job.output.layers.begin(), p.job.output.layers.end(), g) != p.job.output.layers.end();
+  };
+  std::set<std::string> read;
+  for (const auto& rec : p.evidence)
+    for (const auto& b : rec)
+      if (!b.layer.empty()) read.insert(b.layer + "_" + b.base);
+  double out_grids = wants("prospectivity") ? static_cast<double>(p.recipes.size()) : 0.0;
+  if (wants("anomalies"))
+    out_grids += static_cast<double>(2 * layers + p.gi_layers.size());
+  else if (wants("evidence"))
+    out_grids += static_cast<double>(read.size());
+  if (wants("multivariate"))
+    out_grids += (p.job.anomaly.rx ? 1.0 : 0.0) + static_cast<double>(p.job.anomaly.pca_components);
+  if (wants("learned") && !p.job.training.path.empty()) out_grids += static_cast<double>(p.recipes.size());
+  e.output_mib = layer_mib * out_grids;
   // A per-tile unit holds its tile with halo in ~16 work buffers plus two per layer; a global unit holds a
   // few whole-grid float layers (score grids of every commodity, labels, a row block of the output).
   e.request_tile_unit_mib = 256.0 + e.tile_mib * (16.0 + 2.0 * static_cast<double>(layers));

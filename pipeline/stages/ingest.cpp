@@ -17,7 +17,7 @@ namespace {
 
 // Opened inputs, their footprints and prepared points, shared by the ingest units of one run.
 struct IngestState {
-  explicit IngestState(const Plan& p)
+  IngestState(const Plan& p, FileDigests& digests)
       : footprints(p.job.inputs.size()), points(p.job.inputs.size()), method(p.job.inputs.size()),
         aligned(p.job.inputs.size(), false), open(p.job.inputs.size()) {
     for (size_t i = 0; i < p.job.inputs.size(); ++i) {
@@ -30,6 +30,17 @@ struct IngestState {
         footprints[i] = source_footprints(in, p.grid);
       }
     }
+    // Every file of every input in one call, so that they are read in parallel.
+    std::vector<std::string> files;
+    for (const auto& fs : footprints)
+      for (const auto& f : fs)
+        files.insert(files.end(), f.files.begin(), f.files.end());
+    const std::vector<std::string> sha = digests.sha256_all(files);
+    std::size_t k = 0;
+    for (auto& fs : footprints)
+      for (auto& f : fs)
+        for (std::size_t j = 0; j < f.files.size(); ++j, ++k)
+          f.digests += j == 0 ? sha[k] : " " + f.files[j] + "=" + sha[k];
   }
   gdal::Dataset& dataset(const Plan& p, std::size_t i) {
     if (!open[i]) {
@@ -59,7 +70,8 @@ struct IngestState {
 };
 
 IngestState& state(StageContext& ctx) {
-  IngestState& s = ctx.state<IngestState>("ingest", [&] { return std::make_unique<IngestState>(ctx.plan); });
+  IngestState& s = ctx.state<IngestState>(
+      "ingest", [&] { return std::make_unique<IngestState>(ctx.plan, file_digests(ctx)); });
   s.drain_log(ctx.log);
   return s;
 }
@@ -131,7 +143,7 @@ IngestParams IngestStage::params(StageContext& ctx, std::int64_t t) const {
       pi.sources.push_back(points_key(*s.points[i], p.tiles.subgrid(out.window)));
     } else {
       for (const auto& f : s.footprints[i])
-        if (reaches(f, out.window)) pi.sources.push_back(f.path + " " + f.sha256);
+        if (reaches(f, out.window)) pi.sources.push_back(f.path + " " + f.digests);
     }
     out.inputs.push_back(std::move(pi));
   }

@@ -1,7 +1,6 @@
 #include "pipeline/stages/publish.hpp"
 
 #include "pipeline/base/errors.hpp"
-#include "pipeline/base/sha256.hpp"
 #include "pipeline/engine/engine.hpp"
 #include "pipeline/io/gpkg_writer.hpp"
 #include "pipeline/io/h5_writer.hpp"
@@ -15,6 +14,7 @@
 #include <algorithm>
 #include <ctime>
 #include <filesystem>
+#include <set>
 
 namespace prospector::stages {
 
@@ -136,14 +136,58 @@ void write_globals(H5Writer& w, const Plan& p) {
 
 namespace {
 
+bool wants(const Plan& p, const char* group) {
+  const auto& l = p.job.output.layers;
+  return std::find(l.begin(), l.end(), group) != l.end();
+}
+
+} // namespace
+
+std::vector<std::pair<std::string, std::string>> published_grids(const Plan& p, const json& learn) {
+  std::vector<std::pair<std::string, std::string>> grids; // name, long name
+  if (wants(p, "prospectivity"))
+    for (const auto& rc : p.recipes)
+      grids.push_back({"prospectivity_" + rc.commodity, "prospectivity for " + rc.commodity + " (" + rc.name +
+                                                            "), fuzzy weighted overlay in [0, 1]"});
+  std::set<std::string> read; // anomaly grids some recipe reads
+  for (const auto& rec : p.evidence)
+    for (const auto& b : rec)
+      if (!b.layer.empty()) read.insert("anomaly_" + b.layer + "_" + b.base);
+  const bool all = wants(p, "anomalies"), evidence = wants(p, "evidence");
+  const auto add = [&](const std::string& name, const std::string& long_name) {
+    if (all || (evidence && read.count(name))) grids.push_back({name, long_name});
+  };
+  for (const auto& l : p.all_layers()) {
+    add("anomaly_" + l.name + "_robust_z", "robust z-score (median/MAD) of " + l.long_name);
+    add("anomaly_" + l.name + "_local_z",
+        "local z-score (moving window, radius " + std::to_string(p.halo) + " cells) of " + l.long_name);
+    if (std::find(p.gi_layers.begin(), p.gi_layers.end(), l.name) != p.gi_layers.end())
+      add("anomaly_" + l.name + "_gi_star", "Getis-Ord Gi* hot-spot z-score (window radius " +
+                                                std::to_string(p.halo) + " cells) of " + l.long_name);
+  }
+  if (wants(p, "multivariate")) detail::multivariate_grids(p, load_json(p.work.global("model.json")), grids);
+  if (wants(p, "learned"))
+    for (const auto& g : learn.value("grids", json::array()))
+      grids.push_back({g["name"], g["long_name"]});
+  return grids;
+}
+
+namespace {
+
 // The input files and their SHA-256, hashed once per run: the unit key and the provenance both need them.
 const std::vector<InputRecord>& input_records(StageContext& ctx) {
   return ctx.state<std::vector<InputRecord>>("publish.inputs", [&] {
     auto inputs = std::make_unique<std::vector<InputRecord>>();
+    std::vector<std::string> files;
     for (const auto& in : ctx.plan.job.inputs)
       for (const auto& s :
-           in.kind == "geochem_points" ? std::vector<std::string>{in.path} : input_sources(in))
-        inputs->push_back({in.id, s, sha256_file(s)});
+           in.kind == "geochem_points" ? std::vector<std::string>{in.path} : input_sources(in)) {
+        inputs->push_back({in.id, s, ""});
+        files.push_back(s);
+      }
+    const std::vector<std::string> sha = file_digests(ctx).sha256_all(files);
+    for (std::size_t i = 0; i < files.size(); ++i)
+      (*inputs)[i].sha256 = sha[i];
     return inputs;
   });
 }
@@ -192,25 +236,8 @@ std::string PublishStage::compute(StageContext& ctx, std::int64_t, const Publish
   std::vector<CommodityTargets> targets;
   for (const auto& j : load_json(p.work.global("targets.json")))
     targets.push_back(targets_from_json(j));
-  std::vector<std::pair<std::string, std::string>> grids; // name, long name
-  std::vector<std::string> units;
-  for (const auto& rc : p.recipes)
-    grids.push_back({"prospectivity_" + rc.commodity, "prospectivity for " + rc.commodity + " (" + rc.name +
-                                                          "), fuzzy weighted overlay in [0, 1]"});
-  for (const auto& l : p.all_layers()) {
-    grids.push_back({"anomaly_" + l.name + "_robust_z", "robust z-score (median/MAD) of " + l.long_name});
-    grids.push_back(
-        {"anomaly_" + l.name + "_local_z",
-         "local z-score (moving window, radius " + std::to_string(p.halo) + " cells) of " + l.long_name});
-    if (std::find(p.gi_layers.begin(), p.gi_layers.end(), l.name) != p.gi_layers.end())
-      grids.push_back({"anomaly_" + l.name + "_gi_star", "Getis-Ord Gi* hot-spot z-score (window radius " +
-                                                             std::to_string(p.halo) + " cells) of " +
-                                                             l.long_name});
-  }
-  detail::multivariate_grids(p, load_json(p.work.global("model.json")), grids);
   const json learn = file_exists(detail::learn_path(p)) ? load_json(detail::learn_path(p)) : json::object();
-  for (const auto& g : learn.value("grids", json::array()))
-    grids.push_back({g["name"], g["long_name"]});
+  const std::vector<std::pair<std::string, std::string>> grids = published_grids(p, learn);
   const std::string h5 = p.out + "/" + p.job.output.name;
   const std::string tmp = p.out + "/" + kPartialPrefix + std::to_string(getpid());
   const std::vector<InputRecord>& inputs = input_records(ctx);

@@ -14,6 +14,10 @@
 
 namespace prospector::stages {
 
+/// The grids publish writes (name, long name), in writing order, as output.layers selects them; `learn` is
+/// the learn stage's result (an empty object without one).
+std::vector<std::pair<std::string, std::string>> published_grids(const Plan& p, const nlohmann::json& learn);
+
 /// What the publish unit reads besides the targets, learn, stats and model results and every anomaly and
 /// score tile.
 struct PublishParams {

@@ -63,6 +63,12 @@ void read_window(const Plan& p, const std::string& layer, const Window& w, std::
   }
 }
 
+FileDigests& file_digests(StageContext& ctx) {
+  return ctx.state<FileDigests>("file_digests", [&] {
+    return std::make_unique<FileDigests>(ctx.plan.work.global("file_digests.json"));
+  });
+}
+
 json load_json(const std::string& path) {
   try {
     return json::parse(read_file(path));

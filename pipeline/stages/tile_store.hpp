@@ -5,7 +5,9 @@
 
 #include "kernels/anomaly/gi_star_exact.hpp"
 #include "kernels/stats/radix_select.hpp"
+#include "pipeline/base/file_digest.hpp"
 #include "pipeline/base/tiles.hpp"
+#include "pipeline/engine/stage.hpp"
 #include "pipeline/plan/plan.hpp"
 
 #include <nlohmann/json.hpp>
@@ -49,6 +51,9 @@ private:
   std::vector<const float*> data_;
   std::vector<std::int64_t> size_;
 };
+
+/// The run's input-file digests (each file read at most once per run; cached in the work folder).
+FileDigests& file_digests(StageContext& ctx);
 
 /// Reads window `w` of a layer, assembled from the tiles it overlaps.
 void read_window(const Plan& p, const std::string& layer, const Window& w, std::vector<float>& out);

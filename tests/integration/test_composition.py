@@ -15,6 +15,7 @@ work = fresh_dir("composition")
 survey = os.path.join(work, "survey")
 run(["synth", "--out", survey, "--size", "200", "--seed", "4"])
 spec = json.load(open(os.path.join(survey, "job.json")))
+spec.setdefault("output", {})["layers"] = ["prospectivity", "evidence", "anomalies", "multivariate", "learned"]  # the clr and balance z-scores too
 soil = [i for i in spec["inputs"] if i["kind"] == "geochem_points"][0]
 elements = [e["element"] for e in soil["elements"]]
 

@@ -23,6 +23,7 @@ rpath = os.path.join(work, "cu_gi.json")
 json.dump(recipe, open(rpath, "w"))
 job = dict(spec)
 job["commodities"] = ["cu"]
+job.setdefault("output", {})["layers"] = ["prospectivity", "evidence", "anomalies", "multivariate", "learned"]  # the robust z-scores too
 job["recipes"] = {"cu": {"path": rpath}}
 jpath = os.path.join(survey, "job_gi.json")
 json.dump(job, open(jpath, "w"))

@@ -22,6 +22,9 @@ survey = os.path.join(work, "survey")
 run(["synth", "--out", survey, "--size", "200", "--seed", "5"])
 job = os.path.join(survey, "job.json")
 spec = json.load(open(job))
+# Every grid, not only those the recipes read, so that every anomaly layer is compared across tilings.
+spec.setdefault("output", {})["layers"] = ["prospectivity", "evidence", "anomalies", "multivariate", "learned"]
+json.dump(spec, open(job, "w"), indent=1)
 RX_TOL = 1e-5  # anomaly_rx uses a covariance merged from per-tile moments in double
 
 
