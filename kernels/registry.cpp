@@ -363,6 +363,20 @@ const std::vector<KernelInfo>& kernel_registry() {
          "north-east neighbours, then a second pass numbers components 1..n in the raster order of their "
          "first cell, so the labelling is deterministic. Background is 0. O(n * alpha(n)) time, O(n) memory.",
          {}},
+        {"targets.outline_cells",
+         "Outlines a set of raster cells as valid OGC polygons (exterior and holes).",
+         "One polygon per 4-connected group of cells, so cells that touch only at a corner become separate "
+         "polygons meeting at one point. Boundary edges run clockwise around each cell on the raster "
+         "(anticlockwise on a north-up map); at a corner where two diagonal cells of one group meet, the "
+         "ring turns so that it bounds a single piece of background, which keeps every ring simple and "
+         "lets a hole touch the exterior or another hole at that vertex, as OGC allows. Only turning "
+         "vertices are kept. O(cells) time and memory.",
+         {}},
+        {"targets.representative_cell",
+         "A cell of a mask nearest the mean of its cell centres, whose centre lies inside the outline.",
+         "The mean of the set cells' centres, then the set cell nearest to it (ties: first in raster "
+         "order). Unlike the centroid, its centre is always inside the target's polygons. O(cells).",
+         {}},
         {"targets.top_fraction_threshold",
          "Threshold that keeps a given top fraction of the valid cells.",
          "With k = max(1, ceil(top_fraction * valid count)) (nearest rank), returns the k-th largest valid "

@@ -213,8 +213,8 @@ int cli_main(int argc, char** argv) {
   cancel->add_option("--out", flags.out, "output folder (overrides output.folder)");
 
   std::string h5;
-  auto* inspect = app.add_subcommand("inspect", "summarise an output prospectivity.h5");
-  inspect->add_option("FILE", h5, "prospectivity.h5")->required();
+  auto* inspect = app.add_subcommand("inspect", "summarise an output prospectivity.nc");
+  inspect->add_option("FILE", h5, "prospectivity.nc (or the output.name of the job)")->required();
 
   std::string which = "job", write_dir, check_dir;
   auto* schema =
@@ -269,7 +269,14 @@ int cli_main(int argc, char** argv) {
     }
     return 0;
   } catch (const Error& e) {
-    std::fprintf(stderr, "prospector: error: %s\n", e.what());
+    // One line per problem (validation reports every problem of a job file at once).
+    std::string text = e.what();
+    std::size_t at = 0;
+    do {
+      const std::size_t nl = text.find('\n', at);
+      std::fprintf(stderr, "prospector: error: %s\n", text.substr(at, nl - at).c_str());
+      at = nl == std::string::npos ? nl : nl + 1;
+    } while (at != std::string::npos);
     return e.exit_code();
   } catch (const std::bad_alloc&) {
     std::fprintf(stderr, "prospector: error: out of memory (use a coarser grid or smaller extent)\n");

@@ -12,7 +12,7 @@ namespace prospector {
 /// capped by SLURM_CPUS_PER_TASK and OMP_NUM_THREADS when set.
 int default_thread_count();
 
-/// Loads, validates and runs a job (only what is stale, unless forced); writes OUT/prospectivity.h5, its
+/// Loads, validates and runs a job (only what is stale, unless forced); writes OUT/prospectivity.nc, its
 /// sidecar and targets.gpkg. Throws prospector::Error.
 void run_job(const std::string& job_path, const EngineOptions& opts);
 

@@ -14,6 +14,8 @@ nlohmann::json to_json(const CommodityTargets& ct) {
                   {"cy", t.centroid_y},
                   {"px", t.peak_x},
                   {"py", t.peak_y},
+                  {"rx", t.rep_x},
+                  {"ry", t.rep_y},
                   {"bbox", {t.xmin, t.ymin, t.xmax, t.ymax}},
                   {"evidence", t.evidence},
                   {"polygons", t.polygons}});
@@ -39,6 +41,8 @@ CommodityTargets targets_from_json(const nlohmann::json& j) {
     t.centroid_y = x["cy"];
     t.peak_x = x["px"];
     t.peak_y = x["py"];
+    t.rep_x = x.at("rx");
+    t.rep_y = x.at("ry");
     t.xmin = x["bbox"][0];
     t.ymin = x["bbox"][1];
     t.xmax = x["bbox"][2];

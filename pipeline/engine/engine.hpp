@@ -75,6 +75,6 @@ void execute(const Plan& plan, const StageList& stages, const EngineOptions& opt
 void remove_stale_partials(const std::string& out);
 
 /// Name prefix of the temporary file a publish writes (followed by its process id) before renaming it.
-inline constexpr const char* kPartialPrefix = ".prospectivity.h5.partial-";
+inline constexpr const char* kPartialPrefix = ".prospectivity.partial-";
 
 } // namespace prospector

@@ -7,6 +7,7 @@
 #include <gdal.h>
 #include <ogr_api.h>
 
+#include <array>
 #include <cstdio>
 #include <memory>
 
@@ -73,6 +74,8 @@ OGRLayerH create_layer(GDALDatasetH ds, const std::string& name, OGRSpatialRefer
   add_field(layer, "cells", OFTInteger64, w);
   add_field(layer, "centroid_x", OFTReal, w);
   add_field(layer, "centroid_y", OFTReal, w);
+  add_field(layer, "rep_x", OFTReal, w);
+  add_field(layer, "rep_y", OFTReal, w);
   add_field(layer, "xmin", OFTReal, w);
   add_field(layer, "ymin", OFTReal, w);
   add_field(layer, "xmax", OFTReal, w);
@@ -90,6 +93,8 @@ void set_fields(OGRFeatureH f, const std::string& commodity, const Target& t) {
   OGR_F_SetFieldInteger64(f, OGR_F_GetFieldIndex(f, "cells"), static_cast<GIntBig>(t.cells));
   OGR_F_SetFieldDouble(f, OGR_F_GetFieldIndex(f, "centroid_x"), t.centroid_x);
   OGR_F_SetFieldDouble(f, OGR_F_GetFieldIndex(f, "centroid_y"), t.centroid_y);
+  OGR_F_SetFieldDouble(f, OGR_F_GetFieldIndex(f, "rep_x"), t.rep_x);
+  OGR_F_SetFieldDouble(f, OGR_F_GetFieldIndex(f, "rep_y"), t.rep_y);
   OGR_F_SetFieldDouble(f, OGR_F_GetFieldIndex(f, "xmin"), t.xmin);
   OGR_F_SetFieldDouble(f, OGR_F_GetFieldIndex(f, "ymin"), t.ymin);
   OGR_F_SetFieldDouble(f, OGR_F_GetFieldIndex(f, "xmax"), t.xmax);
@@ -117,6 +122,23 @@ GeometryPtr multipolygon(const Target& t) {
 void write_feature(OGRLayerH layer, FeaturePtr& f, const std::string& where) {
   if (OGR_L_CreateFeature(layer, f.get()) != OGRERR_NONE)
     throw_runtime(where + ": cannot write a feature: " + gdal::last_error());
+}
+
+template <class Where>
+void write_points(GDALDatasetH ds, const std::string& name, OGRSpatialReferenceH srs,
+                  const CommodityTargets& ct, const std::string& tmp, Where where) {
+  OGRLayerH points = create_layer(ds, name, srs, wkbPoint, tmp);
+  Transaction tr(ds, tmp + " layer " + name);
+  for (const Target& t : ct.targets) {
+    FeaturePtr f(OGR_F_Create(OGR_L_GetLayerDefn(points)));
+    set_fields(f.get(), ct.commodity, t);
+    GeometryPtr g(OGR_G_CreateGeometry(wkbPoint));
+    const std::array<double, 2> p = where(t);
+    OGR_G_SetPoint_2D(g.get(), 0, p[0], p[1]);
+    OGR_F_SetGeometryDirectly(f.get(), g.release());
+    write_feature(points, f, tmp + " layer " + name);
+  }
+  tr.commit(tmp + " layer " + name);
 }
 
 } // namespace
@@ -159,19 +181,13 @@ void write_targets_gpkg(const std::string& path, const GridSpec& grid,
         }
         tr.commit(tmp + " layer " + poly_name);
       }
-      OGRLayerH points = create_layer(ds.get(), pt_name, hsrs, wkbPoint, tmp);
-      {
-        Transaction tr(ds.get(), tmp + " layer " + pt_name);
-        for (const Target& t : ct.targets) {
-          FeaturePtr f(OGR_F_Create(OGR_L_GetLayerDefn(points)));
-          set_fields(f.get(), ct.commodity, t);
-          GeometryPtr g(OGR_G_CreateGeometry(wkbPoint));
-          OGR_G_SetPoint_2D(g.get(), 0, t.centroid_x, t.centroid_y);
-          OGR_F_SetGeometryDirectly(f.get(), g.release());
-          write_feature(points, f, tmp + " layer " + pt_name);
-        }
-        tr.commit(tmp + " layer " + pt_name);
-      }
+      // Centroids, and points inside the polygons (a centroid can fall outside a U-shaped target).
+      write_points(ds.get(), pt_name, hsrs, ct, tmp, [](const Target& t) {
+        return std::array<double, 2>{t.centroid_x, t.centroid_y};
+      });
+      write_points(ds.get(), "target_rep_points_" + ct.commodity, hsrs, ct, tmp, [](const Target& t) {
+        return std::array<double, 2>{t.rep_x, t.rep_y};
+      });
     }
     ds.close_checked(tmp);
   } catch (...) {

@@ -167,9 +167,9 @@ std::string inspect_output(const std::string& h5_path) {
   ErrorSilencer quiet;
   struct stat st {};
   if (::stat(h5_path.c_str(), &st) != 0)
-    throw_input(h5_path + ": file not found (give the prospectivity.h5 written by `prospector run`)");
+    throw_input(h5_path + ": file not found (give the prospectivity.nc written by `prospector run`)");
   if (H5Fis_hdf5(h5_path.c_str()) <= 0)
-    throw_input(h5_path + ": not an HDF5 file (give the prospectivity.h5 written by `prospector run`)");
+    throw_input(h5_path + ": not an HDF5 file (give the prospectivity.nc written by `prospector run`)");
   Reader r;
   r.path = h5_path;
   r.file = FileH(H5Fopen(h5_path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));

@@ -1,6 +1,6 @@
 #pragma once
 /// \file h5_reader.hpp
-/// Reader behind `prospector inspect`: summarises an OUT/prospectivity.h5 written by H5Writer.
+/// Reader behind `prospector inspect`: summarises an OUT/prospectivity.nc written by H5Writer.
 
 #include <string>
 

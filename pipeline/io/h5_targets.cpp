@@ -38,7 +38,7 @@ void H5Writer::write_targets(const CommodityTargets& targets) {
   const hid_t f = m.root();
   if (!valid_name(c)) throw_runtime(ck.file() + ": invalid commodity name '" + c + "'");
   const std::string pre = "targets_" + c;
-  const std::string poly = pre + "_polygon", point = pre + "_point";
+  const std::string poly = pre + "_polygon", point = pre + "_point", rep = pre + "_rep_point";
   const std::string inst_dim = "target_" + c, node_dim = "node_" + c, part_dim = "part_" + c;
   const std::size_t n = targets.targets.size();
   if (n == 0) {
@@ -151,6 +151,12 @@ void H5Writer::write_targets(const CommodityTargets& targets) {
     m.str(pt.get(), point, "node_coordinates", pre + "_centroid_x " + pre + "_centroid_y");
     m.str(pt.get(), point, "grid_mapping", "crs");
     m.str(pt.get(), point, "long_name", "centroids of ranked " + c + " exploration targets");
+    DatasetH rp = create_scalar_int(ck, f, rep);
+    m.str(rp.get(), rep, "geometry_type", "point");
+    m.str(rp.get(), rep, "node_coordinates", pre + "_rep_x " + pre + "_rep_y");
+    m.str(rp.get(), rep, "grid_mapping", "crs");
+    m.str(rp.get(), rep, "long_name",
+          "representative points of ranked " + c + " exploration targets (inside the outline)");
   }
 
   // Data variables over the instance dimension.
@@ -165,7 +171,7 @@ void H5Writer::write_targets(const CommodityTargets& targets) {
     return d;
   };
   std::vector<float> peak(n), mean(n);
-  std::vector<double> area(n), cx(n), cy(n);
+  std::vector<double> area(n), cx(n), cy(n), rx(n), ry(n);
   for (std::size_t i = 0; i < n; ++i) {
     const Target& t = targets.targets[i];
     peak[i] = static_cast<float>(t.peak_score);
@@ -173,6 +179,8 @@ void H5Writer::write_targets(const CommodityTargets& targets) {
     area[i] = t.area;
     cx[i] = t.centroid_x;
     cy[i] = t.centroid_y;
+    rx[i] = t.rep_x;
+    ry[i] = t.rep_y;
   }
   column(pre + "_rank", H5T_STD_I32LE, H5T_NATIVE_INT32, ranks.data(), poly, c + " target rank (1 = best)",
          "1");
@@ -192,6 +200,16 @@ void H5Writer::write_targets(const CommodityTargets& targets) {
                          "y of the " + c + " target centroid", yunits);
     m.str(dy.get(), pre + "_centroid_y", "standard_name", yname);
     m.str(dy.get(), pre + "_centroid_y", "axis", "Y");
+    DatasetH qx =
+        column(pre + "_rep_x", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, rx.data(), poly,
+               "x of a point inside the " + c + " target (centre of its cell nearest the centroid)", xunits);
+    m.str(qx.get(), pre + "_rep_x", "standard_name", xname);
+    m.str(qx.get(), pre + "_rep_x", "axis", "X");
+    DatasetH qy =
+        column(pre + "_rep_y", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, ry.data(), poly,
+               "y of a point inside the " + c + " target (centre of its cell nearest the centroid)", yunits);
+    m.str(qy.get(), pre + "_rep_y", "standard_name", yname);
+    m.str(qy.get(), pre + "_rep_y", "axis", "Y");
   }
   column(pre + "_point_rank", H5T_STD_I32LE, H5T_NATIVE_INT32, ranks.data(), point,
          c + " target rank (1 = best)", "1");
@@ -199,44 +217,29 @@ void H5Writer::write_targets(const CommodityTargets& targets) {
          "peak " + c + " prospectivity in the target", "1");
   column(pre + "_point_area", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, area.data(), point,
          "area of the " + c + " target", area_units);
+  column(pre + "_rep_point_rank", H5T_STD_I32LE, H5T_NATIVE_INT32, ranks.data(), rep,
+         c + " target rank (1 = best)", "1");
 
-  // Evidence: a classic netCDF char matrix (target, strlen), which netCDF-C, GDAL and xarray read as one
-  // string per target; the string-length dimension is a bare netCDF dimension, not a variable.
+  // Evidence: one netCDF-4 string (HDF5 variable-length UTF-8, as netCDF-C writes NC_STRING) per target. A
+  // classic char matrix (target, strlen) would show up in GDAL's subdataset list as a Byte raster.
   {
-    std::size_t len = 1;
-    for (const Target& t : targets.targets)
-      len = std::max(len, t.evidence.size());
-    const std::string ev = pre + "_evidence", strlen_dim = "evidence_strlen_" + c;
-    require_new_name(ck, f, strlen_dim);
-    const hsize_t sl = len;
-    SpaceH sspace(ck.id(H5Screate_simple(1, &sl, nullptr), strlen_dim, "H5Screate_simple"));
-    PlistH sdcpl = base_dcpl(ck, strlen_dim);
-    DatasetH sdim(ck.id(H5Dcreate2(f, strlen_dim.c_str(), H5T_IEEE_F32LE, sspace.get(), H5P_DEFAULT,
-                                   sdcpl.get(), H5P_DEFAULT),
-                        strlen_dim, "H5Dcreate2"));
-    char scale_name[128];
-    std::snprintf(scale_name, sizeof scale_name, "%s%10d", kDimWithoutVariable, static_cast<int>(len));
-    ck.ok(H5DSset_scale(sdim.get(), scale_name), strlen_dim, "H5DSset_scale");
-
+    const std::string ev = pre + "_evidence";
     require_new_name(ck, f, ev);
-    TypeH ctype(ck.id(H5Tcopy(H5T_C_S1), ev, "H5Tcopy"));
-    ck.ok(H5Tset_size(ctype.get(), 1), ev, "H5Tset_size");
-    ck.ok(H5Tset_strpad(ctype.get(), H5T_STR_NULLTERM), ev, "H5Tset_strpad");
-    const hsize_t edims[2] = {n, len};
-    SpaceH espace(ck.id(H5Screate_simple(2, edims, nullptr), ev, "H5Screate_simple"));
+    TypeH stype(ck.id(H5Tcopy(H5T_C_S1), ev, "H5Tcopy"));
+    ck.ok(H5Tset_size(stype.get(), H5T_VARIABLE), ev, "H5Tset_size");
+    ck.ok(H5Tset_strpad(stype.get(), H5T_STR_NULLTERM), ev, "H5Tset_strpad");
+    ck.ok(H5Tset_cset(stype.get(), H5T_CSET_UTF8), ev, "H5Tset_cset");
+    const hsize_t edim = n;
+    SpaceH espace(ck.id(H5Screate_simple(1, &edim, nullptr), ev, "H5Screate_simple"));
     PlistH edcpl = base_dcpl(ck, ev);
     DatasetH eds(
-        ck.id(H5Dcreate2(f, ev.c_str(), ctype.get(), espace.get(), H5P_DEFAULT, edcpl.get(), H5P_DEFAULT), ev,
+        ck.id(H5Dcreate2(f, ev.c_str(), stype.get(), espace.get(), H5P_DEFAULT, edcpl.get(), H5P_DEFAULT), ev,
               "H5Dcreate2"));
-    if (n > 0) {
-      std::vector<char> chars(n * len, '\0');
-      for (std::size_t i = 0; i < n; ++i)
-        std::memcpy(chars.data() + i * len, targets.targets[i].evidence.data(),
-                    targets.targets[i].evidence.size());
-      ck.ok(H5Dwrite(eds.get(), ctype.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, chars.data()), ev, "H5Dwrite");
-    }
+    std::vector<const char*> texts(n);
+    for (std::size_t i = 0; i < n; ++i)
+      texts[i] = targets.targets[i].evidence.c_str();
+    ck.ok(H5Dwrite(eds.get(), stype.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, texts.data()), ev, "H5Dwrite");
     attach(ck, eds.get(), ev, inst.get(), 0);
-    attach(ck, eds.get(), ev, sdim.get(), 1);
     m.str(eds.get(), ev, "long_name", "top contributing evidence layers (id:share, largest first)");
     m.str(eds.get(), ev, "geometry", poly);
     m.str(eds.get(), ev, "grid_mapping", "crs");

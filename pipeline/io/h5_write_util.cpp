@@ -34,10 +34,12 @@ void delete_attr_if_exists(const Checker& ck, hid_t obj, const std::string& objn
   if (ex > 0) ck.ok(H5Adelete(obj, name.c_str()), objname + "@" + name, "H5Adelete");
 }
 
-/// Fixed-length ASCII string attribute with a scalar dataspace, laid out exactly as netCDF-C writes NC_CHAR
+/// Fixed-length string attribute with a scalar dataspace, laid out exactly as netCDF-C writes NC_CHAR
 /// attributes: size = strlen (no stored NUL) and H5T_STR_NULLTERM; an empty string gets a null dataspace.
 /// A stored NUL would become part of the netCDF value (length strlen+1), and GDAL's CF-1.8 geometry reader
-/// then fails to match e.g. axis = "X\0" against "X".
+/// then fails to match e.g. axis = "X\0" against "X". Text with bytes beyond ASCII (a WKT's "114°E") is
+/// typed H5T_CSET_UTF8, as netCDF-C types its text: readers that trust an ASCII type (h5py, h5netcdf) would
+/// otherwise fail to decode it.
 void set_string_attr(const Checker& ck, hid_t obj, const std::string& objname, const std::string& name,
                      const std::string& value) {
   const std::string what = objname + "@" + name;
@@ -49,7 +51,8 @@ void set_string_attr(const Checker& ck, hid_t obj, const std::string& objname, c
   TypeH type(ck.id(H5Tcopy(H5T_C_S1), what, "H5Tcopy"));
   ck.ok(H5Tset_size(type.get(), std::max<std::size_t>(value.size(), 1)), what, "H5Tset_size");
   ck.ok(H5Tset_strpad(type.get(), H5T_STR_NULLTERM), what, "H5Tset_strpad");
-  ck.ok(H5Tset_cset(type.get(), H5T_CSET_ASCII), what, "H5Tset_cset");
+  const bool ascii = std::all_of(value.begin(), value.end(), [](char c) { return (c & 0x80) == 0; });
+  ck.ok(H5Tset_cset(type.get(), ascii ? H5T_CSET_ASCII : H5T_CSET_UTF8), what, "H5Tset_cset");
   SpaceH space(ck.id(H5Screate(value.empty() ? H5S_NULL : H5S_SCALAR), what, "H5Screate"));
   AttrH attr(ck.id(H5Acreate2(obj, name.c_str(), type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT), what,
                    "H5Acreate2"));
@@ -125,6 +128,10 @@ GridMapping cf_grid_mapping(OGRSpatialReferenceH srs) {
     gm.crs_name_attr = "geographic_crs_name";
   } else if (OSRIsProjected(srs)) {
     gm.crs_name_attr = "projected_crs_name";
+    // CF 1.8 (5.6): a projected_crs_name comes with the geographic_crs_name of its base CRS.
+    const char* geog = OSRGetAttrValue(srs, "GEOGCS", 0);
+    if (!geog) geog = OSRGetAttrValue(srs, "BASEGEOGCRS", 0);
+    if (geog && *geog) gm.base_crs_name = geog;
     const char* p = OSRGetAttrValue(srs, "PROJECTION", 0);
     const std::string proj = p ? p : "";
     if (proj == SRS_PT_TRANSVERSE_MERCATOR) {

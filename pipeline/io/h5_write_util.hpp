@@ -65,6 +65,7 @@ struct GridMapping {
   std::vector<std::pair<std::string, std::vector<double>>> params;
   std::string crs_name_attr; ///< projected_crs_name or geographic_crs_name
   std::string crs_name;
+  std::string base_crs_name; ///< geographic_crs_name of a projected CRS's base CRS, "" otherwise
 };
 GridMapping cf_grid_mapping(OGRSpatialReferenceH srs);
 /// The grid's CRS; Error(Runtime) when it has none.

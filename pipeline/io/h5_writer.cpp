@@ -96,6 +96,7 @@ H5Writer::H5Writer(const std::string& path, const GridSpec& grid, const std::str
     set_double_attr(ck, crs.get(), "crs", name, values);
   if (!gm.crs_name.empty() && !gm.crs_name_attr.empty())
     m.str(crs.get(), "crs", gm.crs_name_attr, gm.crs_name);
+  if (!gm.base_crs_name.empty()) m.str(crs.get(), "crs", "geographic_crs_name", gm.base_crs_name);
   const std::string wkt2 = srs.to_wkt();
   const std::string wkt1 = srs.to_wkt1();
   if (wkt2.empty() && wkt1.empty()) throw_runtime(path + ": the grid CRS cannot be exported as WKT");
@@ -191,7 +192,8 @@ void H5Writer::write_grid_streamed(const GridVariable& var, const RowSource& sou
 }
 
 void H5Writer::write_table(const std::string& dim, const std::vector<TableColumn>& columns,
-                           const std::map<std::string, std::string>& attributes) {
+                           const std::map<std::string, std::string>& attributes,
+                           const std::map<std::string, double>& numbers) {
   ErrorSilencer quiet;
   Impl& m = *impl_;
   m.require_open("write_table(" + dim + ")");
@@ -215,12 +217,21 @@ void H5Writer::write_table(const std::string& dim, const std::vector<TableColumn
   ck.ok(H5DSset_scale(scale.get(), dim.c_str()), dim, "H5DSset_scale");
   for (const auto& [k, v] : attributes)
     m.str(scale.get(), dim, k, v);
+  for (const auto& [k, v] : numbers)
+    set_double_attr(ck, scale.get(), dim, k, {v});
   for (const auto& c : columns) {
     DatasetH ds = create_1d(ck, f, c.name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, n, c.values.data());
     m.str(ds.get(), c.name, "long_name", c.long_name);
     if (!c.units.empty()) m.str(ds.get(), c.name, "units", c.units);
     attach(ck, ds.get(), c.name, scale.get(), 0);
   }
+}
+
+void H5Writer::set_global(const std::string& name, const std::string& value) {
+  ErrorSilencer quiet;
+  Impl& m = *impl_;
+  m.require_open("set_global(" + name + ")");
+  m.str(m.root(), "/", name, value);
 }
 
 void H5Writer::write_provenance(const Provenance& prov) {

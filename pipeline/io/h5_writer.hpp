@@ -1,6 +1,6 @@
 #pragma once
 /// \file h5_writer.hpp
-/// Writer of OUT/prospectivity.h5: netCDF-4 / CF-1.8 layout through the HDF5 C API and hdf5_hl dimension
+/// Writer of OUT/prospectivity.nc: netCDF-4 / CF-1.8 layout through the HDF5 C API and hdf5_hl dimension
 /// scales.
 ///
 /// Layout (documented in schemas/output_layout.json):
@@ -91,10 +91,14 @@ public:
   /// Writes the ranked targets of one commodity as CF-1.8 point and polygon geometries.
   void write_targets(const CommodityTargets& targets);
   /// Writes a table as 1-D float64 variables sharing a dimension `dim` (a coordinate variable holding row
-  /// indices, with `attributes` as its string attributes), readable by netCDF tools; no compound types,
-  /// which GIS tools cannot see. An empty table is recorded as a global attribute only.
+  /// indices, with `attributes` as its string and `numbers` as its float64 attributes), readable by netCDF
+  /// tools; no compound types, which GIS tools cannot see. An empty table is recorded as a global attribute
+  /// only.
   void write_table(const std::string& dim, const std::vector<TableColumn>& columns,
-                   const std::map<std::string, std::string>& attributes);
+                   const std::map<std::string, std::string>& attributes,
+                   const std::map<std::string, double>& numbers = {});
+  /// Sets (or replaces) a global text attribute, e.g. CF's institution, references, comment.
+  void set_global(const std::string& name, const std::string& value);
   /// Writes the provenance variable and global history.
   void write_provenance(const Provenance& prov);
   /// Flushes and closes the file; further calls are errors.

@@ -339,10 +339,25 @@ Decl<Job> make_job_decl() {
   Decl<OutputOptions> output("output");
   output.add(&OutputOptions::folder, "folder", "output folder, relative to the job file");
   output
-      .add(
-          &OutputOptions::compression, "compression",
-          "grids in prospectivity.h5: deflate (byte shuffle + zlib stream, which every HDF5, netCDF and GDAL "
-          "reader decodes) or none (largest file, fastest write)")
+      .add(&OutputOptions::name, "name",
+           "file name of the gridded output in the output folder (netCDF-4/CF-1.8; with .nc, GDAL, QGIS and "
+           "rasterio open it with the netCDF driver, which reads the CRS and target layers from the file "
+           "itself); a GDAL .aux.xml sidecar is written beside it")
+      .pattern("^[A-Za-z0-9][A-Za-z0-9._-]*[.](nc|nc4|h5)$")
+      .max_length(200);
+  output
+      .add(&OutputOptions::institution, "institution",
+           "who made the output (CF global attribute institution), e.g. the survey's organisation")
+      .max_length(kMaxTextLength);
+  output
+      .add(&OutputOptions::comment, "comment",
+           "free text appended to the output's CF global attribute comment")
+      .max_length(kMaxTextLength);
+  output
+      .add(&OutputOptions::compression, "compression",
+           "grids in the gridded output: deflate (byte shuffle + zlib stream, which every HDF5, netCDF and "
+           "GDAL "
+           "reader decodes) or none (largest file, fastest write)")
       .choices({"none", "deflate"});
   output
       .add(&OutputOptions::deflate_level, "deflate_level",
@@ -420,23 +435,25 @@ void set_dotted(json& doc, const std::string& key, const json& value, const std:
   }
 }
 
+// Cross-field checks, all in one pass like the schema's (one line per problem).
 void check_job(Job& job, const std::string& file) {
+  std::vector<std::string> problems;
+  auto report = [&](const std::string& msg) { problems.push_back(msg); };
   if (job.grid.cell_size <= 0 && job.grid.align_to.empty())
-    throw_usage(file +
-                ": key 'grid.cell_size': is required (cell size in grid CRS units) unless grid.align_to "
-                "names an input");
+    report(file + ": key 'grid.cell_size': is required (cell size in grid CRS units) unless grid.align_to "
+                  "names an input");
   if (!job.grid.align_to.empty()) {
     const auto it = std::find_if(job.inputs.begin(), job.inputs.end(),
                                  [&](const InputSpec& in) { return in.id == job.grid.align_to; });
     if (it == job.inputs.end())
-      throw_usage(file + ": key 'grid.align_to': '" + job.grid.align_to + "' is not an input id");
-    if (it->kind == "geochem_points")
-      throw_usage(file + ": key 'grid.align_to': '" + job.grid.align_to +
-                  "' is a point input; name a raster input");
+      report(file + ": key 'grid.align_to': '" + job.grid.align_to + "' is not an input id");
+    else if (it->kind == "geochem_points")
+      report(file + ": key 'grid.align_to': '" + job.grid.align_to +
+             "' is a point input; name a raster input");
   }
   if (job.grid.extent_mode == "explicit" &&
       (job.grid.extent[2] <= job.grid.extent[0] || job.grid.extent[3] <= job.grid.extent[1]))
-    throw_usage(file + ": key 'grid.extent': xmax must exceed xmin and ymax must exceed ymin");
+    report(file + ": key 'grid.extent': xmax must exceed xmin and ymax must exceed ymin");
   std::set<std::string> ids;
   for (size_t i = 0; i < job.inputs.size(); ++i) {
     InputSpec& in = job.inputs[i];
@@ -444,53 +461,54 @@ void check_job(Job& job, const std::string& file) {
     for (auto& p : in.paths)
       p = resolve(job.dir, p);
     in.path = resolve(job.dir, in.path);
-    if (!ids.insert(in.id).second)
-      throw_usage(where + ".id': duplicate id '" + in.id + "' (ids must be unique)");
+    if (!ids.insert(in.id).second) report(where + ".id': duplicate id '" + in.id + "' (ids must be unique)");
     const bool points = in.kind == "geochem_points";
     if (in.kind == "radiometric" && !contains({"K", "Th", "U", "TC", "U/Th", "K/Th", "U/K"}, in.element))
-      throw_usage(where +
-                  ".element': radiometric inputs need element K, Th, U, TC or a ratio U/Th, K/Th, U/K");
+      report(where + ".element': radiometric inputs need element K, Th, U, TC or a ratio U/Th, K/Th, U/K");
     if (in.kind == "geochem_grid" && in.element.empty())
-      throw_usage(where + ".element': geochem_grid inputs need the element symbol, e.g. \"Cu\"");
-    if (points && !in.paths.empty()) throw_usage(where + ".path': geochem_points takes one CSV file");
+      report(where + ".element': geochem_grid inputs need the element symbol, e.g. \"Cu\"");
+    if (points && !in.paths.empty()) report(where + ".path': geochem_points takes one CSV file");
     if (points && in.gridding.min_points > in.gridding.max_points)
-      throw_usage(where + ".gridding.min_points': must not exceed max_points");
+      report(where + ".gridding.min_points': must not exceed max_points");
   }
   std::vector<std::string> seen_commodities;
   for (const auto& c : job.commodities) {
-    if (contains(seen_commodities, c)) throw_usage(file + ": key 'commodities': '" + c + "' listed twice");
+    if (contains(seen_commodities, c)) report(file + ": key 'commodities': '" + c + "' listed twice");
     seen_commodities.push_back(c);
   }
   for (auto& [c, ro] : job.recipes)
     ro.path = resolve(job.dir, ro.path);
   for (const auto& id : job.anomaly.rx_layers)
-    if (!ids.count(id)) throw_usage(file + ": key 'anomaly.rx_layers': '" + id + "' is not an input id");
+    if (!ids.count(id)) report(file + ": key 'anomaly.rx_layers': '" + id + "' is not an input id");
   for (size_t i = 0; i < job.geochem.balances.size(); ++i) {
     const BalanceSpec& spec = job.geochem.balances[i];
     const std::string key = "geochem.balances[" + std::to_string(i) + "]";
     if (spec.numerator.empty() || spec.denominator.empty())
-      throw_usage(file + ": key '" + key +
-                  "': a balance needs at least one numerator and one denominator element");
+      report(file + ": key '" + key +
+             "': a balance needs at least one numerator and one denominator element");
     std::vector<std::string> seen;
     for (const auto* side : {&spec.numerator, &spec.denominator})
       for (const auto& e : *side) {
         if (std::any_of(seen.begin(), seen.end(), [&](const std::string& x) { return iequals(x, e); }))
-          throw_usage(file + ": key '" + key + "': element '" + e +
-                      "' appears twice; each element may be in the numerator or the denominator, once");
+          report(file + ": key '" + key + "': element '" + e +
+                 "' appears twice; each element may be in the numerator or the denominator, once");
         seen.push_back(e);
       }
     for (size_t k = 0; k < i; ++k)
       if (job.geochem.balances[k].name == spec.name)
-        throw_usage(file + ": key '" + key + ".name': balance '" + spec.name + "' is defined twice");
+        report(file + ": key '" + key + ".name': balance '" + spec.name + "' is defined twice");
   }
   job.training.path = resolve(job.dir, job.training.path);
   job.training.test_path = resolve(job.dir, job.training.test_path);
   if (job.training.where_column.empty() != job.training.where_value.empty())
-    throw_usage(file + ": key 'training.where_column': give where_column and where_value together");
+    report(file + ": key 'training.where_column': give where_column and where_value together");
   if (job.output.folder.empty())
-    throw_usage(file + ": key 'output.folder': must not be empty (give a folder, e.g. \"out\")");
+    report(file + ": key 'output.folder': must not be empty (give a folder, e.g. \"out\")");
   job.output.folder = resolve(job.dir, job.output.folder);
   job.recipe_dir = default_recipe_dir();
+  const bool truncated = problems.size() > options::kMaxReportedErrors;
+  if (truncated) problems.resize(options::kMaxReportedErrors);
+  options::throw_if_any(problems, truncated, file);
 }
 
 } // namespace

@@ -156,9 +156,12 @@ struct TilingOptions {
 
 /// Where and what the run writes.
 struct OutputOptions {
-  std::string folder = "out";          ///< absolute after loading
-  std::string compression = "deflate"; ///< none or deflate
-  std::int64_t deflate_level = 1;      ///< libdeflate level 1 (fastest) .. 12 (smallest)
+  std::string folder = "out";            ///< absolute after loading
+  std::string name = "prospectivity.nc"; ///< file name of the gridded output (netCDF-4/CF) in `folder`
+  std::string institution;               ///< CF global `institution` ("" = not recorded)
+  std::string comment;                   ///< appended to the CF global `comment`
+  std::string compression = "deflate";   ///< none or deflate
+  std::int64_t deflate_level = 1;        ///< libdeflate level 1 (fastest) .. 12 (smallest)
   /// Groups of grids written: prospectivity, evidence (anomaly grids the recipes read), anomalies (every
   /// anomaly grid), multivariate (RX, principal components), learned (data-driven posteriors), contributions
   /// (weighted membership of each evidence).

@@ -109,11 +109,24 @@ std::string fmt_num(double v) {
   return os.str();
 }
 
-[[noreturn]] void fail(const std::string& file, const std::string& path, const std::string& msg) {
-  throw_usage(file + ": key '" + (path.empty() ? "<top level>" : path) + "': " + msg);
+// The problems found in one pass over a document, each "FILE: key PATH: problem", up to kMaxReportedErrors.
+struct Errors {
+  std::vector<std::string> lines;
+  bool truncated = false;
+  void add(const std::string& line) {
+    if (lines.size() < kMaxReportedErrors)
+      lines.push_back(line);
+    else
+      truncated = true;
+  }
+};
+
+void fail(Errors& errs, const std::string& file, const std::string& path, const std::string& msg) {
+  errs.add(file + ": key '" + (path.empty() ? "<top level>" : path) + "': " + msg);
 }
 
-json validate_field(const json& v, const Field& f, const std::string& file, const std::string& path);
+json validate_field(const json& v, const Field& f, const std::string& file, const std::string& path,
+                    Errors& errs);
 
 bool has_required(const ObjectSpec& spec) {
   for (const auto& f : spec.fields)
@@ -121,9 +134,14 @@ bool has_required(const ObjectSpec& spec) {
   return false;
 }
 
+// Every check records its problem and goes on with the next key, so that one pass reports them all; the
+// returned document is only used when no problem was found.
 json validate_object(const json& value, const ObjectSpec& spec, const std::string& file,
-                     const std::string& path) {
-  if (!value.is_object()) fail(file, path, "expected an object, got " + std::string(value.type_name()));
+                     const std::string& path, Errors& errs) {
+  if (!value.is_object()) {
+    fail(errs, file, path, "expected an object, got " + std::string(value.type_name()));
+    return json::object();
+  }
   std::vector<std::string> known;
   for (const auto& f : spec.fields)
     known.push_back(f.key);
@@ -133,8 +151,8 @@ json validate_object(const json& value, const ObjectSpec& spec, const std::strin
       ok = ok || k == it.key();
     if (!ok) {
       const std::string p = path.empty() ? it.key() : path + "." + it.key();
-      throw_usage(file + ": unknown key '" + p + "' (allowed here: " + join(known) +
-                  "; see schemas/job.schema.json)");
+      errs.add(file + ": unknown key '" + p + "' (allowed here: " + join(known) +
+               "; see `prospector schema job`)");
     }
   }
   json out = json::object();
@@ -142,98 +160,114 @@ json validate_object(const json& value, const ObjectSpec& spec, const std::strin
     const std::string p = path.empty() ? f.key : path + "." + f.key;
     auto it = value.find(f.key);
     if (it == value.end() || it->is_null()) {
-      if (f.required) fail(file, p, "is required (" + f.help + ")");
+      if (f.required) fail(errs, file, p, "is required (" + f.help + ")");
       if (!f.default_value.is_null())
         out[f.key] = f.default_value;
       else if (f.type == Type::Object && f.alternatives.empty() && !has_required(*f.object))
-        out[f.key] = validate_object(json::object(), *f.object, file, p);
+        out[f.key] = validate_object(json::object(), *f.object, file, p, errs);
       continue;
     }
-    out[f.key] = validate_field(*it, f, file, p);
+    out[f.key] = validate_field(*it, f, file, p, errs);
   }
   for (const auto& c : spec.conditionals) {
     const bool match = value.contains(c.key) && value[c.key].is_string() && value[c.key] == c.value;
     for (const auto& k : match ? c.requires_keys : c.forbids_otherwise) {
       const std::string p = path.empty() ? k : path + "." + k;
       const bool present = value.contains(k) && !value[k].is_null();
-      if (match && !present) fail(file, p, "required for " + c.key + " " + c.value);
-      if (!match && present) fail(file, p, "only allowed for " + c.key + " " + c.value);
+      if (match && !present) fail(errs, file, p, "required for " + c.key + " " + c.value);
+      if (!match && present) fail(errs, file, p, "only allowed for " + c.key + " " + c.value);
     }
   }
   return out;
 }
 
-json validate_field(const json& v, const Field& f, const std::string& file, const std::string& path) {
+json validate_field(const json& v, const Field& f, const std::string& file, const std::string& path,
+                    Errors& errs) {
   if (!f.alternatives.empty()) {
-    std::string errors;
+    std::string problems;
     for (const auto& alt : f.alternatives) {
-      try {
-        return validate_field(v, alt, file, path);
-      } catch (const Error& e) {
-        errors += errors.empty() ? "" : "; or ";
-        errors += e.what();
-      }
+      Errors sub;
+      json out = validate_field(v, alt, file, path, sub);
+      if (sub.lines.empty()) return out;
+      for (const auto& l : sub.lines)
+        problems += (problems.empty() ? "" : "; or ") + l;
     }
-    fail(file, path, "matches none of the allowed forms: " + errors);
+    fail(errs, file, path, "matches none of the allowed forms: " + problems);
+    return v;
   }
   switch (f.type) {
   case Type::String: {
-    if (!v.is_string()) fail(file, path, std::string("expected ") + type_name(f.type) + ", got " + v.dump());
+    if (!v.is_string()) {
+      fail(errs, file, path, std::string("expected ") + type_name(f.type) + ", got " + v.dump());
+      return v;
+    }
     const std::string s = v.get<std::string>();
     if (!f.choices.empty()) {
       bool ok = false;
       for (const auto& c : f.choices)
         ok = ok || c == s;
-      if (!ok) fail(file, path, "'" + s + "' is not one of: " + join(f.choices));
+      if (!ok) fail(errs, file, path, "'" + s + "' is not one of: " + join(f.choices));
     }
     if (f.max_length) {
       // Code points, as JSON Schema's maxLength counts them: every byte but UTF-8 continuation bytes.
       const auto chars = static_cast<std::size_t>(std::count_if(
           s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
-      if (chars > *f.max_length)
-        fail(file, path,
+      if (chars > *f.max_length) {
+        fail(errs, file, path,
              "is " + std::to_string(chars) + " characters long, more than the " +
                  std::to_string(*f.max_length) + " allowed (shorten it)");
+        return v;
+      }
     }
     if (!f.pattern.empty() && !std::regex_match(s, std::regex(f.pattern)))
-      fail(file, path, "'" + s + "' does not match the pattern " + f.pattern + " (" + f.help + ")");
+      fail(errs, file, path, "'" + s + "' does not match the pattern " + f.pattern + " (" + f.help + ")");
     return v;
   }
   case Type::Number:
   case Type::Integer: {
     const bool ok_type = f.type == Type::Integer ? v.is_number_integer() : v.is_number();
-    if (!ok_type) fail(file, path, std::string("expected ") + type_name(f.type) + ", got " + v.dump());
+    if (!ok_type) {
+      fail(errs, file, path, std::string("expected ") + type_name(f.type) + ", got " + v.dump());
+      return v;
+    }
     const double d = v.get<double>();
-    if (!std::isfinite(d)) fail(file, path, "must be finite");
-    if (f.minimum && (f.exclusive_minimum ? d <= *f.minimum : d < *f.minimum))
-      fail(file, path,
+    if (!std::isfinite(d))
+      fail(errs, file, path, "must be finite");
+    else if (f.minimum && (f.exclusive_minimum ? d <= *f.minimum : d < *f.minimum))
+      fail(errs, file, path,
            v.dump() + " is below the minimum " + (f.exclusive_minimum ? "(exclusive) " : "") +
                fmt_num(*f.minimum));
-    if (f.maximum && d > *f.maximum)
-      fail(file, path, v.dump() + " is above the maximum " + fmt_num(*f.maximum));
+    else if (f.maximum && d > *f.maximum)
+      fail(errs, file, path, v.dump() + " is above the maximum " + fmt_num(*f.maximum));
     return v;
   }
   case Type::Boolean:
-    if (!v.is_boolean()) fail(file, path, std::string("expected true or false, got ") + v.dump());
+    if (!v.is_boolean()) fail(errs, file, path, std::string("expected true or false, got ") + v.dump());
     return v;
   case Type::Object:
-    return validate_object(v, *f.object, file, path);
+    return validate_object(v, *f.object, file, path, errs);
   case Type::Array: {
-    if (!v.is_array()) fail(file, path, std::string("expected an array, got ") + v.dump());
+    if (!v.is_array()) {
+      fail(errs, file, path, std::string("expected an array, got ") + v.dump());
+      return json::array();
+    }
     if (f.min_items && v.size() < *f.min_items)
-      fail(file, path, "needs at least " + std::to_string(*f.min_items) + " item(s)");
+      fail(errs, file, path, "needs at least " + std::to_string(*f.min_items) + " item(s)");
     if (f.max_items && v.size() > *f.max_items)
-      fail(file, path, "takes at most " + std::to_string(*f.max_items) + " item(s)");
+      fail(errs, file, path, "takes at most " + std::to_string(*f.max_items) + " item(s)");
     json out = json::array();
     for (size_t i = 0; i < v.size(); ++i) {
       const std::string p = path + "[" + std::to_string(i) + "]";
-      out.push_back(f.object ? validate_object(v[i], *f.object, file, p)
-                             : validate_field(v[i], *f.items, file, p));
+      out.push_back(f.object ? validate_object(v[i], *f.object, file, p, errs)
+                             : validate_field(v[i], *f.items, file, p, errs));
     }
     return out;
   }
   case Type::Map: {
-    if (!v.is_object()) fail(file, path, std::string("expected an object, got ") + v.dump());
+    if (!v.is_object()) {
+      fail(errs, file, path, std::string("expected an object, got ") + v.dump());
+      return json::object();
+    }
     json out = json::object();
     for (auto it = v.begin(); it != v.end(); ++it) {
       const std::string p = path + "." + it.key();
@@ -241,10 +275,13 @@ json validate_field(const json& v, const Field& f, const std::string& file, cons
         bool ok = false;
         for (const auto& c : f.key_choices)
           ok = ok || c == it.key();
-        if (!ok) throw_usage(file + ": unknown key '" + p + "' (allowed here: " + join(f.key_choices) + ")");
+        if (!ok) {
+          errs.add(file + ": unknown key '" + p + "' (allowed here: " + join(f.key_choices) + ")");
+          continue;
+        }
       }
-      out[it.key()] =
-          f.object ? validate_object(*it, *f.object, file, p) : validate_field(*it, *f.items, file, p);
+      out[it.key()] = f.object ? validate_object(*it, *f.object, file, p, errs)
+                               : validate_field(*it, *f.items, file, p, errs);
     }
     return out;
   }
@@ -332,7 +369,21 @@ json field_schema(const Field& f) {
 } // namespace
 
 json validate(const json& value, const ObjectSpec& spec, const std::string& file, const std::string& path) {
-  return validate_object(value, spec, file, path);
+  Errors errs;
+  json out = validate_object(value, spec, file, path, errs);
+  throw_if_any(errs.lines, errs.truncated, file);
+  return out;
+}
+
+void throw_if_any(const std::vector<std::string>& errors, bool truncated, const std::string& file) {
+  if (errors.empty()) return;
+  std::string msg;
+  for (const auto& e : errors)
+    msg += (msg.empty() ? "" : "\n") + e;
+  if (truncated)
+    msg += "\n" + file + ": more problems not listed (only the first " + std::to_string(kMaxReportedErrors) +
+           " are; fix these and validate again)";
+  throw_usage(msg);
 }
 
 json to_json_schema(const ObjectSpec& spec, const std::string& id) {

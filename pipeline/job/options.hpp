@@ -75,12 +75,20 @@ Field range(Field f, std::optional<double> lo, std::optional<double> hi, bool ex
 Field choices(Field f, std::vector<std::string> c);
 Field max_length(Field f, std::size_t n);
 
+/// Most problems one validation pass reports (the rest are summarised in one line).
+inline constexpr std::size_t kMaxReportedErrors = 20;
+
 /// Validates `value` against `spec`, returning a copy with defaults filled in, also inside objects that are
-/// absent and have no required key (so an absent "anomaly" object gets every declared default). Throws
-/// prospector::Error (Usage) with "FILE: key PATH: problem (what to do)" on the first unknown key, missing
-/// required key, wrong type, out-of-range number or value not among the choices.
+/// absent and have no required key (so an absent "anomaly" object gets every declared default). Finds every
+/// unknown key, missing required key, wrong type, out-of-range number and value not among the choices in one
+/// pass, and throws prospector::Error (Usage) holding one line "FILE: key PATH: problem (what to do)" per
+/// problem (at most kMaxReportedErrors).
 nlohmann::json validate(const nlohmann::json& value, const ObjectSpec& spec, const std::string& file,
                         const std::string& path = "");
+
+/// Throws Error(Usage) with one line per problem in `errors` (nothing when it is empty); `truncated` adds a
+/// line saying that more problems of `file` were not listed.
+void throw_if_any(const std::vector<std::string>& errors, bool truncated, const std::string& file);
 
 /// JSON Schema (draft 2020-12) of `spec`.
 nlohmann::json to_json_schema(const ObjectSpec& spec, const std::string& id);

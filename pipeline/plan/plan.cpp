@@ -45,7 +45,7 @@ bool Plan::computes(const std::string& name) const {
 namespace {
 
 // Every name the run writes as a work layer (layers/<name>/), each with the option that gives it. Grids of
-// prospectivity.h5 are work layers too; its other variables (x, y, crs, provenance, targets_*, target_*,
+// the gridded output are work layers too; its other variables (x, y, crs, provenance, targets_*, target_*,
 // node_*, part_*, success_rate_*, prediction_rate_*, wofe_*) cannot be any of these names. Two options giving
 // one name would overwrite each other's tiles: refused here, naming both, before any data is read.
 void check_layer_names(const Plan& p) {
@@ -259,13 +259,14 @@ std::string describe_plan(const Plan& p) {
     os << "\n";
   }
   const PlanEstimate e = estimate(p);
-  char buf[512];
+  char buf[1024];
   std::snprintf(
       buf, sizeof buf,
       "estimate: peak memory about %.0f MiB (tile with halo %.1f MiB x ~8 buffers: layers, z-scores, "
       "memberships, + %.0f MiB per output row block; whole-grid fft/learn stages %.0f MiB); work folder "
-      "about %.0f MiB; prospectivity.h5 at most %.0f MiB before compression\n",
-      e.peak_mib, e.tile_mib, e.row_block_mib, e.whole_grid_mib, e.work_mib, e.output_mib);
+      "about %.0f MiB; %s at most %.0f MiB before compression\n",
+      e.peak_mib, e.tile_mib, e.row_block_mib, e.whole_grid_mib, e.work_mib, p.job.output.name.c_str(),
+      e.output_mib);
   os << buf;
   os << "output: " << p.out << "\n";
   return os.str();

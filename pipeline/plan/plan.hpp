@@ -86,7 +86,7 @@ struct PlanEstimate {
   double row_block_mib = 0;           ///< one block of output rows (publish)
   double peak_mib = 0;                ///< peak of a one-process run
   double work_mib = 0;                ///< work folder on disk
-  double output_mib = 0;              ///< prospectivity.h5 before compression
+  double output_mib = 0;              ///< the gridded output before compression
   double request_tile_unit_mib = 0;   ///< what a per-tile batch task should ask for (conservative)
   double request_global_unit_mib = 0; ///< what a global-stage batch task should ask for (conservative)
 };

@@ -156,6 +156,8 @@ std::string run_learn(const Plan& p, std::vector<std::string>& log) {
   json out = {{"commodities", json::object()}, {"grids", json::array()}};
   if (p.job.training.path.empty()) {
     out["note"] = "no training deposits in the job (training.path): data-driven models skipped";
+    log.push_back("no training deposits in the job (training.path): no data-driven models, no success- or "
+                  "prediction-rate curves");
     const std::string text = out.dump(1);
     write_text_atomic(learn_path(p), text);
     return Hash64().add(text).hex();
@@ -388,6 +390,8 @@ std::string run_learn(const Plan& p, std::vector<std::string>& log) {
       }
     }
     if (!model_score) {
+      cj["note"] = "no data-driven model could be fitted (see the lines above)";
+      log.push_back(c + ": no data-driven model fitted: no success- or prediction-rate curves");
       out["commodities"][c] = cj;
       continue;
     }
@@ -458,6 +462,8 @@ std::string run_learn(const Plan& p, std::vector<std::string>& log) {
       cj["cross_validation"] = "not enough training deposits for " + std::to_string(mo.folds) +
                                "-fold cross-validation and no test deposits";
     }
+    if (prediction.is_null() && cj.contains("cross_validation"))
+      log.push_back(c + ": no prediction-rate curve: " + cj["cross_validation"].get<std::string>());
     if (!prediction.is_null()) {
       cj["prediction_rate"] = prediction;
       json cap = json::object();

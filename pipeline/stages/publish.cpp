@@ -34,8 +34,8 @@ void write_learned_tables(H5Writer& w, const json& learn) {
       const json& cv = cj[curve];
       std::map<std::string, std::string> attrs = {
           {"long_name",
-           std::string(curve) + " curve of the " + cj.value("validated_model", "") + " model for " + c},
-          {"auc", std::to_string(cv["auc"].get<double>())}};
+           std::string(curve) + " curve of the " + cj.value("validated_model", "") + " model for " + c}};
+      const std::map<std::string, double> numbers = {{"auc", cv["auc"].get<double>()}};
       if (cv.contains("source")) attrs["source"] = cv["source"];
       if (std::string(curve) == "prediction_rate" && cj.contains("capture_efficiency")) {
         std::string cap;
@@ -49,7 +49,7 @@ void write_learned_tables(H5Writer& w, const json& learn) {
                       cv["area_fraction"].get<std::vector<double>>()},
                      {dim + "_deposit_fraction", "fraction of the deposits inside that area", "1",
                       cv["deposit_fraction"].get<std::vector<double>>()}},
-                    attrs);
+                    attrs, numbers);
     }
     if (cj.contains("wofe") && cj["wofe"].contains("evidence")) {
       const json& wj = cj["wofe"];
@@ -84,20 +84,53 @@ void write_learned_tables(H5Writer& w, const json& learn) {
         }
         ++e;
       }
+      std::map<std::string, double> numbers = {{"prior_logit", wj["prior_logit"].get<double>()},
+                                               {"continuity", wj.value("continuity", 0.0)}};
       std::map<std::string, std::string> attrs = {
           {"long_name", "weights of evidence for " + c},
           {"evidence_ids", ids},
-          {"prior_logit", std::to_string(wj["prior_logit"].get<double>())},
           {"zero_class", wj.value("zero_class", "")},
-          {"continuity", std::to_string(wj.value("continuity", 0.0))},
           {"flags", "bits of wofe_" + c +
                         "_flags: 1 no_deposits, 2 all_deposits, 4 only_deposits, 8 all_non_deposits, 16 "
                         "empty_class, 32 w_plus_zero, 64 w_minus_zero, 128 continuity_corrected"}};
-      for (auto ci = wj["ci_test"].begin(); ci != wj["ci_test"].end(); ++ci)
-        attrs["ci_test_" + ci.key()] = ci->dump();
-      w.write_table("wofe_" + c, cols, attrs);
+      // Statistics (p-value, expected and observed counts) as numbers, the rest as text.
+      for (auto ci = wj["ci_test"].begin(); ci != wj["ci_test"].end(); ++ci) {
+        if (ci->is_number())
+          numbers["ci_test_" + ci.key()] = ci->get<double>();
+        else if (ci->is_boolean())
+          attrs["ci_test_" + ci.key()] = ci->get<bool>() ? "true" : "false";
+        else
+          attrs["ci_test_" + ci.key()] = ci->is_string() ? ci->get<std::string>() : ci->dump();
+      }
+      w.write_table("wofe_" + c, cols, attrs, numbers);
     }
   }
+}
+
+// CF's institution, references (the deposit models and references of the recipes used) and comment.
+void write_globals(H5Writer& w, const Plan& p) {
+  w.set_global("institution", p.job.output.institution.empty()
+                                  ? "not recorded (set output.institution in the job file)"
+                                  : p.job.output.institution);
+  std::string refs;
+  for (const auto& r : p.recipes) {
+    std::string entry = r.commodity + " (" + r.name + "): " + r.deposit_model;
+    for (const auto& ref : r.references)
+      entry += "\n  " + ref;
+    // An HDF5 attribute holds about 60 kB; the recipes themselves keep the full list.
+    if (refs.size() + entry.size() > 50000) {
+      refs += "\n(further references in the recipe files)";
+      break;
+    }
+    refs += (refs.empty() ? "" : "\n") + entry;
+  }
+  w.set_global("references", refs);
+  std::string comment =
+      "prospectivity_<c> are fuzzy-overlay scores in [0, 1] that rank the cells of this survey for a "
+      "commodity; they are not probabilities. targets_<c> are the connected areas of the top-scoring cells "
+      "(threshold per commodity in targets_<c>_polygon:score_threshold).";
+  if (!p.job.output.comment.empty()) comment += " " + p.job.output.comment;
+  w.set_global("comment", comment);
 }
 
 } // namespace
@@ -172,9 +205,9 @@ const std::vector<InputRecord>& input_records(StageContext& ctx) {
 
 const StageInfo& PublishStage::info() const {
   static const StageInfo i{"pipeline.publish",
-                           "Write prospectivity.h5 (netCDF-4/CF-1.8), its GDAL sidecar and targets.gpkg",
+                           "Write prospectivity.nc (netCDF-4/CF-1.8), its GDAL sidecar and targets.gpkg",
                            "Grids are streamed tile row by tile row into a temporary HDF5 file that is "
-                           "renamed to prospectivity.h5 "
+                           "renamed to prospectivity.nc (output.name) "
                            "only when complete, with targets (CF-1.8 simple geometries) and provenance; "
                            "targets.gpkg holds the same "
                            "targets.",
@@ -191,7 +224,7 @@ std::vector<Upstream> PublishStage::upstream(const Plan&, std::int64_t) const {
 }
 
 std::vector<std::string> PublishStage::outputs(const Plan& p, std::int64_t) const {
-  return {p.out + "/prospectivity.h5", p.out + "/targets.gpkg", p.out + "/report.html"};
+  return {p.out + "/" + p.job.output.name, p.out + "/targets.gpkg", p.out + "/report.html"};
 }
 
 PublishParams PublishStage::params(StageContext& ctx, std::int64_t) const {
@@ -214,7 +247,7 @@ std::string PublishStage::compute(StageContext& ctx, std::int64_t, const Publish
     targets.push_back(targets_from_json(j));
   const json learn = file_exists(detail::learn_path(p)) ? load_json(detail::learn_path(p)) : json::object();
   const std::vector<std::pair<std::string, std::string>> grids = published_grids(p, learn);
-  const std::string h5 = p.out + "/prospectivity.h5";
+  const std::string h5 = p.out + "/" + p.job.output.name;
   const std::string tmp = p.out + "/" + kPartialPrefix + std::to_string(getpid());
   const std::vector<InputRecord>& inputs = input_records(ctx);
   file_digests(ctx).save();
@@ -227,6 +260,7 @@ std::string PublishStage::compute(StageContext& ctx, std::int64_t, const Publish
       if (p.job.output.compression == "deflate")
         compression.deflate_level = static_cast<int>(p.job.output.deflate_level);
       H5Writer w(tmp, p.grid, "prospector: " + p.job.name, compression);
+      write_globals(w, p);
       for (const auto& [name, long_name] : grids) {
         // The one long unit: a signal stops it between grids, and nothing is published.
         if (const int sig = InterruptGuard::received())
@@ -265,6 +299,14 @@ std::string PublishStage::compute(StageContext& ctx, std::int64_t, const Publish
     throw;
   }
   log.push_back("wrote " + h5 + ", " + p.out + "/targets.gpkg and " + p.out + "/report.html");
+  for (const auto& rc : p.recipes) {
+    const json none = json::object();
+    const json& cj = learn.contains("commodities") && learn["commodities"].contains(rc.commodity)
+                         ? learn["commodities"][rc.commodity]
+                         : none;
+    const std::string why = missing_curves(learn, cj);
+    if (!why.empty()) log.push_back("report, " + rc.commodity + ": " + why);
+  }
   // The output file carries a creation time, so its content hash is that of the inputs that made it.
   Hash64 h;
   h.add(read_file(p.work.global("targets.json")));

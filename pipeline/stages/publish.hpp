@@ -1,6 +1,6 @@
 #pragma once
 /// \file publish.hpp
-/// Stage pipeline.publish: prospectivity.h5 (netCDF-4/CF-1.8), its GDAL sidecar, targets.gpkg and
+/// Stage pipeline.publish: prospectivity.nc (output.name; netCDF-4/CF-1.8), its GDAL sidecar, targets.gpkg and
 /// report.html.
 
 #include "pipeline/engine/stage.hpp"

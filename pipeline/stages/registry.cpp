@@ -34,15 +34,18 @@ const StageList& stage_registry() {
 nlohmann::json output_layout() {
   using nlohmann::json;
   return json{
-      {"file", "OUT/prospectivity.h5"},
+      {"file", "OUT/prospectivity.nc (the name is output.name)"},
       {"format",
-       "HDF5 in netCDF-4 classic-model layout, CF-1.8 conventions; open with GDAL (HDF5:\"f\"://var or "
-       "NETCDF:\"f\":var), QGIS, xarray, h5py, ncdump"},
+       "HDF5 in netCDF-4 layout, CF-1.8 conventions; open with GDAL (the netCDF driver from the .nc name, "
+       "NETCDF:\"f\":var, or HDF5:\"f\"://var with the sidecar), QGIS, rasterio, xarray, h5py, ncdump"},
       {"global_attributes",
        {{"Conventions", "CF-1.8"},
         {"title", "prospector: <job name>"},
         {"history", "string"},
-        {"source", "prospector <version>"}}},
+        {"source", "prospector <version>"},
+        {"institution", "output.institution (or a note that it was not recorded)"},
+        {"references", "deposit models and references of the recipes used, one per line"},
+        {"comment", "what the scores and targets are, then output.comment"}}},
       {"dimensions",
        {{"y", "rows, north to south; coordinate variable of pixel-centre y (float64)"},
         {"x", "columns, west to east; coordinate variable of pixel-centre x (float64)"},
@@ -78,18 +81,26 @@ nlohmann::json output_layout() {
          "CF-1.8 geometry container (polygon): node_count, part_node_count, interior_ring, "
          "node_coordinates targets_<c>_node_x targets_<c>_node_y"},
         {"targets_<c>_point", "CF-1.8 geometry container (point) at target centroids"},
-        {"targets_<c>_rank, _peak_score, _mean_score, _area, _centroid_x, _centroid_y",
+        {"targets_<c>_rep_point",
+         "CF-1.8 geometry container (point) at a point inside each target's polygons (targets_<c>_rep_x, "
+         "targets_<c>_rep_y)"},
+        {"targets_<c>_rank, _peak_score, _mean_score, _area, _centroid_x, _centroid_y, _rep_x, _rep_y",
          "per target fields on dimension target_<c>, geometry targets_<c>_polygon"},
         {"targets_<c>_point_rank, _point_peak_score, _point_area",
          "per target fields, geometry targets_<c>_point"},
+        {"targets_<c>_rep_point_rank", "per target field, geometry targets_<c>_rep_point"},
+        {"targets_<c>_evidence",
+         "netCDF-4 string per target (id:share of the top evidence layers), geometry targets_<c>_polygon"},
         {"provenance",
          "scalar; attributes job_path, job_text, prospector_version, created_utc, inputs (id, path, "
          "SHA-256 per line)"}}},
       {"sidecars",
-       {{"OUT/prospectivity.h5.aux.xml",
-         "GDAL PAM: SRS, GeoTransform and nodata per grid for GDAL's HDF5 driver"},
+       {{"OUT/prospectivity.nc.aux.xml",
+         "GDAL PAM: SRS, GeoTransform and nodata per grid for GDAL's HDF5 driver (the netCDF driver needs "
+         "no sidecar)"},
         {"OUT/targets.gpkg",
-         "layers targets_<c> (multipolygon) and target_points_<c> (point) per commodity"}}},
+         "layers targets_<c> (multipolygon, valid OGC), target_points_<c> (centroids) and "
+         "target_rep_points_<c> (a point inside each target) per commodity"}}},
       {"learned",
        {{"posterior_wofe_<c>, posterior_wofe_<c>_std",
          "float32 (y, x): weights-of-evidence posterior and its std"},

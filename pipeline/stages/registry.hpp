@@ -14,7 +14,7 @@ namespace prospector {
 /// All stages in execution order, registered explicitly in one list (registry.cpp).
 const StageList& stage_registry();
 
-/// Description of the layout of OUT/prospectivity.h5 (committed as schemas/output_layout.json).
+/// Description of the layout of OUT/prospectivity.nc (output.name) (committed as schemas/output_layout.json).
 nlohmann::json output_layout();
 
 } // namespace prospector

@@ -173,6 +173,15 @@ std::string quicklook(const Plan& p, const std::string& layer, const CommodityTa
   return uri;
 }
 
+// The caption's deposit legend: only the kinds of deposits the map shows.
+std::string deposit_legend(const std::vector<std::pair<DepositPoint, bool>>& deps) {
+  bool train = false, test = false;
+  for (const auto& d : deps)
+    (d.second ? test : train) = true;
+  return std::string(train ? "; red: training deposits" : "") + (test ? "; orange: test deposits" : "") +
+         (deps.empty() ? "; no known deposits given for this commodity" : "");
+}
+
 std::string svg_curves(const json& cj) {
   std::ostringstream s;
   const int W = 320, H = 320, M = 40;
@@ -197,14 +206,42 @@ std::string svg_curves(const json& cj) {
     s << "'/><text x='" << M + 10 << "' y='" << M + 20 + 18 * row++ << "' fill='" << c.colour
       << "' font-size='13'>" << c.label << " AUC " << fmt(cj[c.key]["auc"].get<double>()) << "</text>";
   }
-  s << "<text x='" << M + W / 2 - 60 << "' y='" << H + 2 * M - 8
+  // Ticks and numbers every 0.2 on both axes.
+  for (int k = 0; k <= 5; ++k) {
+    const double v = 0.2 * k;
+    const double x = M + v * W, y = M + H - v * H;
+    s << "<line x1='" << fmt(x, 1) << "' y1='" << M + H << "' x2='" << fmt(x, 1) << "' y2='" << M + H + 5
+      << "' stroke='#444'/><text x='" << fmt(x - 8, 1) << "' y='" << M + H + 17 << "' font-size='11'>"
+      << fmt(v, 1) << "</text><line x1='" << M - 5 << "' y1='" << fmt(y, 1) << "' x2='" << M << "' y2='"
+      << fmt(y, 1) << "' stroke='#444'/><text x='" << M - 27 << "' y='" << fmt(y + 4, 1)
+      << "' font-size='11'>" << fmt(v, 1) << "</text>";
+  }
+  s << "<text x='" << M + W / 2 - 60 << "' y='" << H + 2 * M - 4
     << "' font-size='12'>fraction of area (ranked)</text>"
-    << "<text x='12' y='" << M + H / 2 + 40 << "' font-size='12' transform='rotate(-90 12 " << M + H / 2 + 40
+    << "<text x='10' y='" << M + H / 2 + 40 << "' font-size='12' transform='rotate(-90 10 " << M + H / 2 + 40
     << ")'>fraction of deposits</text></svg>";
   return s.str();
 }
 
 } // namespace
+
+std::string missing_curves(const json& learn, const json& cj) {
+  if (cj.contains("prediction_rate")) return "";
+  std::string why;
+  if (learn.contains("note"))
+    why = learn["note"].get<std::string>();
+  else if (cj.contains("note"))
+    why = cj["note"].get<std::string>();
+  else if (cj.contains("cross_validation"))
+    why = cj["cross_validation"].get<std::string>();
+  else if (!cj.contains("success_rate"))
+    why = "no data-driven model was fitted (see the run log)";
+  else
+    why = "no test deposits and no cross-validation";
+  return (cj.contains("success_rate") ? "No prediction-rate curve: "
+                                      : "No success- or prediction-rate curve: ") +
+         why + ".";
+}
 
 void write_report(const Plan& p, const std::vector<CommodityTargets>& targets, const json& learn,
                   const std::vector<InputRecord>& inputs, const std::string& path) {
@@ -242,9 +279,8 @@ void write_report(const Plan& p, const std::vector<CommodityTargets>& targets, c
     h << "<section><h2>" << esc(c) << ": " << esc(r.name) << "</h2><p>" << esc(r.deposit_model) << "</p>";
     h << "<div class='maps'><figure><img alt='prospectivity map for " << esc(c) << "' src='"
       << quicklook(p, "prospectivity_" + c, ct, deps)
-      << "'><figcaption>prospectivity 0 (dark) to 1 (yellow); white: targets; red: training deposits; "
-         "orange: "
-         "test deposits</figcaption></figure>";
+      << "'><figcaption>prospectivity 0 (dark) to 1 (yellow); white: targets" << deposit_legend(deps)
+      << "</figcaption></figure>";
     const json cj =
         learn.contains("commodities") && learn["commodities"].contains(c) ? learn["commodities"][c] : json();
     if (cj.contains("success_rate") || cj.contains("prediction_rate"))
@@ -253,6 +289,8 @@ void write_report(const Plan& p, const std::vector<CommodityTargets>& targets, c
         << (cj.contains("prediction_rate") ? " (" + esc(cj["prediction_rate"].value("source", "")) + ")" : "")
         << "</figcaption></figure>";
     h << "</div>";
+    const std::string why = missing_curves(learn, cj);
+    if (!why.empty()) h << "<p class='note'>" << esc(why) << "</p>";
     if (ct) {
       h << "<h3>Ranked targets (top threshold " << fmt(ct->threshold)
         << ")</h3><table><tr><th>rank</th><th>peak</th>"

@@ -19,4 +19,8 @@ namespace prospector {
 void write_report(const Plan& p, const std::vector<CommodityTargets>& targets, const nlohmann::json& learn,
                   const std::vector<InputRecord>& inputs, const std::string& path);
 
+/// Why the report draws no prediction-rate curve (or no curve at all) for a commodity whose learn-stage JSON
+/// is `commodity` (`learn` is the whole learn JSON); "" when the curve is drawn. Also logged by publish.
+std::string missing_curves(const nlohmann::json& learn, const nlohmann::json& commodity);
+
 } // namespace prospector

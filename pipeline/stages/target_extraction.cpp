@@ -2,11 +2,8 @@
 
 #include "kernels/anomaly/ca_fractal.hpp"
 #include "kernels/targets/components.hpp"
+#include "kernels/targets/outline.hpp"
 #include "pipeline/base/errors.hpp"
-#include "pipeline/io/gdal_util.hpp"
-
-#include <gdal_alg.h>
-#include <ogr_api.h>
 
 #include <algorithm>
 #include <cmath>
@@ -66,53 +63,25 @@ void unite(std::vector<std::int64_t>& parent, std::int64_t a, std::int64_t b) {
     parent[static_cast<size_t>(a)] = b;
 }
 
-Ring ring_of(OGRGeometryH r) {
-  Ring out;
-  const int n = OGR_G_GetPointCount(r);
-  for (int i = 0; i < n; ++i)
-    out.push_back({OGR_G_GetX(r, i), OGR_G_GetY(r, i)});
-  return out;
-}
-
-void add_polygons(OGRGeometryH g, std::vector<Polygon>& out) {
-  const auto type = wkbFlatten(OGR_G_GetGeometryType(g));
-  if (type == wkbPolygon) {
-    Polygon p;
-    for (int i = 0; i < OGR_G_GetGeometryCount(g); ++i)
-      p.push_back(ring_of(OGR_G_GetGeometryRef(g, i)));
-    out.push_back(std::move(p));
-  } else if (type == wkbMultiPolygon) {
-    for (int i = 0; i < OGR_G_GetGeometryCount(g); ++i)
-      add_polygons(OGR_G_GetGeometryRef(g, i), out);
-  }
-}
-
-// Outlines one target from a 0/1 mask of its bounding window.
-std::vector<Polygon> outline(const GridSpec& grid, const Window& w, std::vector<std::int32_t>& mask) {
-  gdal::ensure_initialized();
-  gdal::Dataset mem(GDALCreate(GDALGetDriverByName("MEM"), "", static_cast<int>(w.cols),
-                               static_cast<int>(w.rows), 1, GDT_Int32, nullptr));
-  if (!mem) throw_runtime("targets: cannot allocate a label window");
-  const double gt[6] = {grid.x0 + static_cast<double>(w.col0) * grid.cell, grid.cell, 0.0,
-                        grid.y0 - static_cast<double>(w.row0) * grid.cell, 0.0,       -grid.cell};
-  GDALSetGeoTransform(mem.get(), const_cast<double*>(gt));
-  GDALRasterBandH band = GDALGetRasterBand(mem.get(), 1);
-  if (GDALRasterIO(band, GF_Write, 0, 0, static_cast<int>(w.cols), static_cast<int>(w.rows), mask.data(),
-                   static_cast<int>(w.cols), static_cast<int>(w.rows), GDT_Int32, 0, 0) != CE_None)
-    throw_runtime("targets: cannot fill a label window: " + gdal::last_error());
-  gdal::Dataset vec(GDALCreate(GDALGetDriverByName("Memory"), "", 0, 0, 0, GDT_Unknown, nullptr));
-  OGRLayerH layer = GDALDatasetCreateLayer(vec.get(), "t", nullptr, wkbPolygon, nullptr);
-  OGRFieldDefnH fd = OGR_Fld_Create("id", OFTInteger);
-  OGR_L_CreateField(layer, fd, TRUE);
-  OGR_Fld_Destroy(fd);
-  const char* opts[] = {"8CONNECTED=8", nullptr};
-  if (GDALPolygonize(band, band, layer, 0, const_cast<char**>(opts), nullptr, nullptr) != CE_None)
-    throw_runtime("targets: polygonize failed: " + gdal::last_error());
+// Outlines one target from a 0/1 mask of its bounding window, in map coordinates.
+std::vector<Polygon> outline(const std::string& commodity, const GridSpec& grid, const Window& w,
+                             const std::vector<std::uint8_t>& mask) {
+  std::vector<kernels::CornerPolygon> corners;
+  const kernels::Status st = kernels::outline_cells(mask.data(), w.rows, w.cols, corners);
+  if (!st.ok) throw_runtime("targets for " + commodity + ": " + st.message);
   std::vector<Polygon> polys;
-  OGR_L_ResetReading(layer);
-  while (OGRFeatureH f = OGR_L_GetNextFeature(layer)) {
-    if (OGR_F_GetFieldAsInteger(f, 0) == 1) add_polygons(OGR_F_GetGeometryRef(f), polys);
-    OGR_F_Destroy(f);
+  polys.reserve(corners.size());
+  for (const auto& cp : corners) {
+    Polygon p;
+    for (const auto& cr : cp.rings) {
+      Ring ring;
+      ring.reserve(cr.size());
+      for (const auto& v : cr)
+        ring.push_back({grid.x0 + static_cast<double>(w.col0 + v[0]) * grid.cell,
+                        grid.y0 - static_cast<double>(w.row0 + v[1]) * grid.cell});
+      p.push_back(std::move(ring));
+    }
+    polys.push_back(std::move(p));
   }
   return polys;
 }
@@ -267,7 +236,8 @@ CommodityTargets extract_targets_tiled(const std::string& commodity, const TileG
   if (static_cast<std::int64_t>(order.size()) > opts.max_targets)
     order.resize(static_cast<size_t>(opts.max_targets));
 
-  std::vector<std::int32_t> lab, mask;
+  std::vector<std::int32_t> lab;
+  std::vector<std::uint8_t> mask;
   for (size_t k = 0; k < order.size(); ++k) {
     const Part& p = parts[static_cast<size_t>(order[k])];
     Target t;
@@ -318,7 +288,12 @@ CommodityTargets extract_targets_tiled(const std::string& commodity, const TileG
             mask[static_cast<size_t>((r - bw.row0) * bw.cols + (c - bw.col0))] = 1;
         }
     }
-    t.polygons = outline(grid, bw, mask);
+    t.polygons = outline(commodity, grid, bw, mask);
+    std::int64_t rr = 0, rc = 0;
+    const kernels::Status rs = kernels::representative_cell(mask.data(), bw.rows, bw.cols, rr, rc);
+    if (!rs.ok) throw_runtime("targets for " + commodity + ": " + rs.message);
+    t.rep_x = grid.x_center(bw.col0 + rc);
+    t.rep_y = grid.y_center(bw.row0 + rr);
     out.targets.push_back(std::move(t));
   }
   return out;

@@ -35,7 +35,8 @@ struct TiledTargetSources {
 /// components that touch across tile edges and corners are joined with union-find, and statistics are
 /// accumulated in exact integer (fixed-point) sums, so targets, their cells, areas, scores and ranks are
 /// identical whatever the tiling. Ranking: peak score, then mean score, then cell count, then the raster
-/// position of the first cell. Outlines come from GDAL's polygonizer over each target's bounding window.
+/// position of the first cell. Outlines are traced over each target's bounding window (kernel
+/// targets.outline_cells) as valid OGC polygons; a representative point inside them sits beside the centroid.
 /// Memory: one tile plus per-component statistics.
 CommodityTargets extract_targets_tiled(const std::string& commodity, const TileGrid& tiles, double threshold,
                                        const TargetOptions& opts, const TiledTargetSources& src);

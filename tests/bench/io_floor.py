@@ -4,7 +4,7 @@ GDAL and to write an output of the same size to HDF5, measured on the same machi
 
     io_floor.py read FILE...           read each raster fully with GDAL, in blocks of whole rows
     io_floor.py write REAL_H5 OUT_H5   write every 2-D float32 grid of REAL_H5 (the pipeline's own
-                                       prospectivity.h5) again into OUT_H5 with the same layout: chunks
+                                       prospectivity.nc) again into OUT_H5 with the same layout: chunks
                                        256 x 256, shuffle + deflate level 4, fill value -9999, in blocks of
                                        256 rows. Each grid is read from REAL_H5 before its timed write, so
                                        only the write is timed; the data, and so the compression work,

@@ -2,7 +2,7 @@
 # End-to-end benchmark of issue 4: an N x N x 8-layer synthetic survey (default 8192), `prospector run` with
 # 1024 x 1024 tiles on 2 threads under /usr/bin/time -v (peak RSS, wall time), next to the I/O floor measured
 # in the same script: reading the 8 inputs with GDAL and writing the same number of float32 N x N grids, with
-# the same HDF5 layout and the pipeline's own data, as prospectivity.h5 holds. Not part of CI.
+# the same HDF5 layout and the pipeline's own data, as prospectivity.nc holds. Not part of CI.
 #
 #   tests/bench/run_pipeline_bench.sh [--size N] [--dir DIR] [--threads T] [--tile-size S] [--radius R]
 #                                     [--build BUILD_DIR] [--keep]
@@ -84,11 +84,11 @@ stat1=$(head -1 /proc/stat)
 if (( rc != 0 )); then tail -30 "$dir/run.log"; exit 1; fi
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 out="$dir/survey/out"
-grids=$(h5ls "$out/prospectivity.h5" | grep -c "{$size, $size}" || true)
-echo "prospectivity.h5: $grids grids of ${size} x ${size}, $(du -h "$out/prospectivity.h5" | cut -f1); work folder $(du -sh "$out/work" | cut -f1)"
+grids=$(h5ls "$out/prospectivity.nc" | grep -c "{$size, $size}" || true)
+echo "prospectivity.nc: $grids grids of ${size} x ${size}, $(du -h "$out/prospectivity.nc" | cut -f1); work folder $(du -sh "$out/work" | cut -f1)"
 
 echo "== I/O floor: write $grids grids to HDF5 (same layout and data)"
-write_line=$("$python" "$here/io_floor.py" write "$out/prospectivity.h5" "$dir/floor.h5" 2>/dev/null)
+write_line=$("$python" "$here/io_floor.py" write "$out/prospectivity.nc" "$dir/floor.h5" 2>/dev/null)
 echo "$write_line"
 
 wall=$(grep 'Elapsed (wall clock)' "$dir/run.log" | awk '{print $NF}' | awk -F: '{ if (NF==3) print $1*3600+$2*60+$3; else print $1*60+$2 }')

@@ -1,5 +1,5 @@
 """Bad input, each a case: a one-line error naming the file or key, the documented exit code, no crash, and
-no prospectivity.h5 left behind."""
+no prospectivity.nc left behind."""
 import copy
 import json
 import os
@@ -37,11 +37,11 @@ def check_case(name, spec, code, needle, raw=None):
     p = run(["run", job], check=False)
     err_lines = [l for l in p.stderr.splitlines() if "error:" in l]
     out_dir = (spec.get("output", {}) or {}).get("folder", os.path.join(d, "out")) if isinstance(spec, dict) else ""
-    left = out_dir and os.path.exists(os.path.join(out_dir, "prospectivity.h5"))
+    left = out_dir and os.path.exists(os.path.join(out_dir, "prospectivity.nc"))
     ok = p.returncode == code and len(err_lines) == 1 and needle in err_lines[0] and not left
     expect(ok, "%s: exit %d (got %d), one error line naming '%s': %s%s" %
            (name, code, p.returncode, needle, err_lines[-1] if err_lines else p.stderr[-300:],
-            " [prospectivity.h5 left behind]" if left else ""))
+            " [prospectivity.nc left behind]" if left else ""))
 
 
 # Job file errors: exit 2, naming the key and the file.

@@ -49,7 +49,7 @@ expect(np.abs(clr[:, ok] - expected[:, ok]).max() < 1e-4,
        "clr_k = ln(10) (log10 x_k - mean_l log10 x_l), max error %.1e" % np.abs(clr[:, ok] - expected[:, ok]).max())
 expect(np.array_equal(np.isnan(clr).any(axis=0), ~ok), "a cell missing any element has no CLR coefficients")
 
-f = h5py.File(os.path.join(out, "prospectivity.h5"), "r")
+f = h5py.File(os.path.join(out, "prospectivity.nc"), "r")
 expect(all("anomaly_clr_%s_robust_z" % n in f for n in names) and "anomaly_%s_robust_z" % names[0] in f,
        "the CLR layers' anomalies are published beside the log10 ones")
 # The Cu evidence reads clr_soil_cu: its weighted membership equals the recipe's membership of the CLR z-score.
@@ -97,7 +97,7 @@ expect(ok.sum() > 0.9 * ok.size and np.abs(bal[ok] - expected[ok]).max() < 1e-4 
        np.array_equal(np.isnan(bal), ~ok),
        "balance_ni_co = sqrt(6/5) ln(g(Ni, Co) / g(Cu, Li, Sn)) per cell, max error %.1e" %
        np.abs(bal[ok] - expected[ok]).max())
-f = h5py.File(os.path.join(out, "prospectivity.h5"), "r")
+f = h5py.File(os.path.join(out, "prospectivity.nc"), "r")
 expect("anomaly_balance_ni_co_robust_z" in f, "the balance's robust z-score is published")
 nrec = json.load(open(os.path.join(os.environ.get("PROSPECTOR_SOURCE", "."), "jobs", "recipes", "ni.json")))
 ev = [e for e in nrec["evidence"] if e["id"] == "ni_soil"][0]

@@ -1,6 +1,6 @@
 """Hostile inputs: `validate` and `run` over every raster in GDAL's autotest corpus (tests/data/gdal_autotest)
 and the Geosoft fixtures. Each ends with success or a clear one-line error with the documented exit code, in
-bounded time, never a crash, and a failed run leaves no prospectivity.h5."""
+bounded time, never a crash, and a failed run leaves no prospectivity.nc."""
 import json
 import os
 import subprocess
@@ -51,7 +51,7 @@ for i, path in enumerate(sorted(files)):
             rc, err = "timeout", []
         outcome.append((rc, err))
     (vrc, verr), (rrc, rerr) = outcome
-    left = os.path.exists(os.path.join(d, "out", "prospectivity.h5"))
+    left = os.path.exists(os.path.join(d, "out", "prospectivity.nc"))
     ok = vrc in (0, 2, 3) and rrc in (0, 3) and (rrc == 0) == left and (rrc == 0 or len(rerr) == 1)
     msg = rerr[0].split("error: ", 1)[1][:150] if rerr else ("ok" if rrc == 0 else "")
     rows.append((name, vrc, rrc, msg))

@@ -30,10 +30,10 @@ p2 = run(["run", job, "--out", out2, "--threads", "2"])
 run(["run", job, "--out", out1, "--threads", "1"])
 log = p2.stderr
 expect("[ingest]" in log or "ingest" in log, "run logs progress per stage")
-h5 = os.path.join(out2, "prospectivity.h5")
+h5 = os.path.join(out2, "prospectivity.nc")
 gpkg = os.path.join(out2, "targets.gpkg")
 expect(os.path.exists(h5) and os.path.exists(gpkg) and os.path.exists(h5 + ".aux.xml"),
-       "run writes prospectivity.h5, its .aux.xml sidecar and targets.gpkg")
+       "run writes prospectivity.nc, its .aux.xml sidecar and targets.gpkg")
 
 cell = spec["grid"]["cell_size"]
 xmin, ymin, xmax, ymax = spec["grid"]["extent"]
@@ -73,10 +73,11 @@ for d in decoys:
         h = hits(all_targets[c], d["x"], d["y"], 2)
         expect(not h, "decoy (%s) at (%s, %s) is not a top-2 %s target" % (d["commodity"], d["x"], d["y"], c))
 
-# --- GDAL: plain HDF5 listing, HDF5 subdatasets via the sidecar, NETCDF: ------------------------------------
+# --- GDAL: plain listing (netCDF driver, from the .nc name), HDF5 subdatasets via the sidecar, NETCDF: --------
 info = tool(["gdalinfo", h5]).stdout
+expect("Driver: netCDF" in info, "plain gdalinfo opens prospectivity.nc with the netCDF driver")
 for c in commodities:
-    expect("//prospectivity_%s" % c in info, "plain gdalinfo lists prospectivity_%s" % c)
+    expect(('NETCDF:"%s":prospectivity_%s' % (h5, c)) in info, "plain gdalinfo lists prospectivity_%s" % c)
 
 
 def check_georef(name, label):
@@ -147,11 +148,30 @@ expect(len(re.findall(r"[0-9a-f]{64}", str(prov["inputs"]))) == len(spec["inputs
        "provenance holds a SHA-256 per input")
 
 # --- determinism: 1 vs 2 threads --------------------------------------------------------------------------
-g = h5py.File(os.path.join(out1, "prospectivity.h5"), "r")
+g = h5py.File(os.path.join(out1, "prospectivity.nc"), "r")
 names = []
 f.visit(lambda n: names.append(n) if isinstance(f[n], h5py.Dataset) else None)
-different = [n for n in names if f[n].shape != g[n].shape or f[n][...].tobytes() != g[n][...].tobytes()]
+
+
+def content(d):
+    # Variable-length strings come back as objects, whose bytes are pointers: compare their values.
+    v = d[...]
+    return v.tolist() if v.dtype.kind == "O" else v.tobytes()
+
+
+different = [n for n in names if f[n].shape != g[n].shape or content(f[n]) != content(g[n])]
 expect(not different, "all %d datasets bit-identical with 1 and 2 threads (differ: %s)" % (len(names), different))
+
+# --- report: the demo has no training deposits, so no curves; the report and the log say why -------------------
+html = open(os.path.join(out2, "report.html")).read()
+expect("training deposits" not in " ".join(re.findall(r"<figcaption>[^<]*", html)),
+       "the map captions promise no training or test deposits the job does not have")
+notes = re.findall(r"<p class='note'>([^<]*)", html)
+expect(len(notes) == len(commodities) and all("No success- or prediction-rate curve" in n and "training.path" in n
+                                              for n in notes),
+       "the report says per commodity why no rate curve is drawn (%s)" % notes[:1])
+expect(len(re.findall(r"report, \w+: No success- or prediction-rate curve", log)) == len(commodities),
+       "the log says why the report has no rate curves")
 
 p = run(["inspect", h5])
 expect("prospectivity_cu" in p.stdout, "inspect summarises the output")

@@ -1,6 +1,6 @@
 """Hostile job files and input paths (issue 16's table, issue 19 items 2, 7 and 8): each case is refused before
 any work with the documented exit code and one error line holding the expected fragments, within a time limit
-(a FIFO used to hang), and leaves no prospectivity.h5. Every case is generated here; nothing large is
+(a FIFO used to hang), and leaves no prospectivity.nc. Every case is generated here; nothing large is
 committed."""
 import copy
 import json
@@ -47,11 +47,11 @@ def check(name, code, needles, spec=None, raw=None, command="validate", timeout=
     except subprocess.TimeoutExpired:
         rc, err = None, "(still running after %d s: killed)" % timeout
     lines = [l for l in err.splitlines() if "error:" in l]
-    left = os.path.exists(os.path.join(d, "out", "prospectivity.h5"))
+    left = os.path.exists(os.path.join(d, "out", "prospectivity.nc"))
     ok = rc == code and len(lines) == 1 and all(n in lines[0] for n in needles) and not left
     expect(ok, "%s (%s, %.1f s): exit %d (got %s), one error line with %s: %s%s" %
            (name, command, time.time() - t0, code, rc, needles, lines[-1] if lines else err[-300:],
-            " [prospectivity.h5 left behind]" if left else ""))
+            " [prospectivity.nc left behind]" if left else ""))
 
 
 # --- job files: exit 2 -------------------------------------------------------------------------------------
@@ -148,5 +148,34 @@ for name, new_id, needle in [("collide_rtp", base["inputs"][mag]["id"] + "_rtp",
 s = copy.deepcopy(base)
 s["inputs"].append(dict(base["inputs"][mag], id="prospectivity_cu"))
 check("collide_output", 2, ["key 'inputs[%d].id'" % (len(s["inputs"]) - 1), "key 'commodities'"], spec=s)
+
+# Every problem of a job file in one pass, each on its own line naming the file and the key (as a JSON Schema
+# validator run on `prospector schema job` finds them all); the hint names the command, not the source tree.
+s = copy.deepcopy(base)
+s["grid"]["cell_size"] = -5
+s["inputs"][mag]["kynd"] = "magnetics"
+s["targets"] = {"top_fraction": "many"}
+d = os.path.join(work, "three_errors")
+os.makedirs(d, exist_ok=True)
+jf = os.path.join(d, "job.json")
+with open(jf, "w") as f:
+    f.write(job_text("three_errors", s))
+p = subprocess.run([BIN, "validate", jf], capture_output=True, text=True, timeout=20)
+lines = [l for l in p.stderr.splitlines() if "error:" in l]
+keys = ["key 'grid.cell_size'", "unknown key 'inputs[%d].kynd'" % mag, "key 'targets.top_fraction'"]
+expect(p.returncode == 2 and len(lines) == 3 and all(any(k in l and jf in l for l in lines) for k in keys),
+       "a job with three errors: exit 2 (got %d) and three error lines, each naming the file and its key: %s" %
+       (p.returncode, lines))
+expect(any("prospector schema job" in l for l in lines) and "schemas/job.schema.json" not in p.stderr,
+       "the unknown-key hint says `prospector schema job`")
+s = copy.deepcopy(base)
+for k in range(30):
+    s["unknown_%02d" % k] = k
+with open(jf, "w") as f:
+    f.write(job_text("three_errors", s))
+p = subprocess.run([BIN, "validate", jf], capture_output=True, text=True, timeout=20)
+lines = [l for l in p.stderr.splitlines() if "error:" in l]
+expect(p.returncode == 2 and len(lines) == 21 and "more problems not listed" in lines[-1],
+       "30 errors: the first 20 listed and one line saying more were not (%d lines)" % len(lines))
 
 finish()

@@ -32,7 +32,7 @@ json.dump(job, open(jpath, "w"))
 def outputs(name, extra=()):
     out = os.path.join(work, name)
     p = run(["run", jpath, "--out", out] + list(extra))
-    return h5py.File(os.path.join(out, "prospectivity.h5"), "r"), p.stdout + p.stderr
+    return h5py.File(os.path.join(out, "prospectivity.nc"), "r"), p.stdout + p.stderr
 
 
 f, log = outputs("out")

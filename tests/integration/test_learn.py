@@ -116,7 +116,7 @@ expect(zero_classes > 0, "the demo has classes without training deposits (%d)" %
 expect(re.search(r"class\(es\) flagged with a weight set to 0 \(models.wofe_zero_class = arcsdm\)", log),
        "the log reports the classes whose weight was set to 0")
 
-f = h5py.File(os.path.join(out, "prospectivity.h5"), "r")
+f = h5py.File(os.path.join(out, "prospectivity.nc"), "r")
 for c in spec["commodities"]:
     post = f["posterior_wofe_" + c][...]
     valid = post[post != -9999]
@@ -128,7 +128,14 @@ for c in spec["commodities"]:
         share = (np.count_nonzero(valid > v) + 0.5 * np.count_nonzero(valid == v)) / valid.size
         expect(share <= 0.10, "%s test deposit at (%s, %s) lies in the top %.2f%% of the posterior's area" %
                (c, r["x"], r["y"], 100 * share))
-    auc = float(f["prediction_rate_" + c].attrs["auc"])
+    auc_attr = f["prediction_rate_" + c].attrs["auc"]
+    expect(isinstance(auc_attr, (float, np.floating)) and
+           isinstance(f["success_rate_" + c].attrs["auc"], (float, np.floating)),
+           "%s: AUCs are stored as numbers (%r)" % (c, auc_attr))
+    p_attr = f["wofe_" + c].attrs.get("ci_test_p_value")
+    expect(isinstance(p_attr, (float, np.floating)),
+           "%s: the conditional-independence p-value is stored as a number (%r)" % (c, p_attr))
+    auc = float(auc_attr)
     expect(auc > 0.9, "%s prediction-rate AUC %.3f > 0.9 (independent test deposits)" % (c, auc))
     expect("success_rate_" + c in f and "wofe_" + c + "_w_plus" in f and "probability_logistic_" + c in f,
            "%s: success-rate curve, weights table and logistic probability written" % c)
@@ -153,7 +160,7 @@ job_cv["models"] = {"folds": 2, "block_size": 2000, "wofe_zero_class": "continui
 json.dump(job_cv, open(os.path.join(survey, "job_cv.json"), "w"), indent=1)
 out_cv = os.path.join(work, "out_cv")
 p = run(["run", os.path.join(survey, "job_cv.json"), "--out", out_cv])
-g = h5py.File(os.path.join(out_cv, "prospectivity.h5"), "r")
+g = h5py.File(os.path.join(out_cv, "prospectivity.nc"), "r")
 src_attr = g["prediction_rate_ni"].attrs.get("source")
 src_attr = src_attr.decode() if isinstance(src_attr, bytes) else str(src_attr)
 expect("cross-validation" in src_attr, "prediction-rate curve from spatially blocked cross-validation (%s)" % src_attr)
@@ -171,6 +178,13 @@ html = open(report).read()
 expect("data:image/png;base64," in html and "<svg" in html and "Weights of evidence" in html,
        "report.html holds the quicklook maps, curves and the weights table")
 expect(not re.search(r"(src|href)=['\"]https?:", html), "report.html loads nothing from the network")
+svgs = re.findall(r"<svg.*?</svg>", html, re.S)
+ticks = [set(re.findall(r">(0\.[02468]|1)</text>", svg)) for svg in svgs]
+expect(svgs and all({"0.2", "0.4", "0.6", "0.8"} <= t for t in ticks),
+       "every rate-curve plot has numbered axis ticks (%s)" % [sorted(t) for t in ticks][:2])
+captions = re.findall(r"<figcaption>prospectivity[^<]*", html)
+expect(captions and all("red: training deposits" in c and "orange: test deposits" in c for c in captions),
+       "with training and test deposits the map captions name both (%s)" % captions[:1])
 chromium = shutil.which("chromium")
 expect(chromium is not None, "chromium is installed")
 if chromium:

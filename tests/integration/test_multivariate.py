@@ -31,7 +31,7 @@ def run_job(name, anomaly, targets=None, extra=()):
 
 
 def grids(out):
-    return h5py.File(os.path.join(out, "prospectivity.h5"), "r")
+    return h5py.File(os.path.join(out, "prospectivity.nc"), "r")
 
 
 def model(out):

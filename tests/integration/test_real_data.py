@@ -20,8 +20,8 @@ epsg = spec["grid"]["crs"].split(":")[1]
 out = fresh_dir("real_" + case)
 p = run(["run", job, "--out", out, "--threads", "2"])
 log = p.stderr
-h5 = os.path.join(out, "prospectivity.h5")
-expect(os.path.exists(h5), "%s: prospectivity.h5 written" % case)
+h5 = os.path.join(out, "prospectivity.nc")
+expect(os.path.exists(h5), "%s: prospectivity.nc written" % case)
 
 for c in spec["commodities"]:
     for name in ['HDF5:"%s"://prospectivity_%s' % (h5, c), 'NETCDF:"%s":prospectivity_%s' % (h5, c)]:

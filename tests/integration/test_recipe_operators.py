@@ -47,7 +47,7 @@ for op, gamma in [("and", None), ("or", None), ("product", None), ("sum", None),
     expected = {"and": lambda: m.min(axis=0), "or": lambda: m.max(axis=0), "product": lambda: m.prod(axis=0),
                 "sum": lambda: 1 - (1 - m).prod(axis=0),
                 "gamma": lambda: (1 - (1 - m).prod(axis=0)) ** gamma * m.prod(axis=0) ** (1 - gamma)}[op]()
-    got = h5py.File(os.path.join(out, "prospectivity.h5"), "r")["prospectivity_cu"][...].reshape(-1).astype(np.float64)
+    got = h5py.File(os.path.join(out, "prospectivity.nc"), "r")["prospectivity_cu"][...].reshape(-1).astype(np.float64)
     ok = np.allclose(got[all_valid], expected[all_valid], atol=2e-6)
     expect(ok and all_valid.sum() > n // 2, "operator %s: prospectivity equals the fuzzy %s of the memberships "
            "(max error %.2g over %d cells)" % (op, op, np.abs(got[all_valid] - expected[all_valid]).max(), all_valid.sum()))

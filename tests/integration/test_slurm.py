@@ -77,7 +77,9 @@ def datasets(path):
              if k not in ("created_utc", "DIMENSION_LIST", "REFERENCE_LIST", "history")}
         attrs[name] = a
         if isinstance(obj, h5py.Dataset):
-            data[name] = (obj.dtype.str, obj.shape, obj[...].tobytes())
+            # Variable-length strings come back as objects, whose bytes are pointers: compare their values.
+            v = obj[...]
+            data[name] = (obj.dtype.str, obj.shape, v.tolist() if v.dtype.kind == "O" else v.tobytes())
 
     f.visititems(visit)
     return data, attrs
@@ -94,7 +96,7 @@ def features(path):
 
 
 def compare(ref, out, label):
-    a, b = os.path.join(ref, "prospectivity.h5"), os.path.join(out, "prospectivity.h5")
+    a, b = os.path.join(ref, "prospectivity.nc"), os.path.join(out, "prospectivity.nc")
     if not os.path.exists(b):
         expect(False, "%s: %s exists" % (label, b))
         return
@@ -155,7 +157,7 @@ def main():
            % (p.returncode, p.stderr.strip()))
     ref = os.path.join(work, "local")
     run(["run", job, "--out", ref, "--tile-size", TS], env={"PATH": no_slurm})
-    expect(os.path.exists(os.path.join(ref, "prospectivity.h5")), "run works locally without Slurm (the reference)")
+    expect(os.path.exists(os.path.join(ref, "prospectivity.nc")), "run works locally without Slurm (the reference)")
     stamp("local reference run")
 
     # --- dry run ------------------------------------------------------------------------------------------------------
@@ -278,7 +280,7 @@ def main():
 
     # --- a task killed like at a time limit (SIGTERM, then SIGKILL) ---------------------------------------------------
     # The engine finishes the current unit on SIGTERM; SIGKILL ends it wherever it is. Kill publish while it is writing
-    # prospectivity.h5 (its temporary file exists): SIGTERM, then SIGKILL 0.2 s later.
+    # prospectivity.nc (its temporary file exists): SIGTERM, then SIGKILL 0.2 s later.
     big = os.path.join(work, "big")
     run(["synth", "--out", big, "--size", "600"])
     big_job = os.path.join(big, "job.json")
@@ -294,7 +296,7 @@ def main():
     while time.time() - t < 240 and not partial:
         if squeue([victim]).get(victim, "PENDING") not in ("PENDING", "RUNNING", "CONFIGURING"):
             break
-        partial = [f for f in os.listdir(kill_out) if f.startswith(".prospectivity.h5.partial")]
+        partial = [f for f in os.listdir(kill_out) if f.startswith(".prospectivity.partial")]
         time.sleep(0.02)
     state_at_kill = squeue([victim]).get(victim)
     # --batch: signal the batch step (the script exec's prospector) without cancelling the job. At a time limit Slurm
@@ -307,9 +309,9 @@ def main():
     expect(state_at_kill == "RUNNING" and partial,
            "publish (job %s) was running and writing %s when it got SIGTERM and SIGKILL" % (victim, partial))
     s = run(["status", big_job, "--out", kill_out, "--tile-size", "600"]).stdout
-    final = os.path.join(kill_out, "prospectivity.h5")
+    final = os.path.join(kill_out, "prospectivity.nc")
     expect(stage_units(s, "publish", "done") == [] and not os.path.exists(final),
-           "the killed publish is not marked done and left no prospectivity.h5, only its temporary file")
+           "the killed publish is not marked done and left no prospectivity.nc, only its temporary file")
     expect(re.search(r"publish: job %s: (FAILED|CANCELLED)" % victim, s), "status shows the killed task as failed")
     expect(stage_units(s, "score", "done") == ["r000_c000"], "the units before it stay done")
     m = re.search(r"^    publish all: \w+; Slurm job %s \w+.*, log (\S+)$" % victim, s, re.M)
@@ -322,7 +324,7 @@ def main():
     stamp("resubmission of the killed task")
     compare(big_ref, kill_out, "after the killed publish and --resubmit-failed")
     print("temporary files of the killed publish still present (they are never read): %s" %
-          [f for f in os.listdir(kill_out) if f.startswith(".prospectivity.h5.partial")])
+          [f for f in os.listdir(kill_out) if f.startswith(".prospectivity.partial")])
 
 
 guard = EtcGuard()

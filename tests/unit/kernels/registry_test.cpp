@@ -68,6 +68,8 @@ TEST_CASE("registry: exactly the documented kernels, sorted by name", "[registry
                                              "stats.robust_location",
                                              "stats.robust_z",
                                              "targets.label_components",
+                                             "targets.outline_cells",
+                                             "targets.representative_cell",
                                              "targets.top_fraction_threshold",
                                              "transform.log10",
                                              "validation.blocked_folds",

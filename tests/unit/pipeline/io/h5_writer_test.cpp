@@ -104,7 +104,7 @@ struct Written {
 Written write_all(const std::string& dir) {
   const GridSpec g = test_grid();
   Written w;
-  w.h5 = dir + "/prospectivity.h5";
+  w.h5 = dir + "/prospectivity.nc";
   w.gpkg = dir + "/targets.gpkg";
   w.data = test_data(g);
   const CommodityTargets ct = test_targets();

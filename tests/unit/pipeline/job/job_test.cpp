@@ -91,6 +91,45 @@ TEST_CASE("job errors name the key and the file and map to exit code 2", "[job]"
   }
 }
 
+TEST_CASE("every problem of a job file is reported in one pass, one line each", "[job]") {
+  auto lines_of = [](const std::string& m) {
+    std::vector<std::string> out;
+    std::size_t at = 0;
+    for (;;) {
+      const std::size_t nl = m.find('\n', at);
+      out.push_back(m.substr(at, nl - at));
+      if (nl == std::string::npos) return out;
+      at = nl + 1;
+    }
+  };
+  // Three schema problems: a wrong type, an unknown key, a value below the minimum.
+  std::string text = kValid;
+  text.replace(text.find("\"name\": \"t\""), 11, "\"name\": 5");
+  text.replace(text.find("\"commodities\""), 13, "\"colour\": 1, \"commodities\"");
+  text.replace(text.find("\"cell_size\": 50"), 15, "\"cell_size\": -1");
+  const std::string path = write_job("three_problems.json", text);
+  std::string msg;
+  CHECK(error_code_of(path, msg) == 2);
+  const auto lines = lines_of(msg);
+  REQUIRE(lines.size() == 3);
+  for (const auto& l : lines)
+    CHECK(l.rfind(path + ": ", 0) == 0);
+  CHECK(msg.find("key 'name'") != std::string::npos);
+  CHECK(msg.find("unknown key 'colour'") != std::string::npos);
+  CHECK(msg.find("key 'grid.cell_size'") != std::string::npos);
+  CHECK(msg.find("prospector schema job") != std::string::npos);
+  CHECK(msg.find("schemas/job.schema.json") == std::string::npos);
+
+  // Cross-field problems too: an align_to that names no input and a commodity listed twice.
+  std::string cross = kValid;
+  cross.replace(cross.find("\"cell_size\": 50"), 15, "\"cell_size\": 50, \"align_to\": \"nope\"");
+  cross.replace(cross.find("[\"cu\"]"), 6, "[\"cu\", \"cu\"]");
+  CHECK(error_code_of(write_job("two_cross_problems.json", cross), msg) == 2);
+  CHECK(lines_of(msg).size() == 2);
+  CHECK(msg.find("key 'grid.align_to'") != std::string::npos);
+  CHECK(msg.find("key 'commodities'") != std::string::npos);
+}
+
 TEST_CASE("invalid JSON reports line and column", "[job]") {
   std::string msg;
   CHECK(error_code_of(write_job("syntax.json", "{\n  \"name\": \"t\",\n  oops\n}"), msg) == 2);
