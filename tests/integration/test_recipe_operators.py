@@ -18,7 +18,7 @@ n = 120 * 120
 
 def memberships(out):
     """The published weighted memberships (output.layers "contributions") divided by their weights."""
-    f = h5py.File(os.path.join(out, "prospectivity.h5"), "r")
+    f = h5py.File(os.path.join(out, "prospectivity.nc"), "r")
     layers = {}
     for e in base["evidence"]:
         v = f["contrib_cu_" + e["id"]][...].reshape(-1).astype(np.float64)
