@@ -50,7 +50,7 @@ AnomalyParams AnomalyStage::params(StageContext& ctx, std::int64_t) const {
   const Plan& p = ctx.plan;
   AnomalyParams out;
   out.radius = p.halo;
-  for (const auto& l : p.all_layers())
+  for (const auto& l : p.anomaly_sources())
     out.layers.push_back(l.name);
   out.gi_layers = p.gi_layers;
   out.rx_bands = p.rx_bands;
@@ -69,7 +69,7 @@ std::string AnomalyStage::compute(StageContext& ctx, std::int64_t t, const Anoma
   const Window hw = p.tiles.halo_window(t, params.radius);
   std::vector<float> tile, halo, z(static_cast<size_t>(hw.size())), out;
   kernels::ExactWindowScratch scratch;
-  for (const auto& l : p.all_layers()) {
+  for (const auto& l : p.anomaly_sources()) {
     const json& s = stats.at(l.name);
     kernels::RobustLocation loc;
     loc.median = s["median"];

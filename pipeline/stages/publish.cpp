@@ -5,6 +5,7 @@
 #include "pipeline/engine/engine.hpp"
 #include "pipeline/io/gpkg_writer.hpp"
 #include "pipeline/io/h5_writer.hpp"
+#include "pipeline/stages/layer_outputs.hpp"
 #include "pipeline/stages/learn_models.hpp"
 #include "pipeline/stages/multivariate.hpp"
 #include "pipeline/stages/report.hpp"
@@ -164,7 +165,7 @@ std::string PublishStage::compute(StageContext& ctx, std::int64_t, const Publish
   for (const auto& rc : p.recipes)
     grids.push_back({"prospectivity_" + rc.commodity, "prospectivity for " + rc.commodity + " (" + rc.name +
                                                           "), fuzzy weighted overlay in [0, 1]"});
-  for (const auto& l : p.all_layers()) {
+  for (const auto& l : p.anomaly_sources()) {
     grids.push_back({"anomaly_" + l.name + "_robust_z", "robust z-score (median/MAD) of " + l.long_name});
     grids.push_back(
         {"anomaly_" + l.name + "_local_z",
@@ -174,6 +175,8 @@ std::string PublishStage::compute(StageContext& ctx, std::int64_t, const Publish
                                                              std::to_string(p.halo) + " cells) of " +
                                                              l.long_name});
   }
+  for (const auto& l : p.input_layers)
+    if (!l.measure.empty()) grids.push_back({l.name, l.long_name}); // geology, structure, feature layers
   detail::multivariate_grids(p, load_json(p.work.global("model.json")), grids);
   const json learn = file_exists(detail::learn_path(p)) ? load_json(detail::learn_path(p)) : json::object();
   for (const auto& g : learn.value("grids", json::array()))
@@ -191,7 +194,7 @@ std::string PublishStage::compute(StageContext& ctx, std::int64_t, const Publish
         compression.deflate_level = static_cast<int>(p.job.output.deflate_level);
       H5Writer w(tmp, p.grid, "prospector: " + p.job.name, compression);
       for (const auto& [name, long_name] : grids) {
-        GridVariable v{name, long_name, "1", nullptr, {}};
+        const GridVariable v = detail::layer_variable(p, name, long_name);
         w.write_grid_streamed(v, [&, name = name](std::int64_t row0, std::int64_t rows, float* buf) {
           const Window band{row0, 0, rows, p.grid.nx};
           for (std::int64_t t : p.tiles.tiles_in(band)) {

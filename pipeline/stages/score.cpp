@@ -38,7 +38,9 @@ const StageInfo& ScoreStage::info() const {
 }
 
 std::vector<Upstream> ScoreStage::upstream(const Plan&, std::int64_t t) const {
-  return {{"model", kGlobalUnit}, {"anomaly", t}};
+  // Evidence with transform value or category reads the layer tile itself, which the anomaly outputs do not
+  // cover (categorical layers have no z-scores).
+  return {{"model", kGlobalUnit}, {"anomaly", t}, {"ingest", t}, {"transform", t}};
 }
 
 std::vector<std::string> ScoreStage::outputs(const Plan& p, std::int64_t t) const {
@@ -64,6 +66,9 @@ ScoreParams ScoreStage::params(StageContext& ctx, std::int64_t) const {
                                   {"high", m.high},
                                   {"midpoint", m.midpoint},
                                   {"spread", m.spread}}});
+      if (p.evidence[r][e].base == "category")
+        rp.evidence.back().membership =
+            json{{"categories", p.evidence[r][e].categories}, {"other", ev.other}};
     }
     out.recipes.push_back(rp);
   }
@@ -90,14 +95,21 @@ std::string ScoreStage::compute(StageContext& ctx, std::int64_t t, const ScorePa
       const EvidenceParams& b = rp.evidence[e];
       total += b.weight;
       if (b.layer.empty()) continue;
-      read_tile(p.work.layer_tile("anomaly_" + b.layer + "_" + b.base, t), w, z);
+      // value and category read the layer itself (a distance, class codes), the others its anomaly grid.
+      const bool own = b.base == "value" || b.base == "category";
+      read_tile(p.work.layer_tile(own ? b.layer : "anomaly_" + b.layer + "_" + b.base, t), w, z);
       if (ev.transform.rfind("neg_", 0) == 0)
         for (auto& v : z)
           v = -v;
       if (ev.transform.rfind("abs_", 0) == 0)
         for (auto& v : z)
           v = std::fabs(v);
-      const kernels::Status ms = kernels::membership(z.data(), z.data(), n, ev.membership);
+      const std::vector<double>& table = p.evidence[r][e].categories;
+      const kernels::Status ms =
+          b.base == "category"
+              ? kernels::category_membership(
+                    z.data(), z.data(), n, {table.data(), static_cast<std::int64_t>(table.size()), ev.other})
+              : kernels::membership(z.data(), z.data(), n, ev.membership);
       if (!ms.ok) throw_runtime(rc.commodity + ": evidence " + ev.id + ": membership failed: " + ms.message);
       contrib.resize(z.size());
       for (size_t i = 0; i < z.size(); ++i)
