@@ -36,6 +36,20 @@ struct OpenLayer {
   std::string name; // for messages: "layer 'faults'"
 };
 
+bool type_fits(const std::string& kind, OGRwkbGeometryType t) {
+  t = wkbFlatten(t);
+  if (kind == "geology")
+    return t == wkbPolygon || t == wkbMultiPolygon || t == wkbCurvePolygon || t == wkbMultiSurface;
+  if (kind == "structures")
+    return t == wkbLineString || t == wkbMultiLineString || t == wkbCompoundCurve || t == wkbMultiCurve ||
+           t == wkbCircularString;
+  return t == wkbPoint || t == wkbMultiPoint;
+}
+
+const char* expected_type(const std::string& kind) {
+  return kind == "geology" ? "polygons" : kind == "structures" ? "lines" : "points";
+}
+
 OpenLayer open_layer(const InputSpec& in) {
   OpenLayer o;
   o.ds = gdal::open_vector(in.path, where(in));
@@ -53,6 +67,11 @@ OpenLayer open_layer(const InputSpec& in) {
     }
   }
   o.name = "layer '" + std::string(OGR_L_GetName(o.layer)) + "'";
+  const OGRwkbGeometryType declared = OGR_L_GetGeomType(o.layer);
+  if (wkbFlatten(declared) != wkbUnknown && wkbFlatten(declared) != wkbNone && !type_fits(in.kind, declared))
+    throw_input(where(in) + ": " + o.name + " holds " + OGRGeometryTypeToName(declared) +
+                " geometries, but " + in.kind + " inputs take " + expected_type(in.kind) +
+                "; give a layer of " + expected_type(in.kind) + " or change the input's kind");
   if (!in.where.empty()) {
     gdal::clear_error();
     if (OGR_L_SetAttributeFilter(o.layer, in.where.c_str()) != OGRERR_NONE)
@@ -61,6 +80,15 @@ OpenLayer open_layer(const InputSpec& in) {
   }
   OGR_L_ResetReading(o.layer);
   return o;
+}
+
+// Error naming the feature when its geometry is not of the kind's type (polygons, lines, points).
+void check_type(const InputSpec& in, const OpenLayer& o, OGRFeatureH f) {
+  OGRGeometryH g = OGR_F_GetGeometryRef(f);
+  if (!g || OGR_G_IsEmpty(g) || type_fits(in.kind, OGR_G_GetGeometryType(g))) return;
+  throw_input(where(in) + ": " + o.name + " feature " + std::to_string(OGR_F_GetFID(f)) + " is a " +
+              OGR_G_GetGeometryName(g) + ", but " + in.kind + " inputs take " + expected_type(in.kind) +
+              "; give a layer of " + expected_type(in.kind) + " (or filter it with key 'where')");
 }
 
 int attribute_index(const InputSpec& in, const OpenLayer& o) {
@@ -203,20 +231,6 @@ std::vector<float> density_layer(const std::vector<double>& per_cell, const Padd
   return crop(d, p, grid);
 }
 
-bool type_fits(const std::string& kind, OGRwkbGeometryType t) {
-  t = wkbFlatten(t);
-  if (kind == "geology")
-    return t == wkbPolygon || t == wkbMultiPolygon || t == wkbCurvePolygon || t == wkbMultiSurface;
-  if (kind == "structures")
-    return t == wkbLineString || t == wkbMultiLineString || t == wkbCompoundCurve || t == wkbMultiCurve ||
-           t == wkbCircularString;
-  return t == wkbPoint || t == wkbMultiPoint;
-}
-
-const char* expected_type(const std::string& kind) {
-  return kind == "geology" ? "polygons" : kind == "structures" ? "lines" : "points";
-}
-
 // Adds the segments of a (multi)line to the coordinate arrays.
 void add_segments(OGRGeometryH g, std::vector<double>& ax, std::vector<double>& ay, std::vector<double>& bx,
                   std::vector<double>& by) {
@@ -286,6 +300,7 @@ ClassTable input_classes(const InputSpec& in) {
   std::int64_t features = 0;
   for (gdal::Feature f(OGR_L_GetNextFeature(o.layer)); f; f = gdal::Feature(OGR_L_GetNextFeature(o.layer))) {
     ++features;
+    check_type(in, o, f.get());
     const std::string u = unit_of(f.get(), field);
     if (!u.empty()) units.insert(u);
   }
@@ -313,11 +328,6 @@ double vector_density_radius(const InputSpec& in, const GridSpec& grid) {
 VectorLayers prepare_vector(const InputSpec& in, const GridSpec& grid, const ClassTable& classes) {
   OpenLayer o = open_layer(in);
   const int field = in.kind == "geology" ? attribute_index(in, o) : -1;
-  const OGRwkbGeometryType declared = OGR_L_GetGeomType(o.layer);
-  if (wkbFlatten(declared) != wkbUnknown && wkbFlatten(declared) != wkbNone && !type_fits(in.kind, declared))
-    throw_input(where(in) + ": " + o.name + " holds " + OGRGeometryTypeToName(declared) +
-                " geometries, but " + in.kind + " inputs take " + expected_type(in.kind) +
-                "; give a layer of " + expected_type(in.kind) + " or change the input's kind");
   gdal::SpatialRef src = layer_srs(in, o);
   gdal::SpatialRef dst = gdal::SpatialRef::from_user_input(grid.crs_wkt, "grid", ErrorKind::Usage);
   gdal::Transform ct(src, dst, where(in));
@@ -335,10 +345,7 @@ VectorLayers prepare_vector(const InputSpec& in, const GridSpec& grid, const Cla
       ++empty;
       continue;
     }
-    if (!type_fits(in.kind, OGR_G_GetGeometryType(g)))
-      throw_input(where(in) + ": " + o.name + " feature " + std::to_string(OGR_F_GetFID(f.get())) + " is a " +
-                  OGR_G_GetGeometryName(g) + ", but " + in.kind + " inputs take " + expected_type(in.kind) +
-                  "; give a layer of " + expected_type(in.kind) + " (or filter it with key 'where')");
+    check_type(in, o, f.get());
     if (!OGR_G_IsValid(g)) {
       if (in.invalid_geometries == "error")
         throw_input(
