@@ -295,6 +295,7 @@ ClassTable input_classes(const InputSpec& in) {
   if (in.kind == "categorical_raster")
     return in.class_file.empty() ? classes_from_rat(in) : classes_from_csv(in);
   OpenLayer o = open_layer(in);
+  if (OGR_L_GetFeatureCount(o.layer, 1) == 0) throw_input(no_features(in, o)); // before its (absent) fields
   const int field = attribute_index(in, o);
   std::set<std::string> units;
   std::int64_t features = 0;
@@ -327,6 +328,7 @@ double vector_density_radius(const InputSpec& in, const GridSpec& grid) {
 
 VectorLayers prepare_vector(const InputSpec& in, const GridSpec& grid, const ClassTable& classes) {
   OpenLayer o = open_layer(in);
+  if (OGR_L_GetFeatureCount(o.layer, 1) == 0) throw_input(no_features(in, o));
   const int field = in.kind == "geology" ? attribute_index(in, o) : -1;
   gdal::SpatialRef src = layer_srs(in, o);
   gdal::SpatialRef dst = gdal::SpatialRef::from_user_input(grid.crs_wkt, "grid", ErrorKind::Usage);

@@ -59,7 +59,8 @@ recipe["evidence"].append({"id": "host", "source": {"kind": "categorical_raster"
 rpath = os.path.join(work, "sn.json")
 json.dump(recipe, open(rpath, "w"), indent=1)
 spec = copy.deepcopy(base)
-spec["inputs"] = [dict(i, path=os.path.join(survey, i["path"])) for i in spec["inputs"]]
+spec["inputs"] = [dict(i, path=os.path.join(survey, i["path"])) for i in spec["inputs"]
+                  if i["kind"] not in ("geology", "structures", "features")]  # the demo's own map: replaced here
 spec["inputs"] += [{"id": "lith", "kind": "categorical_raster", "path": cls},
                    {"id": "slope", "kind": "raster", "element": "slope", "path": slope, "units": "degree"}]
 spec["commodities"] = ["sn"]
