@@ -78,6 +78,12 @@ std::shared_ptr<ObjectSpec> make_recipe_spec() {
       range(num("other", "category: membership of the units the table does not list (default 0)"), 0.0, 1.0),
       required(range(num("weight", "relative weight"), 0.0, std::nullopt, true)),
       str("rationale", "why the deposit model expects this evidence", ""),
+      boolean(
+          "optional",
+          "when the job has no layer for this evidence, leave it out of the recipe weight (as if the recipe "
+          "did not name it), so recipes can use geology and structure where a job supplies them and score "
+          "as before where it does not",
+          false),
   };
   auto combination = std::make_shared<ObjectSpec>();
   combination->title = "combination";
@@ -218,6 +224,7 @@ Recipe load_recipe(const Job& job, const std::string& commodity) {
       throw_usage(at + ".source.element': a contact measure names its unit in element");
     ev.weight = e["weight"];
     ev.rationale = e["rationale"];
+    ev.optional = e.value("optional", false);
     r.evidence.push_back(ev);
   }
   if (ov != job.recipes.end()) {

@@ -36,6 +36,7 @@ struct Evidence {
   std::map<std::string, double> categories; ///< category: unit name -> membership
   double other = 0.0;                       ///< category: membership of units the table does not list
   double weight = 1.0;
+  bool optional = false; ///< a job without a layer for it scores as if the recipe did not have it
   std::string rationale;
   std::string bound_layer; ///< from a job override: use this layer id
 };

@@ -72,7 +72,6 @@ void bind_evidence(Plan& p) {
     double total = 0, present = 0;
     std::string missing;
     for (const auto& ev : r.evidence) {
-      total += ev.weight;
       EvidenceBinding b;
       b.base = transform_base(ev.transform, r.path + ": key 'evidence." + ev.id + ".transform'");
       std::string layer = !ev.bound_layer.empty()       ? ev.bound_layer
@@ -145,9 +144,11 @@ void bind_evidence(Plan& p) {
       }
       b.layer = layer;
       if (!layer.empty()) resolve_category(p, r, ev, b);
-      if (layer.empty())
+      if (!(layer.empty() && ev.optional))
+        total += ev.weight; // optional evidence the job lacks: not in the recipe
+      if (layer.empty() && !ev.optional)
         missing += (missing.empty() ? "" : ", ") + ev.id;
-      else
+      else if (!layer.empty())
         present += ev.weight;
       bind.push_back(b);
     }

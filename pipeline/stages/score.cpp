@@ -65,7 +65,8 @@ ScoreParams ScoreStage::params(StageContext& ctx, std::int64_t) const {
                                   {"low", m.low},
                                   {"high", m.high},
                                   {"midpoint", m.midpoint},
-                                  {"spread", m.spread}}});
+                                  {"spread", m.spread}},
+                             ev.optional});
       if (p.evidence[r][e].base == "category")
         rp.evidence.back().membership =
             json{{"categories", p.evidence[r][e].categories}, {"other", ev.other}};
@@ -93,7 +94,7 @@ std::string ScoreStage::compute(StageContext& ctx, std::int64_t t, const ScorePa
     for (size_t e = 0; e < rc.evidence.size(); ++e) {
       const Evidence& ev = rc.evidence[e];
       const EvidenceParams& b = rp.evidence[e];
-      total += b.weight;
+      if (!(b.layer.empty() && b.optional)) total += b.weight; // optional evidence the job lacks: not counted
       if (b.layer.empty()) continue;
       // value and category read the layer itself (a distance, class codes), the others its anomaly grid.
       const bool own = b.base == "value" || b.base == "category";

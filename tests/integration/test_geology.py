@@ -3,6 +3,7 @@ at cell centres (with the class table as CF flag attributes), distances and dens
 computations, every vector layer is bit-identical for any tiling and thread count, and a recipe reads them with
 a favourability table and a distance membership."""
 import copy
+import csv
 import json
 import math
 import os
@@ -35,7 +36,8 @@ recipe_path = os.path.join(work, "ni_geology.json")
 json.dump(recipe, open(recipe_path, "w"), indent=1)
 
 spec = copy.deepcopy(base)
-spec["inputs"] = [dict(i, path=os.path.join(survey, i["path"])) for i in spec["inputs"]]
+spec["inputs"] = [dict(i, path=os.path.join(survey, i["path"])) for i in spec["inputs"]
+                  if i["kind"] not in ("geology", "structures", "features")]  # the demo's own map: replaced here
 spec["inputs"] += vf.geology_inputs(geo, faults, pts, MAXD)
 spec["commodities"] = ["ni", "cu"]
 spec["recipes"] = {"ni": {"path": recipe_path}}
@@ -158,4 +160,53 @@ for ts, threads in [(16, "1"), (37, "3")]:
     a, b = h5py.File(os.path.join(ref, "prospectivity.h5"), "r"), h5py.File(os.path.join(out, "prospectivity.h5"), "r")
     diff = [n for n in names if a[n][...].tobytes() != b[n][...].tobytes()]
     expect(not diff, "tile size %d, %s thread(s): vector layers and scores bit-identical (differ: %s)" % (ts, threads, diff))
+
+# --- the demo survey's own map: deposits where their models put them ------------------------------------------------
+demo_out = os.path.join(work, "demo")
+run(["run", os.path.join(survey, "job.json"), "--out", demo_out])
+d = h5py.File(os.path.join(demo_out, "prospectivity.h5"), "r")
+meanings = d["geology"].attrs["flag_meanings"]
+meanings = (meanings.decode() if isinstance(meanings, bytes) else str(meanings)).split()
+codes = dict(zip(meanings, [int(v) for v in d["geology"].attrs["flag_values"]]))
+x0d, y0d = float(d["x"][0]) - cell / 2, float(d["y"][0]) + cell / 2
+placed = {"ni": [], "sn": [], "cu": []}
+for row in csv.DictReader(open(os.path.join(survey, "truth.csv"))):
+    if row["kind"] != "deposit" or row["commodity"] not in placed:
+        continue
+    r, c = int((y0d - float(row["y"])) // cell), int((float(row["x"]) - x0d) // cell)
+    if 0 <= r < d["geology"].shape[0] and 0 <= c < d["geology"].shape[1]:
+        placed[row["commodity"]].append((r, c))
+unit = d["geology"][...]
+expect(placed["ni"] and all(unit[r, c] == codes["ultramafic"] for r, c in placed["ni"]),
+       "demo: every Ni-Co deposit lies in an ultramafic unit (%d)" % len(placed["ni"]))
+expect(placed["sn"] and all(d["geology_contact_granite"][r, c] <= 2 * cell for r, c in placed["sn"]),
+       "demo: every Sn deposit lies within two cells of a granite contact (%d)" % len(placed["sn"]))
+expect(placed["cu"] and all(d["faults_distance"][r, c] <= 2 * cell and d["intrusions_distance"][r, c] <= 2 * cell
+                            for r, c in placed["cu"]),
+       "demo: every Cu deposit lies beside a fault and an intrusion centre (%d)" % len(placed["cu"]))
+expect(set(meanings) == {"granite", "sediments", "ultramafic", "volcanics"}, "demo map units: %s" % meanings)
+
+# --- without geology, the bundled recipes score exactly as they would without their optional evidence -------------
+plain = copy.deepcopy(base)
+plain["inputs"] = [dict(i, path=os.path.join(survey, i["path"])) for i in base["inputs"]
+                   if i["kind"] not in ("geology", "structures", "features")]
+stripped = copy.deepcopy(plain)
+stripped["recipes"] = {}
+for c in plain["commodities"]:
+    r = json.load(open(os.path.join(SOURCE, "jobs", "recipes", c + ".json")))
+    expect(any(e.get("optional") for e in r["evidence"]), "recipe %s uses geological evidence when given" % c)
+    r["evidence"] = [e for e in r["evidence"] if not e.get("optional")]
+    rp = os.path.join(work, "stripped_%s.json" % c)
+    json.dump(r, open(rp, "w"), indent=1)
+    stripped["recipes"][c] = {"path": rp}
+outs = {}
+for label, s_ in [("plain", plain), ("stripped", stripped)]:
+    jp = os.path.join(work, "job_%s.json" % label)
+    json.dump(s_, open(jp, "w"), indent=1)
+    outs[label] = os.path.join(work, label)
+    run(["run", jp, "--out", outs[label]])
+a = h5py.File(os.path.join(outs["plain"], "prospectivity.h5"), "r")
+b = h5py.File(os.path.join(outs["stripped"], "prospectivity.h5"), "r")
+diff = [c for c in plain["commodities"] if a["prospectivity_" + c][...].tobytes() != b["prospectivity_" + c][...].tobytes()]
+expect(not diff, "without geology inputs the recipes score bit for bit as without their optional evidence (%s)" % diff)
 finish()
