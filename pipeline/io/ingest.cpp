@@ -5,6 +5,7 @@
 #include "pipeline/base/sha256.hpp"
 #include "pipeline/base/tiles.hpp"
 #include "pipeline/io/gdal_util.hpp"
+#include "pipeline/io/vector_ingest.hpp"
 
 #include <gdal_alg.h>
 #include <gdal_utils.h>
@@ -283,15 +284,7 @@ GridSpec resolve_grid(const Job& job) {
 
 std::string probe_input(const InputSpec& in, const GridSpec& grid) {
   gdal::SpatialRef dst = gdal::SpatialRef::from_user_input(grid.crs_wkt, "grid", ErrorKind::Usage);
-  if (is_vector_kind(in.kind)) {
-    gdal::Dataset ds = gdal::open_vector(in.path, where(in));
-    OGRLayerH l = in.layer.empty() ? GDALDatasetGetLayer(ds.get(), 0)
-                                   : GDALDatasetGetLayerByName(ds.get(), in.layer.c_str());
-    if (!l) throw_input(where(in) + ": key 'layer': no layer '" + in.layer + "'");
-    return in.id + ": " + in.kind + " layer '" + OGR_L_GetName(l) + "' (" +
-           GDALGetDriverShortName(GDALGetDatasetDriver(ds.get())) + ", " +
-           std::to_string(OGR_L_GetFeatureCount(l, 1)) + " features)";
-  }
+  if (is_vector_kind(in.kind)) return describe_vector_input(in);
   if (in.kind == "geochem_points") {
     GeochemSamples s = read_geochem_csv(in);
     return in.id + ": " + std::to_string(s.rows) + " rows, " + std::to_string(s.x.size()) +

@@ -58,4 +58,8 @@ VectorLayers prepare_vector(const InputSpec& in, const GridSpec& grid, const Cla
 /// than nodata) that the class table does not name.
 void check_raster_classes(const InputSpec& in, const ClassTable& classes);
 
+/// One line describing a vector input for `validate`: layer, driver, feature count. Error(InputData) when the
+/// dataset or layer cannot be opened.
+std::string describe_vector_input(const InputSpec& in);
+
 } // namespace prospector
