@@ -97,6 +97,38 @@ const std::vector<KernelInfo>& kernel_registry() {
          "any band is NaN gives NaN. Fails when fewer than bands+1 cells are complete or the covariance is "
          "singular. Cost O(cells * bands^2) plus O(bands^3) for the inverse.",
          {{"ridge", "number", "1e-9", "diagonal load relative to the mean variance, keeps cov invertible"}}},
+        {"distance.circular_density",
+         "Density within a circle: the sum of a per-cell quantity within a radius over the circle's area.",
+         "out = (sum of value over the cells whose centre lies within `radius` of the cell's centre) / (pi "
+         "radius^2): with per-cell line lengths (distance.segment_lengths) the line density in length per "
+         "unit area (ArcGIS Line Density), with per-cell point counts (distance.point_counts) the point "
+         "density. Sums in double in a fixed offset order, so any thread count gives the same bits; cells "
+         "outside the grid add nothing (callers pad the grid by the radius). O(cells * (radius / cell)^2), "
+         "OpenMP-parallel over rows.",
+         {{"cell", "number", "1", "cell size in map units"},
+          {"radius", "number", "1", "search radius in map units (>= cell / 2)"}}},
+        {"distance.edt",
+         "Exact Euclidean distance transform of a feature mask (Felzenszwalb & Huttenlocher 2012).",
+         "For every cell, cell times the distance from its centre to the centre of the nearest feature cell "
+         "(0 on feature cells): a column pass of 1-D distances, then a row pass of the lower envelope of "
+         "parabolas over the squared column distances, with squared distances as exact 64-bit integers, so "
+         "the result equals the brute-force minimum bit for bit for any thread count. A mask without a "
+         "feature gives NaN. O(cells), OpenMP-parallel over columns, then rows; buffers are allocated before "
+         "the parallel regions.",
+         {{"cell", "number", "1", "cell size in map units (> 0)"}}},
+        {"distance.point_counts",
+         "Points per cell of a grid.",
+         "Adds 1 to the cell holding each point (x, y) in map coordinates; points outside the grid are "
+         "dropped, points on an inner cell edge count for the cell east or south of it. Non-finite points "
+         "are "
+         "skipped. O(points), sequential.",
+         {}},
+        {"distance.segment_lengths",
+         "Length of line segments inside each cell of a grid.",
+         "Each segment is clipped to the grid (Liang-Barsky) and cut at every cell edge it crosses; the "
+         "length of each piece is added to the cell holding its midpoint, so a segment's pieces sum to its "
+         "length inside the grid. Sequential in segment order (deterministic). O(segments + cells crossed).",
+         {}},
         {"fuzzy.and",
          "Fuzzy AND: the minimum of the membership layers at each cell.",
          "out = min_k m_k (Bonham-Carter 1994): a cell is only as favourable as its weakest evidence. "
@@ -106,6 +138,13 @@ const std::vector<KernelInfo>& kernel_registry() {
          "layers), OpenMP-parallel.",
          {{"nodata", "string", "propagate",
            "propagate: any NaN layer gives NaN; ignore: combine the valid layers"}}},
+        {"fuzzy.category",
+         "Membership of a categorical layer from a favourability table (class index -> membership).",
+         "Each cell holds a class index (an integer stored as float, e.g. a rasterized geological unit); its "
+         "membership is table[index], and `other` for a finite value that is not an index of the table "
+         "(a unit the table does not list). Table entries and `other` lie in [0, 1] or are NaN (no evidence "
+         "there). NaN in gives NaN out. Element-wise, O(n), OpenMP-parallel.",
+         {{"other", "number", "0", "membership of classes the table does not list"}}},
         {"fuzzy.gamma",
          "Fuzzy gamma operator: (algebraic sum)^gamma * (algebraic product)^(1 - gamma).",
          "out = (1 - prod_k (1 - m_k))^gamma * (prod_k m_k)^(1 - gamma) (An et al. 1991, Bonham-Carter "

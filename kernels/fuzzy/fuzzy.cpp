@@ -248,4 +248,32 @@ Status fuzzy_combine(const float* const* memberships, std::int64_t n_layers, std
   return Status::Ok();
 }
 
+Status category_membership(const float* in, float* out, std::int64_t n, const CategoryParams& params) {
+  if (n < 0) return Status::Invalid("fuzzy.category: negative length");
+  if (params.size < 0 || (params.size > 0 && !params.table))
+    return Status::Invalid("fuzzy.category: the table is missing");
+  for (std::int64_t k = 0; k < params.size; ++k)
+    if (!(std::isnan(params.table[k]) || (params.table[k] >= 0 && params.table[k] <= 1)))
+      return Status::Invalid("fuzzy.category: table entry " + std::to_string(k) + " is outside [0, 1]");
+  if (!(std::isnan(params.other) || (params.other >= 0 && params.other <= 1)))
+    return Status::Invalid("fuzzy.category: `other` is outside [0, 1]");
+  if (n == 0) return Status::Ok();
+  if (!in || !out) return Status::Invalid("fuzzy.category: null buffer");
+  const double* table = params.table;
+  const std::int64_t size = params.size;
+  const double other = params.other;
+#pragma omp parallel for schedule(static)
+  for (std::int64_t i = 0; i < n; ++i) {
+    const float v = in[i];
+    if (std::isnan(v)) {
+      out[i] = v;
+      continue;
+    }
+    const double r = std::nearbyint(static_cast<double>(v));
+    const bool hit = r == static_cast<double>(v) && r >= 0 && r < static_cast<double>(size);
+    out[i] = static_cast<float>(hit ? table[static_cast<std::int64_t>(r)] : other);
+  }
+  return Status::Ok();
+}
+
 } // namespace prospector::kernels

@@ -68,6 +68,18 @@ struct FuzzyCombineParams {
 Status fuzzy_combine(const float* const* memberships, std::int64_t n_layers, std::int64_t n, FuzzyOperator op,
                      const FuzzyCombineParams& params, float* out);
 
+/// Parameters of `fuzzy.category`: a favourability table over class indices.
+struct CategoryParams {
+  const double* table = nullptr; ///< membership of class k at table[k], in [0, 1] or NaN (no evidence)
+  std::int64_t size = 0;         ///< entries of the table
+  double other = 0.0;            ///< membership of a class index outside the table (or NaN)
+};
+
+/// Membership of a categorical layer (class indices as floats): out[i] = table[k] where in[i] is the integer
+/// k in [0, size), `other` for any other finite value; NaN stays NaN. in and out may alias. Element-wise,
+/// O(n), OpenMP-parallel.
+Status category_membership(const float* in, float* out, std::int64_t n, const CategoryParams& params);
+
 namespace detail {
 /// membership with its vector build limited to `allowed` (tests compare the builds' bits).
 Status membership_isa(const float* in, float* out, std::int64_t n, const MembershipParams& params,

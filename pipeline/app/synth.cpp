@@ -1,5 +1,6 @@
 #include "pipeline/app/synth.hpp"
 
+#include "pipeline/app/synth_geology.hpp"
 #include "pipeline/app/synth_model.hpp"
 
 #include "pipeline/base/errors.hpp"
@@ -447,6 +448,13 @@ void write_job(const Model& m, const std::string& path, const std::string& strea
             {"element", "Sn"},
             {"path", stream_file},
             {"units", "ppm"}},
+           {{"id", "geology"},
+            {"kind", "geology"},
+            {"path", kGeologyFile},
+            {"attribute", "unit"},
+            {"contact_units", {"granite"}}},
+           {{"id", "faults"}, {"kind", "structures"}, {"path", kFaultsFile}, {"where", "type = 'fault'"}},
+           {{"id", "intrusions"}, {"kind", "features"}, {"path", kIntrusionsFile}},
        }},
       {"commodities", {"cu", "li", "ni", "co", "sn"}},
       // The moving window spans about 2 km in the 20 km demo: wider than a deposit's footprint, narrower
@@ -516,6 +524,7 @@ void write_synthetic_survey(const SynthOptions& opts) {
   }
   write_soil(m, out("soil_geochem.csv"), opts.seed);
   write_truth(m, out("truth.csv"));
+  write_geology(m, out(kGeologyFile), out(kFaultsFile), out(kIntrusionsFile));
   write_job(m, out("job.json"), stream_file);
 }
 

@@ -233,4 +233,51 @@ void write_geotiff_f32(const std::string& path, const std::array<double, 6>& gt,
   if (std::rename(tmp.c_str(), path.c_str()) != 0) throw_runtime("cannot rename " + tmp + " to " + path);
 }
 
+Dataset open_vector(const std::string& path, const std::string& what) {
+  ensure_initialized();
+  clear_error();
+  GDALDatasetH h = GDALOpenEx(path.c_str(), GDAL_OF_VECTOR | GDAL_OF_READONLY, nullptr, nullptr, nullptr);
+  if (!h)
+    throw_input(what + ": cannot open " + path +
+                " as a vector dataset (GeoPackage, shapefile, GeoJSON, ...): " +
+                (last_error().empty() ? std::string("no OGR driver recognises it") : last_error()));
+  return Dataset(h);
+}
+
+Feature::~Feature() {
+  if (h_) OGR_F_Destroy(h_);
+}
+
+Feature& Feature::operator=(Feature&& o) noexcept {
+  if (this != &o) {
+    if (h_) OGR_F_Destroy(h_);
+    h_ = o.h_;
+    o.h_ = nullptr;
+  }
+  return *this;
+}
+
+Geometry::~Geometry() {
+  if (h_) OGR_G_DestroyGeometry(h_);
+}
+
+Geometry& Geometry::operator=(Geometry&& o) noexcept {
+  if (this != &o) {
+    if (h_) OGR_G_DestroyGeometry(h_);
+    h_ = o.h_;
+    o.h_ = nullptr;
+  }
+  return *this;
+}
+
+Transform::Transform(const SpatialRef& from, const SpatialRef& to, const std::string& what) {
+  clear_error();
+  h_ = OCTNewCoordinateTransformation(from.get(), to.get());
+  if (!h_) throw_input(what + ": no coordinate transformation to the grid CRS: " + last_error());
+}
+
+Transform::~Transform() {
+  if (h_) OCTDestroyCoordinateTransformation(h_);
+}
+
 } // namespace prospector::gdal

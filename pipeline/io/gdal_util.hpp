@@ -5,6 +5,7 @@
 #include "pipeline/base/errors.hpp"
 
 #include <gdal.h>
+#include <ogr_api.h>
 #include <ogr_srs_api.h>
 
 #include <array>
@@ -80,5 +81,55 @@ void read_band_f32(GDALDatasetH ds, int band, std::vector<float>& out, const std
 /// (NaN as nodata); written to `path + ".tmp"` and renamed. Throws Error(Runtime).
 void write_geotiff_f32(const std::string& path, const std::array<double, 6>& gt, const std::string& wkt,
                        const float* data, std::int64_t nx, std::int64_t ny);
+
+/// Opens a vector dataset read-only (any OGR driver); throws Error(InputData) naming `what` and the file with
+/// GDAL's message.
+Dataset open_vector(const std::string& path, const std::string& what);
+
+/// Owning OGRFeatureH (from OGR_L_GetNextFeature).
+class Feature {
+public:
+  explicit Feature(OGRFeatureH h = nullptr) : h_(h) {}
+  ~Feature();
+  Feature(Feature&& o) noexcept : h_(o.h_) { o.h_ = nullptr; }
+  Feature& operator=(Feature&& o) noexcept;
+  Feature(const Feature&) = delete;
+  Feature& operator=(const Feature&) = delete;
+  OGRFeatureH get() const { return h_; }
+  explicit operator bool() const { return h_ != nullptr; }
+
+private:
+  OGRFeatureH h_ = nullptr;
+};
+
+/// Owning OGRGeometryH (a clone, or a geometry made by OGR).
+class Geometry {
+public:
+  explicit Geometry(OGRGeometryH h = nullptr) : h_(h) {}
+  ~Geometry();
+  Geometry(Geometry&& o) noexcept : h_(o.h_) { o.h_ = nullptr; }
+  Geometry& operator=(Geometry&& o) noexcept;
+  Geometry(const Geometry&) = delete;
+  Geometry& operator=(const Geometry&) = delete;
+  OGRGeometryH get() const { return h_; }
+  explicit operator bool() const { return h_ != nullptr; }
+
+private:
+  OGRGeometryH h_ = nullptr;
+};
+
+/// Owning OGRCoordinateTransformationH between two CRSs; throws Error(InputData) naming `what` when PROJ has
+/// no transformation between them.
+class Transform {
+public:
+  Transform(const SpatialRef& from, const SpatialRef& to, const std::string& what);
+  ~Transform();
+  Transform(const Transform&) = delete;
+  Transform& operator=(const Transform&) = delete;
+  OGRCoordinateTransformationH get() const { return h_; }
+
+private:
+  OGRCoordinateTransformationH h_ = nullptr;
+};
 
 } // namespace prospector::gdal

@@ -187,6 +187,8 @@ void H5Writer::write_grid_streamed(const GridVariable& var, const RowSource& sou
   m.str(ds.get(), name, "grid_mapping", "crs");
   for (const auto& [k, v] : var.attributes)
     m.str(ds.get(), name, k, v);
+  for (const auto& [k, v] : var.float_attributes)
+    set_num_attr(ck, ds.get(), name, k, H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, v);
   attach(ck, ds.get(), name, m.y.get(), 0);
   attach(ck, ds.get(), name, m.x.get(), 1);
 }

@@ -35,8 +35,9 @@ struct GridVariable {
   std::string name;
   std::string long_name;
   std::string units;
-  const float* data = nullptr;                   ///< ny*nx, row 0 north
-  std::map<std::string, std::string> attributes; ///< extra string attributes
+  const float* data = nullptr;                                ///< ny*nx, row 0 north
+  std::map<std::string, std::string> attributes;              ///< extra string attributes
+  std::map<std::string, std::vector<float>> float_attributes; ///< extra float attributes (CF flag_values)
 };
 
 /// One input file recorded in the provenance.

@@ -4,6 +4,7 @@
 #include "pipeline/base/errors.hpp"
 #include "pipeline/base/tiles.hpp"
 #include "pipeline/io/gdal_util.hpp"
+#include "pipeline/io/vector_ingest.hpp"
 
 #include <gdal_alg.h>
 #include <gdal_utils.h>
@@ -150,8 +151,9 @@ void check_input_files(const Job& job) {
       continue;
     }
     check_input_file(in.path, what, !points);
+    if (!in.class_file.empty()) check_input_file(in.class_file, what + ": key 'class_file'", false);
     std::error_code ec;
-    if (points || !std::filesystem::is_directory(in.path, ec)) continue;
+    if (points || is_vector_kind(in.kind) || !std::filesystem::is_directory(in.path, ec)) continue;
     // The folder form: the entries input_sources() would take, and anything matching the pattern that is
     // neither a file nor a folder.
     for (const auto& e : std::filesystem::directory_iterator(in.path, ec))
@@ -165,6 +167,13 @@ void check_input_files(const Job& job) {
 }
 
 std::vector<std::string> layer_names(const InputSpec& in) {
+  if (in.kind == "structures" || in.kind == "features") return {in.id + "_distance", in.id + "_density"};
+  if (in.kind == "geology") {
+    std::vector<std::string> n = {in.id};
+    for (const auto& u : in.contact_units)
+      n.push_back(in.id + "_contact_" + sanitize(u));
+    return n;
+  }
   if (in.kind != "geochem_points") return {in.id};
   std::vector<std::string> n;
   for (const auto& e : in.elements)
@@ -199,12 +208,13 @@ GridSpec resolve_grid(const Job& job) {
       first = false;
     };
     for (const auto& in : job.inputs) {
-      if (in.kind == "geochem_points") continue;
+      if (in.kind == "geochem_points" || is_vector_kind(in.kind)) continue; // rasters fix the extent
       gdal::Dataset ds = open_input_raster(in);
       merge(transform_box(raster_box(ds.get(), in), input_srs(in, ds.get()), srs, where(in)));
     }
     if (first) {
       for (const auto& in : job.inputs) {
+        if (in.kind != "geochem_points") continue;
         GeochemSamples s = read_geochem_csv(in);
         gdal::SpatialRef ps =
             gdal::SpatialRef::from_user_input(in.crs, where(in) + ": key 'crs'", ErrorKind::Usage);
@@ -213,6 +223,9 @@ GridSpec resolve_grid(const Job& job) {
         merge(transform_box(b, ps, srs, where(in)));
       }
     }
+    if (first)
+      throw_usage(job.path + ": key 'grid.extent': the job has only vector inputs, whose extents do not fix "
+                             "the grid; give an explicit extent [xmin, ymin, xmax, ymax]");
     if (box.xmax <= box.xmin || box.ymax <= box.ymin)
       throw_input(job.path + ": key 'grid.extent': the inputs' extents do not intersect; use \"union\" or an "
                              "explicit extent");
@@ -270,6 +283,7 @@ GridSpec resolve_grid(const Job& job) {
 
 std::string probe_input(const InputSpec& in, const GridSpec& grid) {
   gdal::SpatialRef dst = gdal::SpatialRef::from_user_input(grid.crs_wkt, "grid", ErrorKind::Usage);
+  if (is_vector_kind(in.kind)) return describe_vector_input(in);
   if (in.kind == "geochem_points") {
     GeochemSamples s = read_geochem_csv(in);
     return in.id + ": " + std::to_string(s.rows) + " rows, " + std::to_string(s.x.size()) +
@@ -353,6 +367,7 @@ std::vector<SourceFootprint> source_footprints(const InputSpec& in, const GridSp
 }
 
 std::string resampling_for(const InputSpec& in, GDALDatasetH src, const GridSpec& grid) {
+  if (in.kind == "categorical_raster") return "nearest"; // class codes are never interpolated
   if (in.resampling != "auto") return in.resampling;
   gdal::SpatialRef dst = gdal::SpatialRef::from_user_input(grid.crs_wkt, "grid", ErrorKind::Usage);
   const Box b = transform_box(raster_box(src, in), input_srs(in, src), dst, where(in));

@@ -1,4 +1,5 @@
 #include "pipeline/job/job.hpp"
+#include "pipeline/job/job_detail.hpp"
 
 #include "pipeline/base/errors.hpp"
 #include "pipeline/base/strings.hpp"
@@ -21,9 +22,14 @@ const std::vector<std::string>& known_commodities() {
 }
 
 const std::vector<std::string>& input_kinds() {
-  static const std::vector<std::string> k = {"magnetics", "gravity",      "radiometric",
-                                             "em",        "geochem_grid", "geochem_points"};
+  static const std::vector<std::string> k = {
+      "magnetics",          "gravity", "radiometric", "em",      "geochem_grid", "geochem_points", "raster",
+      "categorical_raster", "geology", "structures",  "features"};
   return k;
+}
+
+bool is_vector_kind(const std::string& kind) {
+  return kind == "geology" || kind == "structures" || kind == "features";
 }
 
 namespace {
@@ -40,7 +46,9 @@ Field path_field() {
   many.min_items = 1;
   Field f =
       required(str("path", "file path, relative to the job file: any raster GDAL opens, a folder of raster "
-                           "tiles, a list of raster files (mosaicked), or a CSV for geochem_points"));
+                           "tiles, a list of raster files (mosaicked), a CSV for geochem_points, or any "
+                           "vector OGR opens (GeoPackage, shapefile, GeoJSON) for geology, structures and "
+                           "features"));
   f.alternatives = {one, many};
   return f;
 }
@@ -171,8 +179,11 @@ Decl<InputSpec> input_decl() {
       .items(1, std::nullopt);
   d.add(&InputSpec::below_detection, "below_detection", "geochem_points: below-detection conventions", bdl);
   d.add(&InputSpec::gridding, "gridding", "geochem_points: gridding parameters", gridding);
+  prospector::detail::add_vector_options(d);
   d.when("kind", "geochem_points", {"x_column", "y_column", "crs", "elements"},
          {"x_column", "y_column", "elements", "below_detection", "gridding"});
+  d.when("kind", "geology", {"attribute"}, {"attribute", "contact_units"});
+  d.when("kind", "categorical_raster", {}, {"class_file"});
   return d;
 }
 
@@ -447,9 +458,9 @@ void check_job(Job& job, const std::string& file) {
                                  [&](const InputSpec& in) { return in.id == job.grid.align_to; });
     if (it == job.inputs.end())
       report(file + ": key 'grid.align_to': '" + job.grid.align_to + "' is not an input id");
-    else if (it->kind == "geochem_points")
-      report(file + ": key 'grid.align_to': '" + job.grid.align_to +
-             "' is a point input; name a raster input");
+    else if (it->kind == "geochem_points" || is_vector_kind(it->kind))
+      report(file + ": key 'grid.align_to': '" + job.grid.align_to + "' is a " +
+             (it->kind == "geochem_points" ? "point" : "vector") + " input; name a raster input");
   }
   if (job.grid.extent_mode == "explicit" &&
       (job.grid.extent[2] <= job.grid.extent[0] || job.grid.extent[3] <= job.grid.extent[1]))
@@ -470,6 +481,8 @@ void check_job(Job& job, const std::string& file) {
     if (points && !in.paths.empty()) report(where + ".path': geochem_points takes one CSV file");
     if (points && in.gridding.min_points > in.gridding.max_points)
       report(where + ".gridding.min_points': must not exceed max_points");
+    prospector::detail::check_vector_input(in, where);
+    in.class_file = resolve(job.dir, in.class_file);
   }
   std::vector<std::string> seen_commodities;
   for (const auto& c : job.commodities) {

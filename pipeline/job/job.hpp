@@ -19,6 +19,9 @@ const std::vector<std::string>& known_commodities();
 /// Input data kinds.
 const std::vector<std::string>& input_kinds();
 
+/// True for the kinds read through OGR (geology polygons, structure lines, feature points).
+bool is_vector_kind(const std::string& kind);
+
 /// How below-detection values are written and replaced in a geochemistry CSV.
 struct BelowDetection {
   bool negative_values = false;       ///< a negative value -v means "below detection limit v"
@@ -46,7 +49,7 @@ struct ElementColumn {
 /// One input layer (raster) or point set (CSV).
 struct InputSpec {
   std::string id;
-  std::string kind; ///< magnetics, gravity, radiometric, em, geochem_grid, geochem_points
+  std::string kind; ///< one of input_kinds()
   std::string path; ///< absolute path (resolved against the job file's folder)
   std::string path_as_written;
   std::vector<std::string> paths; ///< several raster files to mosaic (absolute); empty = `path` alone
@@ -65,6 +68,15 @@ struct InputSpec {
   std::vector<ElementColumn> elements;
   BelowDetection below_detection;
   Gridding gridding;
+  // geology, structures, features (vectors through OGR)
+  std::string layer;                       ///< vector layer name; empty = the dataset's first layer
+  std::string attribute;                   ///< geology: attribute holding the unit (category) name
+  std::string where;                       ///< OGR SQL attribute filter (e.g. "type = 'fault'")
+  std::vector<std::string> contact_units;  ///< geology: units given a distance-to-contact layer
+  double max_distance = 0.0;               ///< distances are exact up to this (map units); 0 = 256 cells
+  double density_radius = 0.0;             ///< structures, features: density radius (map units); 0 = 10 cells
+  std::string invalid_geometries = "skip"; ///< skip (counted, logged) or error
+  std::string class_file;                  ///< categorical_raster: CSV "value,name" (absolute)
 };
 
 /// The analysis grid as requested (resolved into a GridSpec after inputs are opened).

@@ -22,8 +22,14 @@ std::shared_ptr<ObjectSpec> make_recipe_spec() {
       required(
           choices(str("kind", "layer kind; geochem matches geochem_points elements and geochem_grid inputs; "
                               "balance matches a job's geochem.balances entry by name"),
-                  {"magnetics", "gravity", "radiometric", "em", "geochem", "balance"})),
-      str("element", "element (radiometric K/Th/U/TC, geochem symbol), or the balance name"),
+                  {"magnetics", "gravity", "radiometric", "em", "geochem", "balance", "raster",
+                   "categorical_raster", "geology", "structures", "features"})),
+      str("element", "element (radiometric K/Th/U/TC, geochem symbol), the balance name, the unit of a "
+                     "geology contact, or the element label of a raster input (e.g. slope)"),
+      choices(str("measure", "geology: unit (the categorical map, default) or contact (distance to the "
+                             "contact of the unit named in element); structures, features: distance "
+                             "(default) or density; categorical_raster: unit"),
+              {"unit", "contact", "distance", "density"}),
       choices(str("filter",
                   "potential-field transform of the layer, computed on the whole grid with FFTs "
                   "(kernels potential_field.*): rtp, pseudo_gravity (need the input's inclination "
@@ -43,6 +49,11 @@ std::shared_ptr<ObjectSpec> make_recipe_spec() {
       num("midpoint", "large/small/logistic/gaussian: centre", 0.0),
       range(num("spread", "large/small/logistic/gaussian: steepness", 1.0), 0.0, std::nullopt, true),
   };
+  Field categories = map_of("categories",
+                            "category: favourability table, unit (class) name -> membership in [0, 1], e.g. "
+                            "{\"ultramafic\": 1.0, \"volcanics\": 0.3}",
+                            nullptr, {});
+  categories.items = std::make_shared<Field>(range(num("", "membership"), 0.0, 1.0));
   auto evidence = std::make_shared<ObjectSpec>();
   evidence->title = "evidence";
   Field id = required(str("id", "evidence id (unique in the recipe)"));
@@ -51,14 +62,28 @@ std::shared_ptr<ObjectSpec> make_recipe_spec() {
       id,
       required(object("source", "the layer this evidence is computed from", selector)),
       object("ratio_to", "evidence is source / ratio_to, e.g. K/Th for potassic alteration", selector),
-      required(choices(
-          str("transform", "robust_z: global median/MAD z-score; local_z: moving-window z-score; "
+      required(choices(str("transform",
+                           "robust_z: global median/MAD z-score; local_z: moving-window z-score; "
                            "abs_local_z: |local_z|; gi_star: Getis-Ord Gi* hot-spot z-score over "
-                           "the same window (anomaly.local_radius); neg_*: sign flipped (lows)"),
-          {"robust_z", "neg_robust_z", "local_z", "neg_local_z", "abs_local_z", "gi_star", "neg_gi_star"})),
-      required(object("membership", "fuzzy membership of the transformed evidence", membership)),
+                           "the same window (anomaly.local_radius); neg_*: sign flipped (lows); value: "
+                           "the layer's own values (a distance in map units, a density, a raster); "
+                           "category: the favourability table `categories` of a categorical layer"),
+                       {"robust_z", "neg_robust_z", "local_z", "neg_local_z", "abs_local_z", "gi_star",
+                        "neg_gi_star", "value", "category"})),
+      object("membership",
+             "fuzzy membership of the transformed evidence (every transform but category), e.g. linear "
+             "with low 2000 and high 0 for \"within 2 km of a fault, decreasing\"",
+             membership),
+      categories,
+      range(num("other", "category: membership of the units the table does not list (default 0)"), 0.0, 1.0),
       required(range(num("weight", "relative weight"), 0.0, std::nullopt, true)),
       str("rationale", "why the deposit model expects this evidence", ""),
+      boolean(
+          "optional",
+          "when the job has no layer for this evidence, leave it out of the recipe weight (as if the recipe "
+          "did not name it), so recipes can use geology and structure where a job supplies them and score "
+          "as before where it does not",
+          false),
   };
   auto combination = std::make_shared<ObjectSpec>();
   combination->title = "combination";
@@ -93,7 +118,9 @@ std::shared_ptr<ObjectSpec> make_recipe_spec() {
   return recipe;
 }
 
-LayerSelector selector(const json& j) { return {j["kind"], j.value("element", ""), j.value("filter", "")}; }
+LayerSelector selector(const json& j) {
+  return {j["kind"], j.value("element", ""), j.value("filter", ""), j.value("measure", "")};
+}
 
 kernels::MembershipShape shape(const std::string& s, const std::string& where) {
   if (s == "linear") return kernels::MembershipShape::Linear;
@@ -106,6 +133,12 @@ kernels::MembershipShape shape(const std::string& s, const std::string& where) {
 }
 
 } // namespace
+
+std::string default_measure(const std::string& kind) {
+  if (kind == "geology" || kind == "categorical_raster") return "unit";
+  if (kind == "structures" || kind == "features") return "distance";
+  return "";
+}
 
 const ObjectSpec& recipe_spec() {
   static const std::shared_ptr<ObjectSpec> spec = make_recipe_spec();
@@ -154,14 +187,44 @@ Recipe load_recipe(const Job& job, const std::string& commodity) {
       throw_usage(r.path + ": key 'evidence." + ev.id +
                   ".ratio_to': a balance cannot be a ratio's denominator");
     ev.transform = e["transform"];
-    const json& m = e["membership"];
-    ev.membership.shape = shape(m["shape"], r.path + ": key 'evidence." + ev.id + ".membership.shape'");
-    ev.membership.low = m["low"];
-    ev.membership.high = m["high"];
-    ev.membership.midpoint = m["midpoint"];
-    ev.membership.spread = m["spread"];
+    const std::string at = r.path + ": key 'evidence." + ev.id;
+    const bool category = ev.transform == "category";
+    if (category != e.contains("categories"))
+      throw_usage(at + (category ? ".categories': transform category needs a favourability table"
+                                 : ".categories': only transform category takes a favourability table"));
+    if (category == e.contains("membership"))
+      throw_usage(at + (category ? ".membership': transform category takes its memberships from categories"
+                                 : ".membership': is required (the fuzzy membership of the evidence)"));
+    if (!category && e.contains("other")) throw_usage(at + ".other': only transform category takes it");
+    if (category) {
+      for (auto it = e["categories"].begin(); it != e["categories"].end(); ++it)
+        ev.categories[it.key()] = it.value();
+      ev.other = e.value("other", 0.0);
+    } else {
+      const json& m = e["membership"];
+      ev.membership.shape = shape(m["shape"], at + ".membership.shape'");
+      ev.membership.low = m["low"];
+      ev.membership.high = m["high"];
+      ev.membership.midpoint = m["midpoint"];
+      ev.membership.spread = m["spread"];
+    }
+    const bool geo_kind = is_vector_kind(ev.source.kind) || ev.source.kind == "categorical_raster";
+    if (!ev.source.measure.empty() && !geo_kind)
+      throw_usage(at + ".source.measure': only geology, structures, features and categorical_raster "
+                       "sources take a measure");
+    const std::string measure =
+        ev.source.measure.empty() ? default_measure(ev.source.kind) : ev.source.measure;
+    const bool fits = ev.source.kind == "geology"              ? (measure == "unit" || measure == "contact")
+                      : ev.source.kind == "categorical_raster" ? measure == "unit"
+                      : geo_kind ? (measure == "distance" || measure == "density")
+                                 : true;
+    if (!fits)
+      throw_usage(at + ".source.measure': " + ev.source.kind + " sources have no measure '" + measure + "'");
+    if (measure == "contact" && ev.source.element.empty())
+      throw_usage(at + ".source.element': a contact measure names its unit in element");
     ev.weight = e["weight"];
     ev.rationale = e["rationale"];
+    ev.optional = e.value("optional", false);
     r.evidence.push_back(ev);
   }
   if (ov != job.recipes.end()) {

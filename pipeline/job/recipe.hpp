@@ -7,6 +7,7 @@
 #include "pipeline/job/job.hpp"
 #include "pipeline/job/options.hpp"
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -14,19 +15,28 @@ namespace prospector {
 
 /// Selects a layer by what it measures.
 struct LayerSelector {
-  std::string kind;    ///< magnetics, gravity, radiometric, em, geochem
-  std::string element; ///< optional (required for radiometric and geochem)
+  std::string kind;    ///< magnetics, gravity, radiometric, em, geochem, balance, or a geology/raster kind
+  std::string element; ///< optional (required for radiometric and geochem); contact: the unit; raster: label
   std::string filter;  ///< optional potential-field transform (rtp, analytic_signal, ...)
+  std::string measure; ///< vector and categorical kinds: unit, contact, distance or density ("" = default)
 };
+
+/// The measure a selector of `kind` reads when it names none: unit for geology and categorical_raster,
+/// distance for structures and features, "" for the other kinds.
+std::string default_measure(const std::string& kind);
 
 /// One evidence layer of a recipe.
 struct Evidence {
   std::string id;
   LayerSelector source;
   std::optional<LayerSelector> ratio_to; ///< evidence is source / ratio_to (e.g. K/Th)
-  std::string transform; ///< robust_z, neg_robust_z, local_z, neg_local_z, abs_local_z, gi_star, neg_gi_star
+  std::string transform; ///< robust_z, neg_robust_z, local_z, neg_local_z, abs_local_z, gi_star, neg_gi_star,
+                         ///< value (the layer itself, e.g. a distance), category (favourability table)
   kernels::MembershipParams membership;
+  std::map<std::string, double> categories; ///< category: unit name -> membership
+  double other = 0.0;                       ///< category: membership of units the table does not list
   double weight = 1.0;
+  bool optional = false; ///< a job without a layer for it scores as if the recipe did not have it
   std::string rationale;
   std::string bound_layer; ///< from a job override: use this layer id
 };

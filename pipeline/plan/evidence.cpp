@@ -15,6 +15,7 @@ namespace {
 std::string find_layer(const LayerSelector& sel, const std::vector<LayerDef>& layers) {
   for (const auto& m : layers) {
     if (m.kind != sel.kind) continue;
+    if (m.measure != (sel.measure.empty() ? default_measure(sel.kind) : sel.measure)) continue;
     if (!sel.element.empty() && !iequals(sel.element, m.element)) continue;
     return m.name;
   }
@@ -29,13 +30,40 @@ std::string transform_base(const std::string& transform, const std::string& wher
   static const std::map<std::string, std::string> base = {
       {"robust_z", "robust_z"},   {"neg_robust_z", "robust_z"}, {"local_z", "local_z"},
       {"neg_local_z", "local_z"}, {"abs_local_z", "local_z"},   {"gi_star", "gi_star"},
-      {"neg_gi_star", "gi_star"}};
+      {"neg_gi_star", "gi_star"}, {"value", "value"},           {"category", "category"}};
   const auto it = base.find(transform);
   if (it == base.end())
-    throw_usage(where + ": unknown transform '" + transform +
-                "' (use robust_z, neg_robust_z, local_z, neg_local_z, abs_local_z, gi_star or neg_gi_star)");
+    throw_usage(
+        where + ": unknown transform '" + transform +
+        "' (use robust_z, neg_robust_z, local_z, neg_local_z, abs_local_z, gi_star, neg_gi_star, value "
+        "or category)");
   return it->second;
 }
+// Checks that the transform suits the layer (a categorical layer has no z-scores, and only it has classes)
+// and resolves a favourability table into memberships by class code.
+void resolve_category(const Plan& p, const Recipe& r, const Evidence& ev, EvidenceBinding& b) {
+  const LayerDef* def = nullptr;
+  for (const auto& l : p.input_layers)
+    if (l.name == b.layer) def = &l;
+  const bool categorical = def && def->categorical();
+  const std::string at = r.path + ": key 'evidence." + ev.id + ".transform'";
+  if (b.base == "category" && !categorical)
+    throw_usage(at +
+                ": transform category needs a categorical layer (geology units or a categorical_raster), "
+                "but the evidence reads '" +
+                b.layer + "'");
+  if (b.base != "category" && b.base != "value" && categorical)
+    throw_usage(at + ": layer '" + b.layer +
+                "' holds class codes, which have no z-scores; use transform "
+                "category with a favourability table");
+  if (b.base != "category") return;
+  b.categories.assign(def->classes.size(), ev.other);
+  for (size_t k = 0; k < def->classes.size(); ++k) {
+    const auto it = ev.categories.find(def->classes[k]);
+    if (!def->classes[k].empty() && it != ev.categories.end()) b.categories[k] = it->second;
+  }
+}
+
 } // namespace
 
 void bind_evidence(Plan& p) {
@@ -44,7 +72,6 @@ void bind_evidence(Plan& p) {
     double total = 0, present = 0;
     std::string missing;
     for (const auto& ev : r.evidence) {
-      total += ev.weight;
       EvidenceBinding b;
       b.base = transform_base(ev.transform, r.path + ": key 'evidence." + ev.id + ".transform'");
       std::string layer = !ev.bound_layer.empty()       ? ev.bound_layer
@@ -116,9 +143,12 @@ void bind_evidence(Plan& p) {
         }
       }
       b.layer = layer;
-      if (layer.empty())
+      if (!layer.empty()) resolve_category(p, r, ev, b);
+      if (!(layer.empty() && ev.optional))
+        total += ev.weight; // optional evidence the job lacks: not in the recipe
+      if (layer.empty() && !ev.optional)
         missing += (missing.empty() ? "" : ", ") + ev.id;
-      else
+      else if (!layer.empty())
         present += ev.weight;
       bind.push_back(b);
     }

@@ -1,6 +1,7 @@
 #include "pipeline/plan/plan.hpp"
 
 #include "pipeline/base/errors.hpp"
+#include "pipeline/io/vector_ingest.hpp"
 #include "pipeline/plan/composition.hpp"
 #include "pipeline/plan/evidence.hpp"
 
@@ -18,6 +19,13 @@ std::vector<LayerDef> Plan::all_layers() const {
   return v;
 }
 
+std::vector<LayerDef> Plan::anomaly_sources() const {
+  std::vector<LayerDef> v;
+  for (const auto& l : all_layers())
+    if (!l.categorical()) v.push_back(l);
+  return v;
+}
+
 std::vector<std::string> Plan::anomaly_layers() const {
   const auto& groups = job.output.layers;
   const bool all = std::find(groups.begin(), groups.end(), "anomalies") != groups.end();
@@ -28,7 +36,7 @@ std::vector<std::string> Plan::anomaly_layers() const {
   for (const auto& b : rx_bands)
     read.insert("anomaly_" + b + "_robust_z");
   std::vector<std::string> v;
-  for (const auto& l : all_layers())
+  for (const auto& l : anomaly_sources())
     for (const char* base : {"_robust_z", "_local_z", "_gi_star"}) {
       const std::string name = "anomaly_" + l.name + base;
       // Gi* only where a recipe reads it.
@@ -43,6 +51,44 @@ bool Plan::computes(const std::string& name) const {
 }
 
 namespace {
+
+// The layers of a geology, structures, features or categorical_raster input; geology and categorical
+// rasters with their class tables, read now so that recipes bind their favourability tables by unit name.
+void add_geology_layers(Plan& p, size_t i) {
+  const InputSpec& in = p.job.inputs[i];
+  const std::vector<std::string> names = layer_names(in);
+  const auto add = [&](const std::string& name, const std::string& long_name, const std::string& measure,
+                       const std::string& element, int k) {
+    LayerDef l;
+    l.name = name;
+    l.long_name = long_name;
+    l.units = "1";
+    l.kind = in.kind;
+    l.element = element;
+    l.source_id = in.id;
+    l.input = static_cast<int>(i);
+    l.element_index = k;
+    l.measure = measure;
+    p.input_layers.push_back(l);
+  };
+  if (in.kind == "categorical_raster" || in.kind == "geology") {
+    const ClassTable t = input_classes(in);
+    add(names[0],
+        in.kind == "geology" ? "geological units ('" + in.attribute + "' of " + in.id + ")"
+                             : "classes of " + in.id,
+        "unit", in.element, in.kind == "geology" ? 0 : -1);
+    p.input_layers.back().classes = t.names;
+    for (size_t k = 1; k < names.size(); ++k)
+      add(names[k], "distance to the contact of unit " + in.contact_units[k - 1] + " (" + in.id + ")",
+          "contact", in.contact_units[k - 1], static_cast<int>(k));
+    return;
+  }
+  const std::string what = in.kind == "structures" ? "lines" : "points";
+  add(names[0], "distance to the nearest of the " + what + " of " + in.id, "distance", "", 0);
+  add(names[1],
+      (in.kind == "structures" ? "line length" : "points") + std::string(" per unit area of ") + in.id,
+      "density", "", 1);
+}
 
 // Every name the run writes as a work layer (layers/<name>/), each with the option that gives it. Grids of
 // the gridded output are work layers too; its other variables (x, y, crs, provenance, targets_*, target_*,
@@ -78,7 +124,12 @@ void check_layer_names(const Plan& p) {
   for (const auto& l : p.input_layers) {
     const InputSpec& in = p.job.inputs[static_cast<size_t>(l.input)];
     const std::string at = "inputs[" + std::to_string(l.input) + "]";
-    if (l.element_index >= 0)
+    if (is_vector_kind(in.kind) && l.measure == "contact")
+      claim(l.name, job_key(at + ".contact_units"),
+            "the " + l.element + " contact layer of input '" + in.id + "'");
+    else if (is_vector_kind(in.kind))
+      claim(l.name, job_key(at + ".id"), "the " + l.measure + " layer of input '" + in.id + "'");
+    else if (l.element_index >= 0)
       claim(l.name, job_key(at + ".elements[" + std::to_string(l.element_index) + "].element"),
             "the " + l.element + " layer of input '" + in.id + "'");
     else
@@ -96,7 +147,7 @@ void check_layer_names(const Plan& p) {
     else
       claim(d.name, evidence_of(d.name), "the ratio of layer '" + d.num + "' to '" + d.den + "'");
   }
-  for (const auto& l : p.all_layers()) {
+  for (const auto& l : p.anomaly_sources()) {
     const Origin& o = seen.at(l.name);
     claim("anomaly_" + l.name + "_robust_z", o.where, "the robust z-score grid of layer '" + l.name + "'");
     claim("anomaly_" + l.name + "_local_z", o.where, "the local z-score grid of layer '" + l.name + "'");
@@ -141,7 +192,9 @@ Plan make_plan(const std::string& job_path, const std::vector<JobOverride>& over
   for (size_t i = 0; i < p.job.inputs.size(); ++i) {
     const InputSpec& in = p.job.inputs[i];
     const std::string kind = (in.kind == "geochem_grid" || in.kind == "geochem_points") ? "geochem" : in.kind;
-    if (in.kind == "geochem_points") {
+    if (is_vector_kind(in.kind) || in.kind == "categorical_raster") {
+      add_geology_layers(p, i);
+    } else if (in.kind == "geochem_points") {
       const std::vector<std::string> names = layer_names(in);
       for (size_t k = 0; k < in.elements.size(); ++k) {
         const auto& e = in.elements[k];
@@ -162,8 +215,10 @@ Plan make_plan(const std::string& job_path, const std::vector<JobOverride>& over
   detail::bind_evidence(p);
   if (p.job.anomaly.rx) {
     for (const auto& l : p.input_layers) {
+      const bool geophysics =
+          l.kind == "magnetics" || l.kind == "gravity" || l.kind == "radiometric" || l.kind == "em";
       const bool listed = p.job.anomaly.rx_layers.empty()
-                              ? l.kind != "geochem"
+                              ? geophysics
                               : std::find(p.job.anomaly.rx_layers.begin(), p.job.anomaly.rx_layers.end(),
                                           l.source_id) != p.job.anomaly.rx_layers.end();
       if (listed) p.rx_bands.push_back(l.name);
@@ -172,6 +227,12 @@ Plan make_plan(const std::string& job_path, const std::vector<JobOverride>& over
   check_layer_names(p);
 
   p.grid = resolve_grid(p.job);
+  for (auto& l : p.input_layers) // distances are in the grid's units
+    if (l.measure == "distance" || l.measure == "contact")
+      l.units = p.grid.units;
+    else if (l.measure == "density")
+      l.units = p.job.inputs[static_cast<size_t>(l.input)].kind == "structures" ? p.grid.units + "-1"
+                                                                                : p.grid.units + "-2";
   p.tiles = TileGrid(p.grid, p.job.tiling.tile_size);
   p.halo = p.job.anomaly.local_radius;
   p.out = p.job.output.folder;

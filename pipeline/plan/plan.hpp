@@ -33,6 +33,9 @@ struct LayerDef {
   std::string filter;     ///< derived potential-field transform of layer `num` (fft stage)
   int clr_group = -1;     ///< derived centred log-ratio: index into Plan::clr_groups (transform stage)
   int balance = -1;       ///< derived ILR balance: index into Plan::balances (transform stage)
+  std::string measure;    ///< vector and categorical inputs: unit, contact, distance or density
+  std::vector<std::string> classes; ///< categorical layers: class names by code ("" = unused code)
+  bool categorical() const { return !classes.empty(); }
 };
 
 /// The geochemical layers of one geochem.balances entry, and the ILR basis whose first coordinate is the
@@ -44,8 +47,9 @@ struct BalanceLayers {
 
 /// Resolved evidence of a recipe: which layer and base transform it reads.
 struct EvidenceBinding {
-  std::string layer; ///< "" when the job has no layer for it
-  std::string base;  ///< robust_z, local_z or gi_star
+  std::string layer;              ///< "" when the job has no layer for it
+  std::string base;               ///< robust_z, local_z, gi_star, value (the layer) or category
+  std::vector<double> categories; ///< category: membership by class code (the recipe's table resolved)
 };
 
 /// Everything a run needs, resolved before processing: grid, tiles, layers, recipes.
@@ -65,7 +69,10 @@ struct Plan {
   std::string out;                                  ///< output folder (absolute)
   WorkFolder work;                                  ///< out/work and every path in it
 
+  /// Every layer, categorical ones included.
   std::vector<LayerDef> all_layers() const;
+  /// The layers with z-scores (stats and anomaly stages): every layer but the categorical ones.
+  std::vector<LayerDef> anomaly_sources() const;
   /// Names of the anomaly grids the run computes (without anomaly_rx): those some recipe evidence reads, the
   /// robust z-scores of the RX bands, and every robust and local z-score when output.layers asks for
   /// "anomalies". Grids nothing reads are neither computed nor stored.

@@ -50,7 +50,7 @@ AnomalyParams AnomalyStage::params(StageContext& ctx, std::int64_t) const {
   const Plan& p = ctx.plan;
   AnomalyParams out;
   out.radius = p.halo;
-  for (const auto& l : p.all_layers())
+  for (const auto& l : p.anomaly_sources())
     out.layers.push_back(l.name);
   out.grids = p.anomaly_layers();
   out.gi_layers = p.gi_layers;
@@ -73,7 +73,7 @@ std::string AnomalyStage::compute(StageContext& ctx, std::int64_t t, const Anoma
   const auto wanted = [&](const std::string& name) {
     return std::find(params.grids.begin(), params.grids.end(), name) != params.grids.end();
   };
-  for (const auto& l : p.all_layers()) {
+  for (const auto& l : p.anomaly_sources()) {
     const std::string robust = "anomaly_" + l.name + "_robust_z", local = "anomaly_" + l.name + "_local_z",
                       gi = "anomaly_" + l.name + "_gi_star";
     if (!wanted(robust) && !wanted(local) && !wanted(gi)) continue;

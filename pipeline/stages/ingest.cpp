@@ -3,8 +3,10 @@
 #include "kernels/transform/log10.hpp"
 #include "pipeline/base/errors.hpp"
 #include "pipeline/io/gdal_util.hpp"
+#include "pipeline/io/vector_ingest.hpp"
 #include "pipeline/stages/tile_store.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <memory>
@@ -18,16 +20,29 @@ namespace {
 // Opened inputs, their footprints and prepared points, shared by the ingest units of one run.
 struct IngestState {
   IngestState(const Plan& p, FileDigests& digests)
-      : footprints(p.job.inputs.size()), points(p.job.inputs.size()), method(p.job.inputs.size()),
-        aligned(p.job.inputs.size(), false), open(p.job.inputs.size()) {
+      : footprints(p.job.inputs.size()), points(p.job.inputs.size()), vectors(p.job.inputs.size()),
+        vector_keys(p.job.inputs.size()), method(p.job.inputs.size()), aligned(p.job.inputs.size(), false),
+        open(p.job.inputs.size()) {
     for (size_t i = 0; i < p.job.inputs.size(); ++i) {
       const InputSpec& in = p.job.inputs[i];
-      if (in.kind == "geochem_points") {
+      if (is_vector_kind(in.kind)) {
+        // Whole-grid layers (exact distances and densities for any tiling); tiles are cut from them.
+        vectors[i] = std::make_unique<VectorLayers>(prepare_vector(in, p.grid, classes_of(p, i)));
+        for (const auto& l : vectors[i]->log)
+          log.push_back(l);
+        Hash64 h;
+        for (const auto& g : vectors[i]->grids)
+          h.add(g.data(), g.size() * sizeof(float));
+        for (const auto& name : classes_of(p, i).names)
+          h.add(name);
+        vector_keys[i] = h.hex();
+      } else if (in.kind == "geochem_points") {
         points[i] = std::make_unique<PreparedPoints>(prepare_points(in, p.grid));
         for (const auto& l : points[i]->log)
           log.push_back(l);
       } else {
         footprints[i] = source_footprints(in, p.grid);
+        if (in.kind == "categorical_raster") check_raster_classes(in, classes_of(p, i));
       }
     }
     // Every file of every input in one call, so that they are read in parallel.
@@ -41,6 +56,12 @@ struct IngestState {
       for (auto& f : fs)
         for (std::size_t j = 0; j < f.files.size(); ++j, ++k)
           f.digests += j == 0 ? sha[k] : " " + f.files[j] + "=" + sha[k];
+  }
+  static ClassTable classes_of(const Plan& p, std::size_t i) {
+    ClassTable t;
+    for (const auto& l : p.input_layers)
+      if (l.input == static_cast<int>(i) && l.categorical()) t.names = l.classes;
+    return t;
   }
   gdal::Dataset& dataset(const Plan& p, std::size_t i) {
     if (!open[i]) {
@@ -58,6 +79,8 @@ struct IngestState {
   }
   std::vector<std::vector<SourceFootprint>> footprints;
   std::vector<std::unique_ptr<PreparedPoints>> points;
+  std::vector<std::unique_ptr<VectorLayers>> vectors;
+  std::vector<std::string> vector_keys; // content hash of a vector input's whole-grid layers and classes
   std::vector<std::string> method;
   std::vector<char> aligned;    // read straight into tiles, no warping
   std::vector<std::string> log; // lines for the run log, moved out by drain_log
@@ -139,7 +162,9 @@ IngestParams IngestStage::params(StageContext& ctx, std::int64_t t) const {
     if (pi.options.contains("elements"))
       for (auto& e : pi.options["elements"])
         e.erase("units");
-    if (s.points[i]) {
+    if (s.vectors[i]) {
+      pi.sources.push_back(s.vector_keys[i]);
+    } else if (s.points[i]) {
       pi.sources.push_back(points_key(*s.points[i], p.tiles.subgrid(out.window)));
     } else {
       for (const auto& f : s.footprints[i])
@@ -161,7 +186,12 @@ std::string IngestStage::compute(StageContext& ctx, std::int64_t t, const Ingest
   for (const auto& l : p.input_layers) {
     const auto i = static_cast<size_t>(l.input);
     const InputSpec& in = p.job.inputs[i];
-    if (in.kind == "geochem_points") {
+    if (s.vectors[i]) {
+      const std::vector<float>& g = s.vectors[i]->grids[static_cast<size_t>(l.element_index)];
+      buf.resize(static_cast<size_t>(w.size()));
+      for (std::int64_t r = 0; r < w.rows; ++r)
+        std::copy_n(g.begin() + (w.row0 + r) * p.grid.nx + w.col0, w.cols, buf.begin() + r * w.cols);
+    } else if (in.kind == "geochem_points") {
       grid_points_window(in, *s.points[i], static_cast<size_t>(l.element_index), sub, buf);
     } else {
       bool any = false;

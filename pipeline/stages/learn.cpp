@@ -22,7 +22,7 @@ const StageInfo& LearnStage::info() const {
 
 std::vector<Upstream> LearnStage::upstream(const Plan&, std::int64_t) const {
   // Evidence memberships come from the anomaly grids (evidence_contribution).
-  return {{"score", kEveryTile}, {"anomaly", kEveryTile}};
+  return {{"score", kEveryTile}, {"anomaly", kEveryTile}, {"ingest", kEveryTile}, {"transform", kEveryTile}};
 }
 
 std::vector<std::string> LearnStage::outputs(const Plan& p, std::int64_t) const {

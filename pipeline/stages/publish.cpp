@@ -4,6 +4,7 @@
 #include "pipeline/engine/engine.hpp"
 #include "pipeline/io/gpkg_writer.hpp"
 #include "pipeline/io/h5_writer.hpp"
+#include "pipeline/stages/layer_outputs.hpp"
 #include "pipeline/stages/learn_models.hpp"
 #include "pipeline/stages/multivariate.hpp"
 #include "pipeline/stages/report.hpp"
@@ -158,7 +159,7 @@ std::vector<std::pair<std::string, std::string>> published_grids(const Plan& p, 
   const auto add = [&](const std::string& name, const std::string& long_name) {
     if (all || (evidence && read.count(name))) grids.push_back({name, long_name});
   };
-  for (const auto& l : p.all_layers()) {
+  for (const auto& l : p.anomaly_sources()) {
     add("anomaly_" + l.name + "_robust_z", "robust z-score (median/MAD) of " + l.long_name);
     add("anomaly_" + l.name + "_local_z",
         "local z-score (moving window, radius " + std::to_string(p.halo) + " cells) of " + l.long_name);
@@ -166,6 +167,10 @@ std::vector<std::pair<std::string, std::string>> published_grids(const Plan& p, 
       add("anomaly_" + l.name + "_gi_star", "Getis-Ord Gi* hot-spot z-score (window radius " +
                                                 std::to_string(p.halo) + " cells) of " + l.long_name);
   }
+  // Geology, structure and feature layers and categorical rasters: evidence a geologist reads as maps.
+  if (evidence || all)
+    for (const auto& l : p.input_layers)
+      if (!l.measure.empty() || l.categorical()) grids.push_back({l.name, l.long_name});
   if (wants(p, "contributions"))
     for (size_t r = 0; r < p.recipes.size(); ++r)
       for (size_t e = 0; e < p.recipes[r].evidence.size(); ++e)
@@ -267,7 +272,7 @@ std::string PublishStage::compute(StageContext& ctx, std::int64_t, const Publish
           throw_runtime(std::string("interrupted by ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") +
                         " while writing " + h5 + " (before grid " + name +
                         "): nothing was published; rerun the same command to resume");
-        GridVariable v{name, long_name, "1", nullptr, {}};
+        const GridVariable v = detail::layer_variable(p, name, long_name);
         w.write_grid_streamed(v, [&, name = name](std::int64_t row0, std::int64_t rows, float* buf) {
           const Window band{row0, 0, rows, p.grid.nx};
           for (std::int64_t t : p.tiles.tiles_in(band)) {

@@ -30,15 +30,21 @@ void evidence_membership(const Plan& p, std::size_t r, std::size_t e, std::int64
   const Recipe& rc = p.recipes[r];
   const Evidence& ev = rc.evidence[e];
   const EvidenceBinding& b = p.evidence[r][e];
-  read_tile(p.work.layer_tile("anomaly_" + b.layer + "_" + b.base, t), p.tiles.window(t), z);
+  // value and category read the layer itself (a distance, class codes), the others its anomaly grid.
+  const bool own = b.base == "value" || b.base == "category";
+  read_tile(p.work.layer_tile(own ? b.layer : "anomaly_" + b.layer + "_" + b.base, t), p.tiles.window(t), z);
   if (ev.transform.rfind("neg_", 0) == 0)
     for (auto& v : z)
       v = -v;
   if (ev.transform.rfind("abs_", 0) == 0)
     for (auto& v : z)
       v = std::fabs(v);
+  const auto n = static_cast<std::int64_t>(z.size());
   const kernels::Status ms =
-      kernels::membership(z.data(), z.data(), static_cast<std::int64_t>(z.size()), ev.membership);
+      b.base == "category"
+          ? kernels::category_membership(
+                z.data(), z.data(), n, {b.categories.data(), static_cast<std::int64_t>(b.categories.size()), ev.other})
+          : kernels::membership(z.data(), z.data(), n, ev.membership);
   if (!ms.ok) throw_runtime(rc.commodity + ": evidence " + ev.id + ": membership failed: " + ms.message);
 }
 
@@ -73,7 +79,9 @@ const StageInfo& ScoreStage::info() const {
 }
 
 std::vector<Upstream> ScoreStage::upstream(const Plan&, std::int64_t t) const {
-  return {{"model", kGlobalUnit}, {"anomaly", t}};
+  // Evidence with transform value or category reads the layer tile itself, which the anomaly outputs do not
+  // cover (categorical layers have no z-scores).
+  return {{"model", kGlobalUnit}, {"anomaly", t}, {"ingest", t}, {"transform", t}};
 }
 
 std::vector<std::string> ScoreStage::outputs(const Plan& p, std::int64_t t) const {
@@ -103,7 +111,11 @@ ScoreParams ScoreStage::params(StageContext& ctx, std::int64_t) const {
                                   {"low", m.low},
                                   {"high", m.high},
                                   {"midpoint", m.midpoint},
-                                  {"spread", m.spread}}});
+                                  {"spread", m.spread}},
+                             ev.optional});
+      if (p.evidence[r][e].base == "category")
+        rp.evidence.back().membership =
+            json{{"categories", p.evidence[r][e].categories}, {"other", ev.other}};
     }
     out.recipes.push_back(rp);
   }
@@ -129,7 +141,7 @@ std::string ScoreStage::compute(StageContext& ctx, std::int64_t t, const ScorePa
     for (size_t e = 0; e < rc.evidence.size(); ++e) {
       const Evidence& ev = rc.evidence[e];
       const EvidenceParams& b = rp.evidence[e];
-      total += b.weight;
+      if (!(b.layer.empty() && b.optional)) total += b.weight; // optional evidence the job lacks: not counted
       if (b.layer.empty()) continue;
       evidence_membership(p, r, e, t, z);
       if (params.contributions) {

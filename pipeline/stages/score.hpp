@@ -18,8 +18,9 @@ struct EvidenceParams {
   std::string id, layer, base, transform;
   double weight = 1.0;
   nlohmann::json membership;
+  bool optional = false;
 };
-PROSPECTOR_PARAMS_JSON(EvidenceParams, id, layer, base, transform, weight, membership)
+PROSPECTOR_PARAMS_JSON(EvidenceParams, id, layer, base, transform, weight, membership, optional)
 
 /// One commodity's recipe as the score stage reads it.
 struct RecipeParams {

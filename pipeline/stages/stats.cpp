@@ -32,7 +32,7 @@ std::vector<std::string> StatsStage::outputs(const Plan& p, std::int64_t) const 
 StatsParams StatsStage::params(StageContext& ctx, std::int64_t) const {
   const Plan& p = ctx.plan;
   StatsParams out;
-  for (const auto& l : p.all_layers())
+  for (const auto& l : p.anomaly_sources())
     out.layers.push_back(l.name);
   out.gi_layers = p.gi_layers;
   out.radius = p.gi_layers.empty() ? 0 : p.halo; // fixes the quantisation of the Gi* moments only
@@ -43,7 +43,7 @@ std::string StatsStage::compute(StageContext& ctx, std::int64_t, const StatsPara
   const Plan& p = ctx.plan;
   std::vector<std::string>& log = ctx.log;
   json out = json::object();
-  for (const auto& l : p.all_layers()) {
+  for (const auto& l : p.anomaly_sources()) {
     const LayerBlocks blocks(p, l.name);
     const kernels::ValueSummary sum = kernels::summarize(blocks.view());
     const std::int64_t n = sum.count;

@@ -27,7 +27,7 @@ const StageInfo& TargetsStage::info() const {
 
 std::vector<Upstream> TargetsStage::upstream(const Plan&, std::int64_t) const {
   // The anomaly grids give each target's evidence shares (evidence_contribution).
-  return {{"score", kEveryTile}, {"anomaly", kEveryTile}};
+  return {{"score", kEveryTile}, {"anomaly", kEveryTile}, {"ingest", kEveryTile}, {"transform", kEveryTile}};
 }
 
 std::vector<std::string> TargetsStage::outputs(const Plan& p, std::int64_t) const {

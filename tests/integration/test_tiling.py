@@ -65,6 +65,9 @@ for ts in [64, 48, 37]:
     n_tiles = ((200 + ts - 1) // ts) ** 2
     expect(("ingest: %d of %d unit(s) recomputed" % (n_tiles, n_tiles)) in p.stderr, "tile size %d: %d tiles" % (ts, n_tiles))
     compare(os.path.join(ref, "prospectivity.nc"), os.path.join(out, "prospectivity.nc"), "tile size %d" % ts)
+    expect(all(n in datasets(os.path.join(out, "prospectivity.nc")) for n in
+               ["geology", "geology_contact_granite", "faults_distance", "faults_density", "intrusions_distance"]),
+           "tile size %d: the demo's geology, fault and intrusion layers are among the compared grids" % ts)
 
 # --- a target straddling a tile corner is one target -------------------------------------------------------------
 cell = spec["grid"]["cell_size"]

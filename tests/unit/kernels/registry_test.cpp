@@ -1,4 +1,5 @@
 #include "kernels/anomaly/rx.hpp"
+#include "kernels/distance/distance.hpp"
 #include "kernels/fuzzy/fuzzy.hpp"
 #include "kernels/registry.hpp"
 #include "kernels/stats/robust.hpp"
@@ -43,7 +44,12 @@ TEST_CASE("registry: exactly the documented kernels, sorted by name", "[registry
                                              "anomaly.mcd",
                                              "anomaly.pca",
                                              "anomaly.rx",
+                                             "distance.circular_density",
+                                             "distance.edt",
+                                             "distance.point_counts",
+                                             "distance.segment_lengths",
                                              "fuzzy.and",
+                                             "fuzzy.category",
                                              "fuzzy.gamma",
                                              "fuzzy.membership",
                                              "fuzzy.or",
@@ -117,6 +123,10 @@ TEST_CASE("registry: defaults match the Params structs", "[registry]") {
   CHECK(number_default("fuzzy.membership", "spread") == mp.spread);
   REQUIRE(mp.shape == MembershipShape::Logistic);
   CHECK(param(*find_kernel("fuzzy.membership"), "shape")->default_value == "logistic");
+  CHECK(number_default("distance.edt", "cell") == EdtParams{}.cell);
+  CHECK(number_default("distance.circular_density", "cell") == DensityParams{}.cell);
+  CHECK(number_default("distance.circular_density", "radius") == DensityParams{}.radius);
+  CHECK(number_default("fuzzy.category", "other") == CategoryParams{}.other);
   CHECK(find_kernel("window.local_z")->params.size() == 3);
   CHECK(find_kernel("stats.robust_location")->params.empty());
 }

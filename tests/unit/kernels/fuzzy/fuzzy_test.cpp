@@ -284,3 +284,23 @@ TEST_CASE("fuzzy_combine: invalid arguments", "[fuzzy.operators]") {
   const float* null_layer[1] = {nullptr};
   CHECK_FALSE(fuzzy_combine(null_layer, 1, 1, FuzzyOperator::And, FuzzyCombineParams{}, out.data()).ok);
 }
+
+TEST_CASE("fuzzy.category maps class indices through the table", "[fuzzy.category]") {
+  const double table[] = {0.0, 1.0, 0.25, std::numeric_limits<double>::quiet_NaN()};
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  std::vector<float> in = {0, 1, 2, 3, 4, -1, 1.5f, nan};
+  std::vector<float> out(in.size());
+  CategoryParams p{table, 4, 0.1};
+  REQUIRE(category_membership(in.data(), out.data(), static_cast<std::int64_t>(in.size()), p).ok);
+  CHECK(out[0] == 0.0f);
+  CHECK(out[1] == 1.0f);
+  CHECK(out[2] == 0.25f);
+  CHECK(std::isnan(out[3]));    // the table gives no evidence for class 3
+  CHECK(out[4] == Approx(0.1)); // not in the table
+  CHECK(out[5] == Approx(0.1)); // negative
+  CHECK(out[6] == Approx(0.1)); // not an integer
+  CHECK(std::isnan(out[7]));    // nodata
+  const double bad[] = {1.5};
+  CHECK_FALSE(category_membership(in.data(), out.data(), 1, {bad, 1, 0.0}).ok);
+  CHECK_FALSE(category_membership(in.data(), out.data(), 1, {nullptr, 2, 0.0}).ok);
+}

@@ -1,0 +1,528 @@
+#include "pipeline/io/vector_ingest.hpp"
+
+#include "kernels/distance/distance.hpp"
+#include "pipeline/base/errors.hpp"
+#include "pipeline/base/strings.hpp"
+#include "pipeline/io/gdal_util.hpp"
+#include "pipeline/io/ingest.hpp"
+
+#include <cpl_conv.h>
+
+#include <gdal_alg.h>
+#include <gdal_rat.h>
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+namespace prospector {
+
+namespace {
+
+std::string where(const InputSpec& in) { return "input '" + in.id + "' (" + in.path + ")"; }
+
+std::string trim(const std::string& s) {
+  const auto b = s.find_first_not_of(" \t\r\n");
+  if (b == std::string::npos) return "";
+  return s.substr(b, s.find_last_not_of(" \t\r\n") - b + 1);
+}
+
+// An opened vector layer with the input's attribute filter applied.
+struct OpenLayer {
+  gdal::Dataset ds;
+  OGRLayerH layer = nullptr;
+  std::string name; // for messages: "layer 'faults'"
+};
+
+bool type_fits(const std::string& kind, OGRwkbGeometryType t) {
+  t = wkbFlatten(t);
+  if (kind == "geology")
+    return t == wkbPolygon || t == wkbMultiPolygon || t == wkbCurvePolygon || t == wkbMultiSurface;
+  if (kind == "structures")
+    return t == wkbLineString || t == wkbMultiLineString || t == wkbCompoundCurve || t == wkbMultiCurve ||
+           t == wkbCircularString;
+  return t == wkbPoint || t == wkbMultiPoint;
+}
+
+const char* expected_type(const std::string& kind) {
+  return kind == "geology" ? "polygons" : kind == "structures" ? "lines" : "points";
+}
+
+OpenLayer open_layer(const InputSpec& in) {
+  OpenLayer o;
+  o.ds = gdal::open_vector(in.path, where(in));
+  const int n = GDALDatasetGetLayerCount(o.ds.get());
+  if (n == 0) throw_input(where(in) + ": the dataset has no vector layer");
+  if (in.layer.empty()) {
+    o.layer = GDALDatasetGetLayer(o.ds.get(), 0);
+  } else {
+    o.layer = GDALDatasetGetLayerByName(o.ds.get(), in.layer.c_str());
+    if (!o.layer) {
+      std::vector<std::string> names;
+      for (int i = 0; i < n; ++i)
+        names.push_back(OGR_L_GetName(GDALDatasetGetLayer(o.ds.get(), i)));
+      throw_input(where(in) + ": key 'layer': no layer '" + in.layer + "' (its layers: " + join(names) + ")");
+    }
+  }
+  o.name = "layer '" + std::string(OGR_L_GetName(o.layer)) + "'";
+  const OGRwkbGeometryType declared = OGR_L_GetGeomType(o.layer);
+  if (wkbFlatten(declared) != wkbUnknown && wkbFlatten(declared) != wkbNone && !type_fits(in.kind, declared))
+    throw_input(where(in) + ": " + o.name + " holds " + OGRGeometryTypeToName(declared) +
+                " geometries, but " + in.kind + " inputs take " + expected_type(in.kind) +
+                "; give a layer of " + expected_type(in.kind) + " or change the input's kind");
+  if (!in.where.empty()) {
+    gdal::clear_error();
+    if (OGR_L_SetAttributeFilter(o.layer, in.where.c_str()) != OGRERR_NONE)
+      throw_input(where(in) + ": key 'where': OGR cannot apply the filter \"" + in.where + "\" to " + o.name +
+                  ": " + gdal::last_error() + " (write an OGR SQL WHERE clause over its attributes)");
+  }
+  OGR_L_ResetReading(o.layer);
+  return o;
+}
+
+// Error naming the feature when its geometry is not of the kind's type (polygons, lines, points).
+void check_type(const InputSpec& in, const OpenLayer& o, OGRFeatureH f) {
+  OGRGeometryH g = OGR_F_GetGeometryRef(f);
+  if (!g || OGR_G_IsEmpty(g) || type_fits(in.kind, OGR_G_GetGeometryType(g))) return;
+  throw_input(where(in) + ": " + o.name + " feature " + std::to_string(OGR_F_GetFID(f)) + " is a " +
+              OGR_G_GetGeometryName(g) + ", but " + in.kind + " inputs take " + expected_type(in.kind) +
+              "; give a layer of " + expected_type(in.kind) + " (or filter it with key 'where')");
+}
+
+int attribute_index(const InputSpec& in, const OpenLayer& o) {
+  OGRFeatureDefnH defn = OGR_L_GetLayerDefn(o.layer);
+  const int i = OGR_FD_GetFieldIndex(defn, in.attribute.c_str());
+  if (i >= 0) return i;
+  std::vector<std::string> fields;
+  for (int k = 0; k < OGR_FD_GetFieldCount(defn); ++k)
+    fields.push_back(OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(defn, k)));
+  throw_input(where(in) + ": key 'attribute': " + o.name + " has no attribute '" + in.attribute +
+              "' (its attributes: " + (fields.empty() ? std::string("none") : join(fields)) + ")");
+}
+
+std::string no_features(const InputSpec& in, const OpenLayer& o) {
+  return where(in) + ": " + o.name + " has no feature" +
+         (in.where.empty() ? std::string() : " matching key 'where' (\"" + in.where + "\")") +
+         "; give a layer with features, or remove the input";
+}
+
+// The features' value of `attribute`, trimmed ("" when unset).
+std::string unit_of(OGRFeatureH f, int field) {
+  if (!OGR_F_IsFieldSetAndNotNull(f, field)) return "";
+  return trim(OGR_F_GetFieldAsString(f, field));
+}
+
+ClassTable classes_from_csv(const InputSpec& in) {
+  std::ifstream is(in.class_file);
+  if (!is)
+    throw_input(where(in) + ": key 'class_file': cannot read " + in.class_file +
+                " (a CSV of value,name rows)");
+  ClassTable t;
+  std::string line;
+  std::int64_t lineno = 0;
+  while (std::getline(is, line)) {
+    ++lineno;
+    line = trim(line);
+    if (line.empty()) continue;
+    const auto comma = line.find(',');
+    const std::string value = comma == std::string::npos ? line : trim(line.substr(0, comma));
+    const std::string name = comma == std::string::npos ? "" : trim(line.substr(comma + 1));
+    char* end = nullptr;
+    const long long v = std::strtoll(value.c_str(), &end, 10);
+    if (value.empty() || *end != '\0') {
+      if (lineno == 1) continue; // a header row
+      throw_input(in.class_file + ":" + std::to_string(lineno) + ": '" + value +
+                  "' is not an integer class value (rows are value,name)");
+    }
+    if (v < 0 || v > kMaxClassCode || name.empty())
+      throw_input(in.class_file + ":" + std::to_string(lineno) + ": class value " + value +
+                  (name.empty() ? " has no name" : " is outside 0 .. " + std::to_string(kMaxClassCode)));
+    if (t.names.size() <= static_cast<size_t>(v)) t.names.resize(static_cast<size_t>(v) + 1);
+    if (!t.names[static_cast<size_t>(v)].empty())
+      throw_input(in.class_file + ":" + std::to_string(lineno) + ": class value " + value +
+                  " is named twice");
+    t.names[static_cast<size_t>(v)] = name;
+  }
+  if (t.code("") < 0 && t.names.empty()) throw_input(in.class_file + ": no class rows (value,name)");
+  return t;
+}
+
+ClassTable classes_from_rat(const InputSpec& in) {
+  gdal::Dataset ds = open_input_raster(in);
+  if (in.band > GDALGetRasterCount(ds.get()))
+    throw_usage(where(in) + ": key 'band': the raster has only " +
+                std::to_string(GDALGetRasterCount(ds.get())) + " band(s)");
+  GDALRasterAttributeTableH rat = GDALGetDefaultRAT(GDALGetRasterBand(ds.get(), in.band));
+  int name_col = -1, value_col = -1;
+  const int cols = rat ? GDALRATGetColumnCount(rat) : 0;
+  for (int c = 0; c < cols; ++c) {
+    const GDALRATFieldUsage u = GDALRATGetUsageOfCol(rat, c);
+    if (u == GFU_Name && name_col < 0) name_col = c;
+    if ((u == GFU_MinMax || u == GFU_Min) && value_col < 0) value_col = c;
+  }
+  for (int c = 0; c < cols && name_col < 0; ++c)
+    if (GDALRATGetTypeOfCol(rat, c) == GFT_String) name_col = c;
+  if (name_col < 0)
+    throw_input(where(in) + ": the raster has no attribute table naming its classes; give key 'class_file' "
+                            "(a CSV of value,name rows)");
+  ClassTable t;
+  for (int r = 0; r < GDALRATGetRowCount(rat); ++r) {
+    const std::int64_t v = value_col >= 0 ? GDALRATGetValueAsInt(rat, r, value_col) : r;
+    const std::string name = trim(GDALRATGetValueAsString(rat, r, name_col));
+    if (name.empty()) continue;
+    if (v < 0 || v > kMaxClassCode)
+      throw_input(where(in) + ": attribute table row " + std::to_string(r) + ": class value " +
+                  std::to_string(v) + " is outside 0 .. " + std::to_string(kMaxClassCode));
+    if (t.names.size() <= static_cast<size_t>(v)) t.names.resize(static_cast<size_t>(v) + 1);
+    t.names[static_cast<size_t>(v)] = name;
+  }
+  if (t.names.empty()) throw_input(where(in) + ": the raster's attribute table names no class");
+  return t;
+}
+
+// A padded copy of the grid, and the window of the grid in it.
+struct Padded {
+  GridSpec g;
+  std::int64_t pad = 0;
+};
+
+Padded padded(const GridSpec& grid, double reach) {
+  Padded p;
+  p.pad = static_cast<std::int64_t>(std::ceil(reach / grid.cell)) + 1;
+  p.g = grid;
+  p.g.x0 = grid.x0 - static_cast<double>(p.pad) * grid.cell;
+  p.g.y0 = grid.y0 + static_cast<double>(p.pad) * grid.cell;
+  p.g.nx = grid.nx + 2 * p.pad;
+  p.g.ny = grid.ny + 2 * p.pad;
+  return p;
+}
+
+template <class T> std::vector<float> crop(const std::vector<T>& v, const Padded& p, const GridSpec& grid) {
+  std::vector<float> out(static_cast<size_t>(grid.size()));
+  for (std::int64_t r = 0; r < grid.ny; ++r)
+    for (std::int64_t c = 0; c < grid.nx; ++c)
+      out[static_cast<size_t>(r * grid.nx + c)] =
+          static_cast<float>(v[static_cast<size_t>((r + p.pad) * p.g.nx + c + p.pad)]);
+  return out;
+}
+
+// Distance to the nearest set cell of `mask` (padded grid), cropped, with larger distances (and no feature
+// at all) written as `limit`.
+std::vector<float> distance_layer(const std::vector<std::uint8_t>& mask, const Padded& p,
+                                  const GridSpec& grid, double limit, const std::string& what) {
+  std::vector<float> d(mask.size());
+  const kernels::Status st = kernels::euclidean_distance(mask.data(), p.g.nx, p.g.ny, {grid.cell}, d.data());
+  if (!st.ok) throw_runtime(what + ": " + st.message);
+  std::vector<float> out = crop(d, p, grid);
+  const auto lim = static_cast<float>(limit);
+  for (auto& v : out)
+    if (std::isnan(v) || v > lim) v = lim;
+  return out;
+}
+
+std::vector<float> density_layer(const std::vector<double>& per_cell, const Padded& p, const GridSpec& grid,
+                                 double radius, const std::string& what) {
+  std::vector<float> d(per_cell.size());
+  const kernels::Status st =
+      kernels::circular_density(per_cell.data(), p.g.nx, p.g.ny, {grid.cell, radius}, d.data());
+  if (!st.ok) throw_runtime(what + ": " + st.message);
+  return crop(d, p, grid);
+}
+
+// Adds the segments of a (multi)line to the coordinate arrays.
+void add_segments(OGRGeometryH g, std::vector<double>& ax, std::vector<double>& ay, std::vector<double>& bx,
+                  std::vector<double>& by) {
+  const int parts = OGR_G_GetGeometryCount(g);
+  if (parts > 0) {
+    for (int k = 0; k < parts; ++k)
+      add_segments(OGR_G_GetGeometryRef(g, k), ax, ay, bx, by);
+    return;
+  }
+  const int n = OGR_G_GetPointCount(g);
+  for (int i = 0; i + 1 < n; ++i) {
+    ax.push_back(OGR_G_GetX(g, i));
+    ay.push_back(OGR_G_GetY(g, i));
+    bx.push_back(OGR_G_GetX(g, i + 1));
+    by.push_back(OGR_G_GetY(g, i + 1));
+  }
+}
+
+void add_points(OGRGeometryH g, std::vector<double>& x, std::vector<double>& y) {
+  const int parts = OGR_G_GetGeometryCount(g);
+  if (parts > 0) {
+    for (int k = 0; k < parts; ++k)
+      add_points(OGR_G_GetGeometryRef(g, k), x, y);
+    return;
+  }
+  if (OGR_G_GetPointCount(g) > 0) {
+    x.push_back(OGR_G_GetX(g, 0));
+    y.push_back(OGR_G_GetY(g, 0));
+  }
+}
+
+gdal::SpatialRef layer_srs(const InputSpec& in, const OpenLayer& o) {
+  if (!in.crs.empty())
+    return gdal::SpatialRef::from_user_input(in.crs, where(in) + ": key 'crs'", ErrorKind::Usage);
+  OGRSpatialReferenceH s = OGR_L_GetSpatialRef(o.layer);
+  if (!s)
+    throw_input(where(in) + ": " + o.name +
+                " has no coordinate reference system; set \"crs\" on this input (e.g. \"EPSG:32633\")");
+  char* wkt = nullptr;
+  OSRExportToWkt(s, &wkt);
+  std::string text = wkt ? wkt : "";
+  CPLFree(wkt);
+  return gdal::SpatialRef::from_user_input(text, where(in), ErrorKind::InputData);
+}
+
+} // namespace
+
+std::int64_t ClassTable::code(const std::string& name) const {
+  for (size_t k = 0; k < names.size(); ++k)
+    if (!names[k].empty() && names[k] == name) return static_cast<std::int64_t>(k);
+  return -1;
+}
+
+std::string ClassTable::describe() const {
+  std::string s;
+  for (size_t k = 0; k < names.size(); ++k)
+    if (!names[k].empty()) s += (s.empty() ? "" : ", ") + std::to_string(k) + "=" + names[k];
+  return s;
+}
+
+ClassTable input_classes(const InputSpec& in) {
+  if (in.kind == "categorical_raster")
+    return in.class_file.empty() ? classes_from_rat(in) : classes_from_csv(in);
+  OpenLayer o = open_layer(in);
+  if (OGR_L_GetFeatureCount(o.layer, 1) == 0) throw_input(no_features(in, o)); // before its (absent) fields
+  const int field = attribute_index(in, o);
+  std::set<std::string> units;
+  std::int64_t features = 0;
+  for (gdal::Feature f(OGR_L_GetNextFeature(o.layer)); f; f = gdal::Feature(OGR_L_GetNextFeature(o.layer))) {
+    ++features;
+    check_type(in, o, f.get());
+    const std::string u = unit_of(f.get(), field);
+    if (!u.empty()) units.insert(u);
+  }
+  if (features == 0) throw_input(no_features(in, o));
+  if (units.empty())
+    throw_input(where(in) + ": key 'attribute': no feature of " + o.name + " has a value of '" +
+                in.attribute + "'");
+  if (static_cast<std::int64_t>(units.size()) > kMaxClassCode)
+    throw_input(where(in) + ": key 'attribute': '" + in.attribute + "' has more than " +
+                std::to_string(kMaxClassCode) + " distinct values; is it a unit name?");
+  ClassTable t;
+  t.names.push_back("");
+  t.names.insert(t.names.end(), units.begin(), units.end());
+  return t;
+}
+
+double vector_max_distance(const InputSpec& in, const GridSpec& grid) {
+  return in.max_distance > 0 ? in.max_distance : 256.0 * grid.cell;
+}
+
+double vector_density_radius(const InputSpec& in, const GridSpec& grid) {
+  return in.density_radius > 0 ? in.density_radius : 10.0 * grid.cell;
+}
+
+VectorLayers prepare_vector(const InputSpec& in, const GridSpec& grid, const ClassTable& classes) {
+  OpenLayer o = open_layer(in);
+  if (OGR_L_GetFeatureCount(o.layer, 1) == 0) throw_input(no_features(in, o));
+  const int field = in.kind == "geology" ? attribute_index(in, o) : -1;
+  gdal::SpatialRef src = layer_srs(in, o);
+  gdal::SpatialRef dst = gdal::SpatialRef::from_user_input(grid.crs_wkt, "grid", ErrorKind::Usage);
+  gdal::Transform ct(src, dst, where(in));
+
+  const double limit = vector_max_distance(in, grid);
+  const double radius = in.kind == "geology" ? 0.0 : vector_density_radius(in, grid);
+  const Padded p = padded(grid, std::max(limit, radius));
+  std::vector<gdal::Geometry> polygons;
+  std::vector<double> burn, ax, ay, bx, by, px, py;
+  std::int64_t features = 0, empty = 0, invalid = 0, no_unit = 0;
+  for (gdal::Feature f(OGR_L_GetNextFeature(o.layer)); f; f = gdal::Feature(OGR_L_GetNextFeature(o.layer))) {
+    ++features;
+    OGRGeometryH g = OGR_F_GetGeometryRef(f.get());
+    if (!g || OGR_G_IsEmpty(g)) {
+      ++empty;
+      continue;
+    }
+    check_type(in, o, f.get());
+    if (!OGR_G_IsValid(g)) {
+      if (in.invalid_geometries == "error")
+        throw_input(
+            where(in) + ": " + o.name + " feature " + std::to_string(OGR_F_GetFID(f.get())) +
+            " has an invalid geometry (e.g. a self-intersecting ring); repair it (ogr2ogr -makevalid) "
+            "or set invalid_geometries to skip");
+      ++invalid;
+      continue;
+    }
+    std::int64_t code = 0;
+    if (field >= 0) {
+      code = classes.code(unit_of(f.get(), field));
+      if (code < 0) {
+        ++no_unit;
+        continue;
+      }
+    }
+    gdal::Geometry c(OGR_G_Clone(g));
+    gdal::clear_error();
+    if (OGR_G_Transform(c.get(), ct.get()) != OGRERR_NONE)
+      throw_input(where(in) + ": " + o.name + " feature " + std::to_string(OGR_F_GetFID(f.get())) +
+                  " cannot be transformed to the grid CRS: " + gdal::last_error() +
+                  " (is the layer's CRS right?)");
+    if (in.kind == "geology") {
+      burn.push_back(static_cast<double>(code));
+      polygons.push_back(std::move(c));
+    } else if (in.kind == "structures") {
+      add_segments(c.get(), ax, ay, bx, by);
+    } else {
+      add_points(c.get(), px, py);
+    }
+  }
+  if (features == 0) throw_input(no_features(in, o));
+  const std::int64_t used = features - empty - invalid - no_unit;
+  if (used == 0)
+    throw_input(where(in) + ": " + o.name + ": none of its " + std::to_string(features) +
+                " features is usable (" + std::to_string(empty) + " without geometry, " +
+                std::to_string(invalid) + " invalid, " + std::to_string(no_unit) + " without a unit)");
+  VectorLayers out;
+  std::string counts = in.id + ": " + std::to_string(used) + " of " + std::to_string(features) +
+                       " features of " + o.name + " used";
+  if (empty) counts += ", " + std::to_string(empty) + " without geometry skipped";
+  if (invalid) counts += ", " + std::to_string(invalid) + " with invalid geometries skipped (warning)";
+  if (no_unit)
+    counts += ", " + std::to_string(no_unit) + " without a value of '" + in.attribute + "' skipped";
+  out.log.push_back(counts);
+
+  const auto n = static_cast<size_t>(p.g.size());
+  if (in.kind == "geology") {
+    GDALDriverH mem = GDALGetDriverByName("MEM");
+    gdal::Dataset ds(
+        GDALCreate(mem, "", static_cast<int>(p.g.nx), static_cast<int>(p.g.ny), 1, GDT_Int32, nullptr));
+    if (!ds) throw_runtime(where(in) + ": cannot allocate the rasterization buffer: " + gdal::last_error());
+    auto gt = p.g.geotransform();
+    GDALSetGeoTransform(ds.get(), gt.data());
+    GDALSetProjection(ds.get(), p.g.crs_wkt.c_str());
+    std::vector<OGRGeometryH> geoms;
+    for (const auto& g : polygons)
+      geoms.push_back(g.get());
+    int band = 1;
+    gdal::clear_error();
+    // Default options burn the cells whose centre lies inside a polygon; later features overwrite earlier
+    // ones.
+    if (GDALRasterizeGeometries(ds.get(), 1, &band, static_cast<int>(geoms.size()), geoms.data(), nullptr,
+                                nullptr, burn.data(), nullptr, nullptr, nullptr) != CE_None)
+      throw_runtime(where(in) + ": rasterizing " + o.name + " failed: " + gdal::last_error());
+    std::vector<std::int32_t> codes(n);
+    if (GDALRasterIO(GDALGetRasterBand(ds.get(), 1), GF_Read, 0, 0, static_cast<int>(p.g.nx),
+                     static_cast<int>(p.g.ny), codes.data(), static_cast<int>(p.g.nx),
+                     static_cast<int>(p.g.ny), GDT_Int32, 0, 0) != CE_None)
+      throw_runtime(where(in) + ": reading the rasterized units failed: " + gdal::last_error());
+    std::vector<float> unit = crop(codes, p, grid);
+    std::int64_t covered = 0;
+    for (auto& v : unit) {
+      if (v == 0)
+        v = NAN;
+      else
+        ++covered;
+    }
+    if (covered == 0)
+      throw_input(where(in) + ": no polygon of " + o.name +
+                  " covers a cell centre of the analysis grid; check "
+                  "its CRS and grid.extent");
+    out.log.push_back(in.id + ": units " + classes.describe() + "; " + std::to_string(covered) + " of " +
+                      std::to_string(grid.size()) + " cells inside a polygon");
+    out.grids.push_back(std::move(unit));
+    for (const auto& u : in.contact_units) {
+      const std::int64_t k = classes.code(u);
+      if (k < 0)
+        throw_input(where(in) + ": key 'contact_units': no unit '" + u + "' in attribute '" + in.attribute +
+                    "' (its units: " + classes.describe() + ")");
+      std::vector<std::uint8_t> inside(n), outside(n);
+      for (size_t i = 0; i < n; ++i) {
+        inside[i] = codes[i] == k ? 1 : 0;
+        outside[i] = 1 - inside[i];
+      }
+      const std::vector<float> to_unit = distance_layer(inside, p, grid, limit, where(in));
+      const std::vector<float> to_rest = distance_layer(outside, p, grid, limit, where(in));
+      std::vector<float> contact(to_unit.size());
+      for (size_t i = 0; i < contact.size(); ++i)
+        contact[i] = to_unit[i] == 0.0f ? to_rest[i] : to_unit[i];
+      out.grids.push_back(std::move(contact));
+    }
+    return out;
+  }
+  kernels::SegmentGrid sg{p.g.x0, p.g.y0, p.g.cell, p.g.nx, p.g.ny};
+  std::vector<double> per_cell(n, 0.0);
+  const kernels::Status st =
+      in.kind == "structures"
+          ? kernels::segment_lengths(ax.data(), ay.data(), bx.data(), by.data(),
+                                     static_cast<std::int64_t>(ax.size()), sg, per_cell.data())
+          : kernels::point_counts(px.data(), py.data(), static_cast<std::int64_t>(px.size()), sg,
+                                  per_cell.data());
+  if (!st.ok) throw_input(where(in) + ": " + o.name + ": " + st.message);
+  std::vector<std::uint8_t> mask(n);
+  for (size_t i = 0; i < n; ++i)
+    mask[i] = per_cell[i] > 0 ? 1 : 0;
+  out.grids.push_back(distance_layer(mask, p, grid, limit, where(in)));
+  out.grids.push_back(density_layer(per_cell, p, grid, radius, where(in)));
+  return out;
+}
+
+void check_raster_classes(const InputSpec& in, const ClassTable& classes) {
+  gdal::Dataset ds = open_input_raster(in);
+  if (in.band > GDALGetRasterCount(ds.get()))
+    throw_usage(where(in) + ": key 'band': the raster has only " +
+                std::to_string(GDALGetRasterCount(ds.get())) + " band(s)");
+  GDALRasterBandH b = GDALGetRasterBand(ds.get(), in.band);
+  int has_nd = 0;
+  double nd = GDALGetRasterNoDataValue(b, &has_nd);
+  if (in.nodata) {
+    has_nd = 1;
+    nd = *in.nodata;
+  }
+  const int nx = GDALGetRasterXSize(ds.get()), ny = GDALGetRasterYSize(ds.get());
+  std::vector<double> row(static_cast<size_t>(nx));
+  std::set<double> unnamed;
+  for (int r = 0; r < ny; ++r) {
+    gdal::clear_error();
+    if (GDALRasterIO(b, GF_Read, 0, r, nx, 1, row.data(), nx, 1, GDT_Float64, 0, 0) != CE_None)
+      throw_input(where(in) + ": read error: " + gdal::last_error() +
+                  " (the file is probably truncated or corrupt)");
+    for (double v : row) {
+      if (std::isnan(v) || (has_nd && v == nd)) continue;
+      const double k = std::nearbyint(v);
+      if (k != v || k < 0 || k >= static_cast<double>(classes.names.size()) ||
+          classes.names[static_cast<size_t>(k)].empty())
+        unnamed.insert(v);
+    }
+  }
+  if (!unnamed.empty()) {
+    std::ostringstream os;
+    size_t shown = 0;
+    for (double v : unnamed) {
+      if (shown++ == 5) break;
+      os << (shown > 1 ? ", " : "") << v;
+    }
+    throw_input(
+        where(in) + ": the category table does not match the raster: value(s) " + os.str() +
+        (unnamed.size() > 5 ? " and " + std::to_string(unnamed.size() - 5) + " more" : std::string()) +
+        " have no class name (" +
+        (in.class_file.empty() ? std::string("raster attribute table")
+                               : "key 'class_file' " + in.class_file) +
+        " names " + classes.describe() + "); add them to the table or set the raster's nodata");
+  }
+}
+
+std::string describe_vector_input(const InputSpec& in) {
+  gdal::Dataset ds = gdal::open_vector(in.path, where(in));
+  OGRLayerH l = in.layer.empty() ? GDALDatasetGetLayer(ds.get(), 0)
+                                 : GDALDatasetGetLayerByName(ds.get(), in.layer.c_str());
+  if (!l) throw_input(where(in) + ": key 'layer': no layer '" + in.layer + "'");
+  return in.id + ": " + in.kind + " layer '" + OGR_L_GetName(l) + "' (" +
+         GDALGetDriverShortName(GDALGetDatasetDriver(ds.get())) + ", " +
+         std::to_string(OGR_L_GetFeatureCount(l, 1)) + " features)";
+}
+
+} // namespace prospector

@@ -1,0 +1,19 @@
+#pragma once
+/// \file job_detail.hpp
+/// Internal to job.cpp: the options and checks of the geology, structures, features and categorical_raster
+/// inputs, kept in vector_options.cpp.
+
+#include "pipeline/job/job.hpp"
+
+#include <string>
+
+namespace prospector::detail {
+
+/// Declares the inputs' vector and categorical options (layer, attribute, where, contact_units,
+/// max_distance, density_radius, invalid_geometries, class_file) on the input declaration.
+void add_vector_options(options::Decl<InputSpec>& d);
+
+/// Cross-field checks of those options for input `in`; `where` is "FILE: key 'inputs[i]" (Error(Usage)).
+void check_vector_input(const InputSpec& in, const std::string& where);
+
+} // namespace prospector::detail
