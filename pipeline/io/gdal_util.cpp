@@ -37,7 +37,21 @@ void ensure_initialized() {
   });
 }
 
-std::string last_error() { return t_last_error; }
+std::string last_error() {
+  // GDAL's messages may span lines (an OGR SQL error draws a caret under the query); ours are one line each.
+  std::string out;
+  bool space = false;
+  for (const char c : t_last_error) {
+    if (c == '\n' || c == '\r') {
+      space = true;
+      continue;
+    }
+    if (space && !out.empty()) out += ' ';
+    space = false;
+    out += c;
+  }
+  return out;
+}
 void clear_error() {
   t_last_error.clear();
   CPLErrorReset();

@@ -41,6 +41,7 @@ spec["inputs"] = [dict(i, path=os.path.join(survey, i["path"])) for i in spec["i
 spec["inputs"] += vf.geology_inputs(geo, faults, pts, MAXD)
 spec["commodities"] = ["ni", "cu"]
 spec["recipes"] = {"ni": {"path": recipe_path}}
+spec["output"] = {"layers": ["prospectivity", "evidence", "anomalies"]}  # z-scores of the distances too
 job = os.path.join(work, "job.json")
 json.dump(spec, open(job, "w"), indent=1)
 

@@ -64,6 +64,7 @@ spec["inputs"] = [dict(i, path=os.path.join(survey, i["path"])) for i in spec["i
 spec["inputs"] += [{"id": "lith", "kind": "categorical_raster", "path": cls},
                    {"id": "slope", "kind": "raster", "element": "slope", "path": slope, "units": "degree"}]
 spec["commodities"] = ["sn"]
+spec["output"] = {"layers": ["prospectivity", "evidence", "anomalies"]}  # every z-score grid, to check which exist
 spec["recipes"] = {"sn": {"path": rpath}}
 job = os.path.join(work, "job.json")
 json.dump(spec, open(job, "w"), indent=1)
