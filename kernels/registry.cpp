@@ -499,6 +499,40 @@ const std::vector<KernelInfo>& kernel_registry() {
          "var(P) = (P (1 - P))^2 var(logit). The prior is taken over the study area (all cells by default); "
          "cells outside it are NaN. Double per cell, OpenMP-parallel, O(n * layers).",
          {}},
+        {"wofe.table",
+         "ArcSDM-style weights table of any class layer: W+, W-, C, s(C), C/s(C) per row, generalised.",
+         "Counts cells and training points per class code (areas in unit cells: a grid cell is cell area / "
+         "unit area; points counted with multiplicity; negative codes are missing data and leave the "
+         "totals). Row patterns: binary (class 1), categorical and unique (each class), cumulative "
+         "ascending (codes <= the row's) or descending (codes >= the row's). Weights per pattern with "
+         "ArcSDM's MakeWts traps (no point: zeros; all points: db - 0.99; b = s + db - ds - 0.01) or EIS "
+         "Toolkit's. Generalisation: cumulative tables cut at the row of maximum contrast among rows whose "
+         "C/s(C) reaches the confidence (ArcSDM), at the maximum C/s(C), or at a chosen class, giving "
+         "class 2 (W+) inside and 1 (W-) outside; categorical tables keep classes with |C/s(C)| >= "
+         "confidence and pool the rest into class 99 (W+ of the pooled counts). A table no row of which "
+         "reaches the confidence is invalid and stays out of responses. Exact integer counts, "
+         "OpenMP-parallel, O(n + classes).",
+         {{"type", "string", "categorical", "binary, categorical, ascending, descending or unique"},
+          {"generalise", "string", "max_contrast", "max_contrast, max_studentized or manual"},
+          {"confidence", "number", "2", "gate on the studentized contrast"},
+          {"unit_cells", "number", "1", "unit cells per grid cell (cell area / unit area)"},
+          {"traps", "string", "arcsdm", "zero-count traps: arcsdm or eis"}}},
+        {"wofe.response",
+         "Posterior probability, its deviations, missing-data variance and confidence from weights tables.",
+         "logit = ln(p0 / (1 - p0)) + the sum of each layer's generalised weight at the cell (p0 = N(D) / "
+         "N(T) in unit cells; missing data add 0). s(P) = sqrt(P^2 (1/N(D) + sum s2(W))) as ArcSDM and EIS "
+         "Toolkit (or the delta method P (1 - P) sqrt(..)); missing-data variance sum over missing layers of "
+         "sum over their generalised classes of (P_g - P)^2 A_g / A_data (ArcSDM's MissingDataVar); total "
+         "deviation sqrt(s2(P) + md variance), confidence P / total. Also the Agterberg-Cheng test: T = sum "
+         "P (unit cells), s2(T) = sum over unique conditions (A_k s(P_k))^2. OpenMP per cell, O(n layers).",
+         {{"std", "string", "arcsdm", "arcsdm (P^2 approximation) or delta"},
+          {"missing_variance", "string", "true", "add the missing-data variance to the total deviation"}}},
+        {"wofe.pair_test",
+         "Pairwise chi-square conditional-independence test of two binary patterns over training points.",
+         "The 2x2 table of training points by presence in pattern a and pattern b (points missing in either "
+         "left out) against the counts expected from its margins; chi2 with one degree of freedom and its "
+         "upper-tail p-value (Bonham-Carter 1994). Undefined when a pattern holds all or none of the points.",
+         {}},
         {"wofe.weights",
          "Weights of evidence (Bonham-Carter 1994) of a binary or multi-class evidence layer against "
          "deposit cells.",

@@ -83,7 +83,10 @@ TEST_CASE("registry: exactly the documented kernels, sorted by name", "[registry
                                              "window.local_z",
                                              "window.local_z_exact",
                                              "wofe.ci_test",
+                                             "wofe.pair_test",
                                              "wofe.posterior",
+                                             "wofe.response",
+                                             "wofe.table",
                                              "wofe.weights"};
   CHECK(names == expected);
   CHECK(std::is_sorted(names.begin(), names.end()));
