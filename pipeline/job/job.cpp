@@ -307,36 +307,6 @@ Decl<TrainingSpec> training_decl() {
   return d;
 }
 
-Decl<ModelOptions> models_decl() {
-  Decl<ModelOptions> d("models",
-                       "Data-driven models fitted to the training deposits over each recipe's evidence.");
-  d.add(&ModelOptions::wofe, "wofe", "weights-of-evidence posterior per commodity with training deposits");
-  d.add(&ModelOptions::wofe_zero_class, "wofe_zero_class",
-        "weights of evidence of a class without training deposits: arcsdm (ArcSDM's convention: W+ = 0, "
-        "s(W+) = 0, contrast 0, flagged; likewise W- = 0 for a class holding every deposit) or continuity "
-        "(the zero count is replaced by wofe_continuity, which gives the class a weight of its own)")
-      .choices({"arcsdm", "continuity"});
-  d.add(&ModelOptions::wofe_continuity, "wofe_continuity",
-        "continuity correction: the value replacing a zero count of a class's 2x2 table (every zero count "
-        "with wofe_zero_class continuity, only non-deposit counts with arcsdm)")
-      .range(0.0, 1.0, true);
-  d.add(&ModelOptions::logistic, "logistic",
-        "regularised logistic regression per commodity with training deposits");
-  d.add(&ModelOptions::lambda, "lambda",
-        "L2 penalty of the logistic regression (on standardised coefficients)")
-      .range(0.0, std::nullopt);
-  d.add(&ModelOptions::classes, "classes",
-        "equal-width membership classes per evidence layer for weights of evidence")
-      .range(2, 20);
-  d.add(&ModelOptions::folds, "folds", "folds of the spatially blocked cross-validation").range(2, 50);
-  d.add(&ModelOptions::block_size, "block_size",
-        "cross-validation block edge in grid map units; 0 = 20 cells")
-      .range(0.0, std::nullopt);
-  d.add(&ModelOptions::capture_fractions, "capture_fractions", "area fractions for capture efficiency")
-      .item_range(0.0, 1.0);
-  return d;
-}
-
 Decl<Job> make_job_decl() {
   Decl<TilingOptions> tiling(
       "tiling", "Per-cell stages run tile by tile, so memory depends on the tile size, not the survey size.");
@@ -400,7 +370,7 @@ Decl<Job> make_job_decl() {
   d.add(&Job::targets, "targets", "target extraction options", targets_decl());
   d.add(&Job::tiling, "tiling", "tiling options", tiling);
   d.add(&Job::training, "training", "known deposits for data-driven models and validation", training_decl());
-  d.add(&Job::models, "models", "data-driven model options", models_decl());
+  d.add(&Job::models, "models", "data-driven model options", prospector::detail::models_decl());
   d.add(&Job::output, "output", "output options", output);
   return d;
 }
@@ -515,6 +485,7 @@ void check_job(Job& job, const std::string& file) {
   job.training.test_path = resolve(job.dir, job.training.test_path);
   if (job.training.where_column.empty() != job.training.where_value.empty())
     report(file + ": key 'training.where_column': give where_column and where_value together");
+  prospector::detail::check_model_options(job.models, file, report);
   if (job.output.folder.empty())
     report(file + ": key 'output.folder': must not be empty (give a folder, e.g. \"out\")");
   job.output.folder = resolve(job.dir, job.output.folder);
@@ -549,7 +520,9 @@ void to_json(json& j, const InputSpec& v) { dump_section<InputSpec, input_decl>(
 void to_json(json& j, const AnomalyOptions& v) { dump_section<AnomalyOptions, anomaly_decl>(j, v); }
 void to_json(json& j, const TargetOptions& v) { dump_section<TargetOptions, targets_decl>(j, v); }
 void to_json(json& j, const TrainingSpec& v) { dump_section<TrainingSpec, training_decl>(j, v); }
-void to_json(json& j, const ModelOptions& v) { dump_section<ModelOptions, models_decl>(j, v); }
+void to_json(json& j, const ModelOptions& v) {
+  dump_section<ModelOptions, prospector::detail::models_decl>(j, v);
+}
 
 JobOverride parse_override(const std::string& assignment) {
   const auto eq = assignment.find('=');

@@ -147,8 +147,30 @@ struct TrainingSpec {
   std::string test_path; ///< absolute; empty = none
 };
 
+/// One evidence layer of the ArcSDM-style weights of evidence (models.wofe_evidence).
+struct WofeEvidenceSpec {
+  std::string layer;             ///< any layer of the run (input, derived, categorical, anomaly grid)
+  std::string type;              ///< binary, categorical, ascending, descending or unique
+  double threshold = 0.0;        ///< binary: the pattern is value >= threshold (pattern "above") or <=
+  std::string pattern = "above"; ///< binary: above or below
+  int classes = 10;              ///< ascending / descending: quantile classes of the layer's values
+  std::vector<double> breaks;    ///< ascending / descending: explicit class breaks (strictly increasing)
+  std::string generalise = "max_contrast"; ///< max_contrast, max_studentized or manual
+  int cutoff = -1;                         ///< manual: class index (0 = lowest values) of the last row inside
+  double confidence = 2.0;                 ///< gate on the studentized contrast
+  std::vector<std::string> commodities;    ///< empty = every commodity
+};
+
 /// Data-driven model options.
 struct ModelOptions {
+  /// ArcSDM-style weights of evidence on these layers; empty = the recipe memberships in `classes`
+  /// equal-width classes (the original model).
+  std::vector<WofeEvidenceSpec> wofe_evidence;
+  double unit_area = 0.0;             ///< square grid-CRS units per unit cell; 0 = one grid cell
+  std::string wofe_points = "points"; ///< points (ArcSDM: with multiplicity) or cells (EIS Toolkit)
+  std::string wofe_traps = "arcsdm";  ///< zero-count traps: arcsdm or eis
+  std::string wofe_std = "arcsdm";    ///< posterior deviation: arcsdm (P^2 approximation) or delta
+  bool wofe_missing_variance = true;  ///< add the missing-data variance to the total deviation
   bool wofe = true;
   std::string wofe_zero_class = "arcsdm"; ///< arcsdm or continuity (kernels::WofeZeroClass)
   double wofe_continuity = 0.5;           ///< value replacing a zero count (kernels::WofeParams::continuity)

@@ -1,10 +1,11 @@
 #pragma once
 /// \file job_detail.hpp
 /// Internal to job.cpp: the options and checks of the geology, structures, features and categorical_raster
-/// inputs, kept in vector_options.cpp.
+/// inputs, kept in vector_options.cpp, and the models options, kept in model_options.cpp.
 
 #include "pipeline/job/job.hpp"
 
+#include <functional>
 #include <string>
 
 namespace prospector::detail {
@@ -12,6 +13,13 @@ namespace prospector::detail {
 /// Declares the inputs' vector and categorical options (layer, attribute, where, contact_units,
 /// max_distance, density_radius, invalid_geometries, class_file) on the input declaration.
 void add_vector_options(options::Decl<InputSpec>& d);
+
+/// The `models` section's declaration (model_options.cpp).
+options::Decl<ModelOptions> models_decl();
+
+/// Cross-field checks of models.wofe_evidence that need no layer list; `file` names the job file.
+void check_model_options(const ModelOptions& m, const std::string& file,
+                         const std::function<void(const std::string&)>& report);
 
 /// Cross-field checks of those options for input `in`; `where` is "FILE: key 'inputs[i]" (Error(Usage)).
 void check_vector_input(const InputSpec& in, const std::string& where);

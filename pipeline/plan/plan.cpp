@@ -35,6 +35,8 @@ std::vector<std::string> Plan::anomaly_layers() const {
       if (!b.layer.empty()) read.insert("anomaly_" + b.layer + "_" + b.base);
   for (const auto& b : rx_bands)
     read.insert("anomaly_" + b + "_robust_z");
+  for (const auto& e : job.models.wofe_evidence)
+    read.insert(e.layer);
   std::vector<std::string> v;
   for (const auto& l : anomaly_sources())
     for (const char* base : {"_robust_z", "_local_z", "_gi_star"}) {
@@ -180,6 +182,38 @@ void check_layer_names(const Plan& p) {
 
 } // namespace
 
+namespace {
+
+// models.wofe_evidence names a layer of the run: a layer, or an anomaly grid of a non-categorical one.
+void check_wofe_layers(const Plan& p) {
+  const auto& ev = p.job.models.wofe_evidence;
+  for (size_t i = 0; i < ev.size(); ++i) {
+    const std::string key = p.job.path + ": key 'models.wofe_evidence[" + std::to_string(i) + "].layer'";
+    const LayerDef* found = nullptr;
+    const std::vector<LayerDef> all = p.all_layers();
+    for (const auto& l : all)
+      if (l.name == ev[i].layer) found = &l;
+    std::vector<std::string> anomalies;
+    for (const auto& l : p.anomaly_sources())
+      for (const char* base : {"_robust_z", "_local_z", "_gi_star"})
+        anomalies.push_back("anomaly_" + l.name + base);
+    const bool anomaly = std::find(anomalies.begin(), anomalies.end(), ev[i].layer) != anomalies.end();
+    if (!found && !anomaly) {
+      std::string names;
+      for (const auto& l : all)
+        names += (names.empty() ? "" : ", ") + l.name;
+      throw_usage(key + ": no layer '" + ev[i].layer + "' in this run; layers: " + names +
+                  ", and their anomaly grids anomaly_<layer>_robust_z, _local_z, _gi_star");
+    }
+    const std::string& type = ev[i].type;
+    if (found && found->categorical() && type != "categorical" && type != "unique")
+      throw_usage(p.job.path + ": key 'models.wofe_evidence[" + std::to_string(i) + "].type': layer '" +
+                  ev[i].layer + "' holds categories: its type must be categorical or unique, not " + type);
+  }
+}
+
+} // namespace
+
 Plan make_plan(const std::string& job_path, const std::vector<JobOverride>& overrides) {
   Plan p;
   p.job = load_job(job_path, overrides);
@@ -225,6 +259,7 @@ Plan make_plan(const std::string& job_path, const std::vector<JobOverride>& over
     }
   }
   check_layer_names(p);
+  check_wofe_layers(p);
 
   p.grid = resolve_grid(p.job);
   for (auto& l : p.input_layers) // distances are in the grid's units

@@ -1,4 +1,5 @@
 #include "pipeline/stages/learn_models.hpp"
+#include "pipeline/stages/learn_wofe.hpp"
 
 #include "kernels/model/logistic.hpp"
 #include "kernels/validation/blocked_folds.hpp"
@@ -20,8 +21,6 @@ namespace prospector::detail {
 using nlohmann::json;
 
 std::string learn_path(const Plan& p) { return p.work.global("learn.json"); }
-
-namespace {
 
 // Whole-grid assembly of a layer from its tiles (data-driven fitting needs every cell at once).
 void assemble(const Plan& p, const std::function<void(std::int64_t, std::vector<float>&)>& tile_of,
@@ -57,6 +56,8 @@ void write_whole(const Plan& p, const std::string& layer, const std::vector<floa
     write_tile(p.work.layer_tile(layer, t), tile);
   }
 }
+
+namespace {
 
 json curve_json(const kernels::RateCurve& c) {
   return {{"area_fraction", c.area_fraction},
@@ -189,6 +190,10 @@ std::string run_learn(const Plan& p, std::vector<std::string>& log) {
   const std::int64_t n = p.grid.size();
   const std::int32_t k = mo.classes;
   std::vector<float> score, m, contrib;
+  const bool layers_mode = !mo.wofe_evidence.empty(); // both models take models.wofe_evidence's layers
+  const bool tables_mode = mo.wofe && layers_mode;
+  std::vector<WofeEvidence> table_ev;
+  if (layers_mode) table_ev = classify_wofe_evidence(p, log);
   for (size_t ri = 0; ri < p.recipes.size(); ++ri) {
     const Recipe& rc = p.recipes[ri];
     const std::string& c = rc.commodity;
@@ -197,6 +202,8 @@ std::string run_learn(const Plan& p, std::vector<std::string>& log) {
     std::vector<std::string> rejected;
     read_whole(p, "prospectivity_" + c, score);
     std::set<std::int64_t> seen;
+    // Weights tables count points (ArcSDM, several in one cell each) or deposit cells (EIS Toolkit).
+    std::vector<std::int64_t> point_cells;
     for (const auto& d : train.points) {
       if (!d.names(c)) continue;
       const std::int64_t cell = d.row * p.grid.nx + d.col;
@@ -204,6 +211,7 @@ std::string run_learn(const Plan& p, std::vector<std::string>& log) {
         rejected.push_back(d.where + ": on a nodata cell of prospectivity_" + c);
         continue;
       }
+      if (mo.wofe_points == "points" || !seen.count(cell)) point_cells.push_back(cell);
       if (!seen.insert(cell).second) {
         rejected.push_back(d.where + ": shares its cell with another deposit (counted once)");
         continue;
@@ -249,7 +257,48 @@ std::string run_learn(const Plan& p, std::vector<std::string>& log) {
     std::string model_name;
     Wofe wofe;
     const kernels::WofeParams wp = wofe_params(mo);
-    if (mo.wofe) {
+    std::vector<std::uint8_t> study;
+    if (tables_mode) {
+      study.assign(static_cast<size_t>(n), 0);
+      for (std::int64_t i = 0; i < n; ++i)
+        study[static_cast<size_t>(i)] = std::isnan(score[static_cast<size_t>(i)]) ? 0 : 1;
+      WofeTablesFit fit = fit_wofe_tables(p, c, table_ev, study, point_cells, true);
+      cj["wofe"] = wofe_tables_json(p, table_ev, fit, point_cells);
+      for (size_t i = 0; i < fit.layers.size(); ++i) {
+        const std::string& layer = table_ev[fit.layers[i]].spec->layer;
+        if (!fit.table_errors[i].empty())
+          log.push_back(c + ": weights table of " + layer + " not built: " + fit.table_errors[i]);
+        else if (!fit.tables[i].valid)
+          log.push_back(c + ": weights table of " + layer + ": no row reached the studentized contrast " +
+                        std::to_string(table_ev[fit.layers[i]].spec->confidence) +
+                        "; the layer is left out of the posterior");
+      }
+      if (!fit.error.empty()) {
+        log.push_back(c + ": weights of evidence not computed: " + fit.error);
+      } else {
+        wofe.posterior = std::move(fit.posterior);
+        write_whole(p, "posterior_wofe_" + c, wofe.posterior);
+        write_whole(p, "posterior_wofe_" + c + "_std", fit.total_std);
+        write_whole(p, "posterior_wofe_" + c + "_confidence", fit.confidence);
+        out["grids"].push_back({{"name", "posterior_wofe_" + c},
+                                {"long_name", "weights-of-evidence posterior probability of a " + c +
+                                                  " deposit per unit cell"}});
+        out["grids"].push_back({{"name", "posterior_wofe_" + c + "_std"},
+                                {"long_name", "total standard deviation of the weights-of-evidence "
+                                              "posterior for " +
+                                                  c + " (weights, prior and missing data)"}});
+        out["grids"].push_back({{"name", "posterior_wofe_" + c + "_confidence"},
+                                {"long_name", "confidence of the weights-of-evidence posterior for " + c +
+                                                  " (posterior / total standard deviation)"}});
+        model_score = &wofe.posterior;
+        model_name = "wofe";
+        log.push_back(
+            c + ": weights of evidence from " + std::to_string(fit.in_response.size()) + " of " +
+            std::to_string(fit.layers.size()) + " layer(s), " + std::to_string(fit.summary.points) +
+            " training point(s); conditional independence n/T = " + std::to_string(fit.summary.ci_ratio) +
+            ", p = " + std::to_string(fit.summary.ci_p_value));
+      }
+    } else if (mo.wofe) {
       wofe = fit_wofe(classes, k, mask, n, wp);
       if (!wofe.error.empty()) {
         cj["wofe"] = {{"error", wofe.error}};
@@ -351,10 +400,18 @@ std::string run_learn(const Plan& p, std::vector<std::string>& log) {
           sample.push_back(i);
           labels.push_back(0);
         }
+      // With models.wofe_evidence the regression takes the same layers (categorical ones one-hot).
+      std::vector<std::string> feature_ids = ids;
+      std::vector<std::vector<float>> table_features;
+      if (layers_mode) {
+        feature_ids.clear();
+        logistic_features(table_ev, c, feature_ids, table_features);
+      }
+      const std::vector<std::vector<float>>& features = layers_mode ? table_features : members;
       std::vector<kernels::ConstGridView> views;
-      for (const auto& mm : members)
+      for (const auto& mm : features)
         views.push_back({mm.data(), p.grid.nx, p.grid.ny});
-      std::vector<double> x(sample.size() * members.size());
+      std::vector<double> x(sample.size() * views.size());
       kernels::LogisticParams lp;
       lp.lambda = mo.lambda;
       kernels::LogisticModel model;
@@ -371,7 +428,7 @@ std::string run_learn(const Plan& p, std::vector<std::string>& log) {
         cj["logistic"] = {{"error", st.message}};
         log.push_back(c + ": logistic regression not fitted: " + st.message);
       } else {
-        cj["logistic"] = {{"features", ids},
+        cj["logistic"] = {{"features", feature_ids},
                           {"coefficients", model.coefficients},
                           {"standardised", model.coef_std},
                           {"samples", model.samples},
@@ -442,7 +499,17 @@ std::string run_learn(const Plan& p, std::vector<std::string>& log) {
           std::vector<std::uint8_t> fm(static_cast<size_t>(n), 0);
           for (size_t d = 0; d < cells.size(); ++d)
             if (fold[d] != f) fm[static_cast<size_t>(cells[d])] = 1;
-          Wofe wf = fit_wofe(classes, k, fm, n, wp);
+          Wofe wf;
+          if (tables_mode) {
+            std::vector<std::int64_t> fold_points;
+            for (auto cell : point_cells)
+              if (fm[static_cast<size_t>(cell)]) fold_points.push_back(cell);
+            WofeTablesFit ff = fit_wofe_tables(p, c, table_ev, study, fold_points, false);
+            if (!ff.error.empty()) continue;
+            wf.posterior = std::move(ff.posterior);
+          } else {
+            wf = fit_wofe(classes, k, fm, n, wp);
+          }
           if (!wf.error.empty()) continue;
           std::vector<float> sf;
           for (float v : wf.posterior)

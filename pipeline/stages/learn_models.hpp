@@ -8,10 +8,20 @@
 
 #include "pipeline/plan/plan.hpp"
 
+#include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
 namespace prospector::detail {
+
+/// Whole-grid assembly of a layer from its tiles: tile_of(t, v) fills tile t's cells (row-major).
+void assemble(const Plan& p, const std::function<void(std::int64_t, std::vector<float>&)>& tile_of,
+              std::vector<float>& out);
+/// Reads work layer `layer` whole-grid (NaN = nodata).
+void read_whole(const Plan& p, const std::string& layer, std::vector<float>& out);
+/// Writes a whole-grid vector as the tiles of work layer `layer`.
+void write_whole(const Plan& p, const std::string& layer, const std::vector<float>& v);
 
 /// Path of the stage's JSON result (weights, curves, diagnostics).
 std::string learn_path(const Plan& p);

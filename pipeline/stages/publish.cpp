@@ -6,6 +6,7 @@
 #include "pipeline/io/h5_writer.hpp"
 #include "pipeline/stages/layer_outputs.hpp"
 #include "pipeline/stages/learn_models.hpp"
+#include "pipeline/stages/learn_wofe.hpp"
 #include "pipeline/stages/multivariate.hpp"
 #include "pipeline/stages/report.hpp"
 #include "pipeline/stages/tile_store.hpp"
@@ -25,6 +26,59 @@ using nlohmann::json;
 namespace {
 
 // Validation curves and weights tables of the learn stage as netCDF-readable 1-D variables.
+// The weights tables of models.wofe_evidence as one CF table per commodity: a row per class of each layer.
+void write_wofe_tables(H5Writer& w, const std::string& c, const json& wj) {
+  const std::string d = "wofe_tables_" + c;
+  std::vector<TableColumn> cols = {
+      {d + "_layer", "layer index (see layers)", "", {}},
+      {d + "_class", "class code of the layer", "", {}},
+      {d + "_area", "area of the class in unit cells", "", {}},
+      {d + "_points", "training points in the class", "", {}},
+      {d + "_pattern_area",
+       "area of the row's pattern (cumulative tables: accumulated) in unit cells",
+       "",
+       {}},
+      {d + "_pattern_points", "training points in the row's pattern", "", {}},
+      {d + "_w_plus", "W+ of the row's pattern", "", {}},
+      {d + "_s_w_plus", "standard deviation of W+", "", {}},
+      {d + "_w_minus", "W- of the row's pattern", "", {}},
+      {d + "_s_w_minus", "standard deviation of W-", "", {}},
+      {d + "_contrast", "contrast C = W+ - W-", "", {}},
+      {d + "_s_contrast", "standard deviation of C", "", {}},
+      {d + "_studentized", "studentized contrast C / s(C)", "", {}},
+      {d + "_gen_class", "generalised class (2 pattern, 1 outside; categorical: class or 99 pooled)", "", {}},
+      {d + "_weight", "generalised weight added to the posterior logit", "", {}},
+      {d + "_w_std", "standard deviation of the generalised weight", "", {}}};
+  const char* keys[] = {"class",      "area",        "points",    "pattern_area", "pattern_points",
+                        "w_plus",     "s_w_plus",    "w_minus",   "s_w_minus",    "contrast",
+                        "s_contrast", "studentized", "gen_class", "weight",       "w_std"};
+  std::string layers, used;
+  int li = 0;
+  for (const auto& t : wj["tables"]) {
+    layers += (layers.empty() ? "" : " ") + std::to_string(li) + ":" + t["layer"].get<std::string>();
+    if (t.value("in_posterior", false)) used += (used.empty() ? "" : " ") + t["layer"].get<std::string>();
+    for (const auto& r : t["rows"]) {
+      cols[0].values.push_back(li);
+      for (size_t k = 0; k < std::size(keys); ++k)
+        cols[k + 1].values.push_back(r[keys[k]].get<double>());
+    }
+    ++li;
+  }
+  if (cols[0].values.empty()) return;
+  std::map<std::string, std::string> attrs = {{"long_name", "weights-of-evidence tables for " + c},
+                                              {"layers", layers},
+                                              {"layers_in_posterior", used},
+                                              {"traps", wj.value("traps", "")},
+                                              {"points_counted_as", wj.value("points_counted_as", "")}};
+  std::map<std::string, double> numbers = {{"unit_cells_per_cell", wj.value("unit_cells_per_cell", 1.0)}};
+  for (const char* k : {"prior_probability", "prior_logit", "study_area"})
+    if (wj.contains(k)) numbers[k] = wj[k].get<double>();
+  if (wj.contains("ci_test"))
+    for (auto ci = wj["ci_test"].begin(); ci != wj["ci_test"].end(); ++ci)
+      numbers["ci_test_" + ci.key()] = ci->get<double>();
+  w.write_table(d, cols, attrs, numbers);
+}
+
 void write_learned_tables(H5Writer& w, const json& learn) {
   if (!learn.contains("commodities")) return;
   for (auto it = learn["commodities"].begin(); it != learn["commodities"].end(); ++it) {
@@ -52,6 +106,7 @@ void write_learned_tables(H5Writer& w, const json& learn) {
                       cv["deposit_fraction"].get<std::vector<double>>()}},
                     attrs, numbers);
     }
+    if (cj.contains("wofe") && cj["wofe"].contains("tables")) write_wofe_tables(w, c, cj["wofe"]);
     if (cj.contains("wofe") && cj["wofe"].contains("evidence")) {
       const json& wj = cj["wofe"];
       std::vector<TableColumn> cols = {
@@ -228,6 +283,19 @@ std::vector<Upstream> PublishStage::upstream(const Plan&, std::int64_t) const {
           {"score", kEveryTile}};
 }
 
+// One CSV per weights table (ArcSDM's columns), for spreadsheets and GIS joins on the class code.
+static void write_wofe_csvs(const Plan& p, const json& learn, std::vector<std::string>& log) {
+  if (!learn.contains("commodities")) return;
+  for (auto it = learn["commodities"].begin(); it != learn["commodities"].end(); ++it) {
+    if (!it->contains("wofe") || !(*it)["wofe"].contains("tables")) continue;
+    for (const auto& t : (*it)["wofe"]["tables"]) {
+      const std::string path = p.out + "/wofe_" + it.key() + "_" + t["layer"].get<std::string>() + ".csv";
+      write_text_atomic(path, detail::wofe_table_csv(t));
+      log.push_back("wrote " + path);
+    }
+  }
+}
+
 std::vector<std::string> PublishStage::outputs(const Plan& p, std::int64_t) const {
   return {p.out + "/" + p.job.output.name, p.out + "/targets.gpkg", p.out + "/report.html"};
 }
@@ -297,6 +365,7 @@ std::string PublishStage::compute(StageContext& ctx, std::int64_t, const Publish
     std::filesystem::rename(tmp, h5, ec);
     if (ec) throw_runtime("cannot rename " + tmp + " to " + h5 + ": " + ec.message());
     write_pam_sidecar(h5, p.grid, names);
+    write_wofe_csvs(p, learn, log);
     write_report(p, targets, learn, inputs, p.out + "/report.html");
   } catch (...) {
     std::error_code ec;

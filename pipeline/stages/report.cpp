@@ -310,6 +310,52 @@ void write_report(const Plan& p, const std::vector<CommodityTargets>& targets, c
           << fmt(100 * it->get<double>(), 1) << "%</td></tr>";
       h << "</table>";
     }
+    if (cj.contains("wofe") && cj["wofe"].contains("tables")) {
+      const json& w = cj["wofe"];
+      h << "<h3>Weights of evidence</h3><p>";
+      if (w.contains("error"))
+        h << esc(w["error"].get<std::string>());
+      else
+        h << "prior probability " << fmt(w["prior_probability"].get<double>()) << " per unit cell, "
+          << w["deposits"].get<std::int64_t>() << " training point(s) (counted as "
+          << esc(w["points_counted_as"].get<std::string>())
+          << "); conditional independence (Agterberg-Cheng): "
+          << "n/T = " << fmt(w["ci_test"]["ratio"].get<double>())
+          << ", p = " << fmt(w["ci_test"]["p_value"].get<double>());
+      h << "</p>";
+      for (const auto& t : w["tables"]) {
+        h << "<h4>" << esc(t["layer"].get<std::string>()) << " (" << esc(t["type"].get<std::string>())
+          << (t["in_posterior"].get<bool>() ? ", in the posterior" : ", left out of the posterior")
+          << ")</h4>";
+        if (t.contains("error")) h << "<p>" << esc(t["error"].get<std::string>()) << "</p>";
+        if (t.contains("note")) h << "<p>" << esc(t["note"].get<std::string>()) << "</p>";
+        h << "<table><tr><th>class</th><th>values</th><th>area (unit cells)</th><th>points</th><th>W+</th>"
+             "<th>s(W+)</th><th>W-</th><th>s(W-)</th><th>C</th><th>s(C)</th><th>C/s(C)</th><th>gen. "
+             "class</th>"
+             "<th>weight</th><th>s(weight)</th></tr>";
+        for (const auto& r : t["rows"])
+          h << "<tr><td>" << r["class"].get<int>() << "</td><td class='l'>"
+            << esc(r["label"].get<std::string>()) << "</td><td>" << fmt(r["area"].get<double>())
+            << "</td><td>" << r["points"].get<std::int64_t>() << "</td><td>" << fmt(r["w_plus"].get<double>())
+            << "</td><td>" << fmt(r["s_w_plus"].get<double>()) << "</td><td>"
+            << fmt(r["w_minus"].get<double>()) << "</td><td>" << fmt(r["s_w_minus"].get<double>())
+            << "</td><td>" << fmt(r["contrast"].get<double>()) << "</td><td>"
+            << fmt(r["s_contrast"].get<double>()) << "</td><td>" << fmt(r["studentized"].get<double>())
+            << "</td><td>" << r["gen_class"].get<int>() << "</td><td>" << fmt(r["weight"].get<double>())
+            << "</td><td>" << fmt(r["w_std"].get<double>()) << "</td></tr>";
+        h << "</table>";
+      }
+      if (!w["pair_tests"].empty()) {
+        h << "<h4>Pairwise conditional independence (chi-square, 1 d.f., over training points)</h4><table>"
+             "<tr><th>layers</th><th>chi2</th><th>p</th></tr>";
+        for (const auto& pt : w["pair_tests"])
+          h << "<tr><td class='l'>" << esc(pt["layers"][0].get<std::string>()) << " / "
+            << esc(pt["layers"][1].get<std::string>()) << "</td><td>"
+            << (pt.contains("chi_square") ? fmt(pt["chi_square"].get<double>()) : "-") << "</td><td>"
+            << (pt.contains("p_value") ? fmt(pt["p_value"].get<double>()) : "-") << "</td></tr>";
+        h << "</table>";
+      }
+    }
     if (cj.contains("wofe") && cj["wofe"].contains("evidence")) {
       const json& w = cj["wofe"];
       h << "<h3>Weights of evidence</h3><p>prior logit " << fmt(w["prior_logit"].get<double>()) << ", "
