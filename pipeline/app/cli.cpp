@@ -1,4 +1,5 @@
 #include "pipeline/app/cli.hpp"
+#include "pipeline/io/export.hpp"
 
 #include "kernels/registry.hpp"
 #include "pipeline/app/run.hpp"
@@ -216,6 +217,17 @@ int cli_main(int argc, char** argv) {
   auto* inspect = app.add_subcommand("inspect", "summarise an output prospectivity.nc");
   inspect->add_option("FILE", h5, "prospectivity.nc (or the output.name of the job)")->required();
 
+  std::string export_path;
+  ExportOptions xo;
+  auto* exp = app.add_subcommand(
+      "export",
+      "write the grids of an output as Cloud-Optimized GeoTIFFs (or tiled GeoTIFFs) with QGIS styles");
+  exp->add_option("OUT", export_path, "output folder of a run (or its prospectivity.nc)")->required();
+  exp->add_option("--format", xo.format, "COG (default) or GTiff")->check(CLI::IsMember({"COG", "GTiff"}));
+  exp->add_option("--layers", xo.layers, "grids to export (default: every grid), e.g. prospectivity_cu")
+      ->delimiter(',');
+  exp->add_option("--dir", xo.out_dir, "folder of the exported files (default: OUT/export)");
+
   std::string which = "job", write_dir, check_dir;
   auto* schema =
       app.add_subcommand("schema", "print the JSON Schema of job or recipe files, or the output layout");
@@ -262,6 +274,8 @@ int cli_main(int argc, char** argv) {
       std::cout << cancel_job(job_path, eo);
     } else if (*inspect) {
       std::cout << inspect_output(h5);
+    } else if (*exp) {
+      std::cout << export_grids(export_path, xo);
     } else if (*schema) {
       return cmd_schema(which, write_dir, check_dir);
     } else if (*kern) {
