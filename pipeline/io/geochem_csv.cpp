@@ -60,9 +60,13 @@ int column_index(const std::vector<std::string>& header, const std::string& name
   std::string avail;
   for (size_t i = 0; i < header.size() && i < 12; ++i)
     avail += (i ? ", " : "") + trim(header[i]);
+  // One header field holding ';' is a semicolon-separated file, as spreadsheets with decimal commas write.
+  const bool semicolons = header.size() == 1 && header[0].find(';') != std::string::npos;
   throw_input(in.path + ": input '" + in.id + "': column '" + name + "' (" + key +
-              ") not found in the header (" + avail + (header.size() > 12 ? ", ..." : "") +
-              "); fix the job's " + key);
+              ") not found in the header (" + avail + (header.size() > 12 ? ", ..." : "") + "); " +
+              (semicolons ? "the file is semicolon-separated (decimal commas?): save it as comma-separated "
+                            "with decimal points"
+                          : "fix the job's " + key));
 }
 
 } // namespace

@@ -45,6 +45,15 @@ struct Box {
 };
 
 gdal::SpatialRef input_srs(const InputSpec& in, GDALDatasetH ds) {
+  // A pixel size of 0 or NaN makes GDAL drop the georeferencing: say so before the missing CRS it causes.
+  double gt[6];
+  if (GDALGetGeoTransform(ds, gt) != CE_None)
+    throw_input(where(in) + ": the raster has no geotransform (origin and pixel size; a pixel size of 0 is "
+                            "dropped by GDAL), so it is not georeferenced; fix the file's georeferencing");
+  const bool finite = std::all_of(gt, gt + 6, [](double v) { return std::isfinite(v); });
+  if (!finite || gt[1] == 0.0 || gt[5] == 0.0)
+    throw_input(where(in) + ": the raster's pixel size is " + (finite ? "0" : "not a number") +
+                " in its geotransform, so it is not georeferenced; fix the file's georeferencing");
   if (!in.crs.empty())
     return gdal::SpatialRef::from_user_input(in.crs, where(in) + ": key 'crs'", ErrorKind::Usage);
   gdal::SpatialRef s = gdal::SpatialRef::from_dataset(ds);

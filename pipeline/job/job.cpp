@@ -489,6 +489,21 @@ void check_job(Job& job, const std::string& file) {
   if (job.output.folder.empty())
     report(file + ": key 'output.folder': must not be empty (give a folder, e.g. \"out\")");
   job.output.folder = resolve(job.dir, job.output.folder);
+  // A folder of survey tiles must not hold the outputs: the exported GeoTIFFs would be read as tiles on the
+  // next run, and the work folder's tiles would be listed by the pattern.
+  for (size_t i = 0; i < job.inputs.size(); ++i) {
+    std::error_code ec;
+    const InputSpec& in = job.inputs[i];
+    if (!in.paths.empty() || !fs::is_directory(in.path, ec)) continue;
+    const fs::path tiles = fs::weakly_canonical(in.path, ec),
+                   out = fs::weakly_canonical(job.output.folder, ec);
+    auto [a, b] = std::mismatch(tiles.begin(), tiles.end(), out.begin(), out.end());
+    if (a == tiles.end())
+      report(file + ": key 'output.folder': " + job.output.folder + " is " +
+             (b == out.end() ? "the folder" : "inside the folder") + " of survey tiles of 'inputs[" +
+             std::to_string(i) + "].path' (" + in.path +
+             "); outputs there would be read as tiles; give an output folder outside it");
+  }
   job.recipe_dir = default_recipe_dir();
   const bool truncated = problems.size() > options::kMaxReportedErrors;
   if (truncated) problems.resize(options::kMaxReportedErrors);
