@@ -123,6 +123,16 @@ const std::vector<KernelInfo>& kernel_registry() {
          "are "
          "skipped. O(points), sequential.",
          {}},
+        {"distance.segment_intersections",
+         "Points where lines of different features cross or meet (fault intersections and junctions).",
+         "Segments are sorted into square buckets; each pair of segments of different owners in a bucket "
+         "is tested: non-parallel segments meet where their lines cross if that point lies on both within "
+         "`tolerance` (so a fault ending just short of another still meets it; the point is put on the "
+         "segment it ends on), parallel ones where an endpoint of one lies within `tolerance` of the other. "
+         "A pair is reported only from the bucket holding its point; points are sorted and exact duplicates "
+         "removed, so the result is deterministic. Sequential, O(n + bucket cells + candidate pairs).",
+         {{"tolerance", "number", "0", "map units a line may end short of another and still meet it"},
+          {"bucket", "number", "1", "bucket edge in map units (a few cells)"}}},
         {"distance.segment_lengths",
          "Length of line segments inside each cell of a grid.",
          "Each segment is clipped to the grid (Liang-Barsky) and cut at every cell edge it crosses; the "

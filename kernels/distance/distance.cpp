@@ -219,4 +219,135 @@ Status circular_density(const double* value, std::int64_t nx, std::int64_t ny, c
   return Status::Ok();
 }
 
+namespace {
+
+struct Meet {
+  bool found = false;
+  double x = 0, y = 0;
+};
+
+double clamp01(double t) { return t < 0 ? 0 : (t > 1 ? 1 : t); }
+
+// Distance from (px, py) to segment a-b, and the nearest point of it.
+double to_segment(double px, double py, double ax, double ay, double bx, double by, double& qx, double& qy) {
+  const double dx = bx - ax, dy = by - ay, l2 = dx * dx + dy * dy;
+  const double t = l2 > 0 ? clamp01(((px - ax) * dx + (py - ay) * dy) / l2) : 0.0;
+  qx = ax + t * dx;
+  qy = ay + t * dy;
+  return std::hypot(px - qx, py - qy);
+}
+
+Meet meet(double ax, double ay, double bx, double by, double cx, double cy, double dx, double dy,
+          double tol) {
+  Meet m;
+  const double rx = bx - ax, ry = by - ay, sx = dx - cx, sy = dy - cy;
+  const double den = rx * sy - ry * sx;
+  const double lr = std::hypot(rx, ry), ls = std::hypot(sx, sy);
+  if (std::abs(den) > 1e-12 * lr * ls && lr > 0 && ls > 0) {
+    const double t = ((cx - ax) * sy - (cy - ay) * sx) / den;
+    const double u = ((cx - ax) * ry - (cy - ay) * rx) / den;
+    // Distance along each segment beyond its ends, in map units.
+    const double over_t = std::max({0.0, -t, t - 1}) * lr, over_u = std::max({0.0, -u, u - 1}) * ls;
+    if (over_t <= tol && over_u <= tol) {
+      m.found = true;
+      // The crossing clamped onto the segment that reaches it: an undershooting line ends on the other.
+      const double tc = clamp01(t), uc = clamp01(u);
+      if (over_t >= over_u) {
+        m.x = cx + uc * sx;
+        m.y = cy + uc * sy;
+      } else {
+        m.x = ax + tc * rx;
+        m.y = ay + tc * ry;
+      }
+    }
+    return m;
+  }
+  // Parallel (or degenerate): an endpoint of one within tol of the other.
+  const double ends[4][2] = {{ax, ay}, {bx, by}, {cx, cy}, {dx, dy}};
+  for (int k = 0; k < 4; ++k) {
+    double qx, qy;
+    const double d = k < 2 ? to_segment(ends[k][0], ends[k][1], cx, cy, dx, dy, qx, qy)
+                           : to_segment(ends[k][0], ends[k][1], ax, ay, bx, by, qx, qy);
+    if (d <= tol) {
+      m.found = true;
+      m.x = ends[k][0];
+      m.y = ends[k][1];
+      return m;
+    }
+  }
+  return m;
+}
+
+} // namespace
+
+Status segment_intersections(const double* x0, const double* y0, const double* x1, const double* y1,
+                             const std::int64_t* owner, std::int64_t n, const IntersectionParams& params,
+                             std::vector<double>& x, std::vector<double>& y) {
+  x.clear();
+  y.clear();
+  if (n < 0) return Status::Invalid("distance.segment_intersections: negative segment count");
+  if (n > 0 && (!x0 || !y0 || !x1 || !y1 || !owner))
+    return Status::Invalid("distance.segment_intersections: null array");
+  if (!(params.tolerance >= 0) || !std::isfinite(params.tolerance) || !(params.bucket > 0) ||
+      !std::isfinite(params.bucket))
+    return Status::Invalid("distance.segment_intersections: tolerance must be >= 0 and bucket > 0");
+  if (n == 0) return Status::Ok();
+  double minx = std::numeric_limits<double>::infinity(), miny = minx;
+  for (std::int64_t k = 0; k < n; ++k) {
+    if (!std::isfinite(x0[k]) || !std::isfinite(y0[k]) || !std::isfinite(x1[k]) || !std::isfinite(y1[k]))
+      return Status::Invalid("distance.segment_intersections: a segment has a non-finite coordinate");
+    minx = std::min({minx, x0[k], x1[k]});
+    miny = std::min({miny, y0[k], y1[k]});
+  }
+  const double tol = params.tolerance, b = params.bucket;
+  // A junction point lies on one segment and within 2 tol of the other: buckets cover that much.
+  const double pad = 2 * tol;
+  minx -= pad;
+  miny -= pad;
+  auto cell = [&](double v, double lo) { return static_cast<std::int64_t>(std::floor((v - lo) / b)); };
+  // (bucket key, segment) pairs, sorted by key: the buckets' members in segment order.
+  std::vector<std::pair<std::int64_t, std::int64_t>> members;
+  std::int64_t cols = 1;
+  for (std::int64_t k = 0; k < n; ++k)
+    cols = std::max(cols, cell(std::max(x0[k], x1[k]) + pad, minx) + 1);
+  for (std::int64_t k = 0; k < n; ++k) {
+    const std::int64_t c0 = cell(std::min(x0[k], x1[k]) - pad, minx),
+                       c1 = cell(std::max(x0[k], x1[k]) + pad, minx);
+    const std::int64_t r0 = cell(std::min(y0[k], y1[k]) - pad, miny),
+                       r1 = cell(std::max(y0[k], y1[k]) + pad, miny);
+    if ((c1 - c0 + 1) * (r1 - r0 + 1) > (std::int64_t{1} << 24))
+      return Status::Invalid(
+          "distance.segment_intersections: a segment spans too many buckets (raise bucket)");
+    for (std::int64_t r = r0; r <= r1; ++r)
+      for (std::int64_t c = c0; c <= c1; ++c)
+        members.emplace_back(r * cols + c, k);
+  }
+  std::sort(members.begin(), members.end());
+  std::vector<std::pair<double, double>> pts;
+  for (size_t a = 0; a < members.size();) {
+    size_t e = a;
+    while (e < members.size() && members[e].first == members[a].first)
+      ++e;
+    const std::int64_t key = members[a].first;
+    for (size_t i = a; i < e; ++i)
+      for (size_t j = i + 1; j < e; ++j) {
+        const std::int64_t p = members[i].second, q = members[j].second;
+        if (owner[p] == owner[q]) continue;
+        const Meet m = meet(x0[p], y0[p], x1[p], y1[p], x0[q], y0[q], x1[q], y1[q], tol);
+        if (!m.found) continue;
+        // Reported from the bucket holding the point only (a pair shares up to several buckets).
+        if (cell(m.y, miny) * cols + cell(m.x, minx) != key) continue;
+        pts.emplace_back(m.x, m.y);
+      }
+    a = e;
+  }
+  std::sort(pts.begin(), pts.end());
+  pts.erase(std::unique(pts.begin(), pts.end()), pts.end());
+  for (const auto& [px, py] : pts) {
+    x.push_back(px);
+    y.push_back(py);
+  }
+  return Status::Ok();
+}
+
 } // namespace prospector::kernels

@@ -7,6 +7,7 @@
 #include "kernels/views.hpp"
 
 #include <cstdint>
+#include <vector>
 
 namespace prospector::kernels {
 
@@ -41,6 +42,25 @@ Status segment_lengths(const double* x0, const double* y0, const double* x1, con
 /// Adds 1 to `count` (ny * nx doubles) for each of `n` points (x[k], y[k]) inside the grid (a point on an
 /// inner edge counts for the cell east of / south of it). O(n).
 Status point_counts(const double* x, const double* y, std::int64_t n, const SegmentGrid& grid, double* count);
+
+/// Parameters of `distance.segment_intersections`.
+struct IntersectionParams {
+  double tolerance = 0.0; ///< map units: a line ending this close to another still meets it (>= 0)
+  double bucket = 1.0;    ///< edge of the square buckets segments are sorted into (> 0; about a few cells)
+};
+
+/// Points where segments of different owners meet: two lines crossing, or one ending on the other (a
+/// T-junction) within `tolerance`. Segments k = 0..n-1 run (x0[k], y0[k]) - (x1[k], y1[k]); owner[k] names
+/// the line (feature) a segment belongs to, and segments of one owner are never paired (a polyline's
+/// consecutive segments share vertices). Non-parallel segments meet where their lines cross, if that point
+/// lies on both within `tolerance` (the point is clamped onto the segments); parallel or overlapping ones at
+/// the endpoints of one lying within `tolerance` of the other. Candidate pairs come from square buckets of
+/// `bucket` map units, and a pair is reported only from the bucket holding its point, so once. The points
+/// (x, y) are sorted (x, then y) with exact duplicates removed: deterministic. Sequential, O(n + segment
+/// bucket cells + candidate pairs).
+Status segment_intersections(const double* x0, const double* y0, const double* x1, const double* y1,
+                             const std::int64_t* owner, std::int64_t n, const IntersectionParams& params,
+                             std::vector<double>& x, std::vector<double>& y);
 
 /// Parameters of `distance.circular_density`.
 struct DensityParams {

@@ -176,7 +176,8 @@ void check_input_files(const Job& job) {
 }
 
 std::vector<std::string> layer_names(const InputSpec& in) {
-  if (in.kind == "structures" || in.kind == "features") return {in.id + "_distance", in.id + "_density"};
+  if (in.kind == "structures") return {in.id + "_distance", in.id + "_density", in.id + "_intersections"};
+  if (in.kind == "features") return {in.id + "_distance", in.id + "_density"};
   if (in.kind == "geology") {
     std::vector<std::string> n = {in.id};
     for (const auto& u : in.contact_units)

@@ -339,6 +339,7 @@ VectorLayers prepare_vector(const InputSpec& in, const GridSpec& grid, const Cla
   const Padded p = padded(grid, std::max(limit, radius));
   std::vector<gdal::Geometry> polygons;
   std::vector<double> burn, ax, ay, bx, by, px, py;
+  std::vector<std::int64_t> owner; // feature of each structure segment (intersections pair different ones)
   std::int64_t features = 0, empty = 0, invalid = 0, no_unit = 0;
   for (gdal::Feature f(OGR_L_GetNextFeature(o.layer)); f; f = gdal::Feature(OGR_L_GetNextFeature(o.layer))) {
     ++features;
@@ -376,6 +377,7 @@ VectorLayers prepare_vector(const InputSpec& in, const GridSpec& grid, const Cla
       polygons.push_back(std::move(c));
     } else if (in.kind == "structures") {
       add_segments(c.get(), ax, ay, bx, by);
+      owner.resize(ax.size(), features);
     } else {
       add_points(c.get(), px, py);
     }
@@ -467,6 +469,24 @@ VectorLayers prepare_vector(const InputSpec& in, const GridSpec& grid, const Cla
     mask[i] = per_cell[i] > 0 ? 1 : 0;
   out.grids.push_back(distance_layer(mask, p, grid, limit, where(in)));
   out.grids.push_back(density_layer(per_cell, p, grid, radius, where(in)));
+  if (in.kind == "structures") {
+    // Intersections and junctions of two lines: a line ending within half a cell of another meets it.
+    std::vector<double> ix, iy;
+    const kernels::Status si = kernels::segment_intersections(
+        ax.data(), ay.data(), bx.data(), by.data(), owner.data(), static_cast<std::int64_t>(ax.size()),
+        {0.5 * grid.cell, 8.0 * grid.cell}, ix, iy);
+    if (!si.ok) throw_input(where(in) + ": " + o.name + ": " + si.message);
+    std::vector<double> hits(n, 0.0);
+    const kernels::Status pc =
+        kernels::point_counts(ix.data(), iy.data(), static_cast<std::int64_t>(ix.size()), sg, hits.data());
+    if (!pc.ok) throw_input(where(in) + ": " + o.name + ": " + pc.message);
+    std::vector<std::uint8_t> at(n);
+    for (size_t i = 0; i < n; ++i)
+      at[i] = hits[i] > 0 ? 1 : 0;
+    out.grids.push_back(distance_layer(at, p, grid, limit, where(in)));
+    out.log.push_back(in.id + ": " + std::to_string(ix.size()) +
+                      " intersection(s) or junction(s) of two lines");
+  }
   return out;
 }
 

@@ -90,6 +90,9 @@ void add_geology_layers(Plan& p, size_t i) {
   add(names[1],
       (in.kind == "structures" ? "line length" : "points") + std::string(" per unit area of ") + in.id,
       "density", "", 1);
+  if (in.kind == "structures")
+    add(names[2], "distance to the nearest intersection or junction of two lines of " + in.id, "distance", "",
+        2);
 }
 
 // Every name the run writes as a work layer (layers/<name>/), each with the option that gives it. Grids of

@@ -77,9 +77,11 @@ nlohmann::json output_layout() {
         {"anomaly_ratio_<a>_<b>_robust_z, anomaly_ratio_<a>_<b>_local_z",
          "float32 (y, x): z-scores of ratio layers "
          "the recipes use (e.g. K/Th)"},
-        {"<id>, <id>_contact_<unit>, <id>_distance, <id>_density",
+        {"<id>, <id>_contact_<unit>, <id>_distance, <id>_density, <id>_intersections",
          "float32 (y, x): layers of geology (unit class codes, distance to a unit's contact), structures and "
-         "features (distance in grid units, line length or points per unit area) inputs and of "
+         "features (distance in grid units, line length or points per unit area; structures also the "
+         "distance "
+         "to the nearest intersection or junction of two lines) inputs and of "
          "categorical rasters (class codes); class codes carry CF flag_values (float32) and flag_meanings"},
         {"targets_<c>_polygon",
          "CF-1.8 geometry container (polygon): node_count, part_node_count, interior_ring, "

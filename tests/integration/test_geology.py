@@ -50,7 +50,7 @@ expect("host_unit=geol" in p.stdout and "near_fault=faults_distance" in p.stdout
        "validate binds the category and distance evidence: %s" % [l for l in p.stdout.splitlines() if "ni:" in l])
 ref = os.path.join(work, "ref")
 p = run(["run", job, "--out", ref, "--tile-size", "1024"])
-expect("faults: 3 of 3 features" in p.stderr, "the where filter keeps the 3 faults (log: %s)" %
+expect("faults: 4 of 4 features" in p.stderr, "the where filter keeps the 4 faults (log: %s)" %
        [l for l in p.stderr.splitlines() if "faults:" in l][:1])
 f = h5py.File(os.path.join(ref, "prospectivity.nc"), "r")
 ny, nx = f["geol"].shape
@@ -145,6 +145,26 @@ far = dist > 300.0 + cell * 1.5
 expect(bool(np.all(dens[far] == 0)) and bool(np.all(dens[dist == 0] > 0)),
        "line density is 0 beyond the radius and positive on the lines")
 
+# --- fault intersections: distance to the cells where two faults cross, against OGR's intersections --------------
+icells = set()
+for i in range(len(lines)):
+    for j in range(i + 1, len(lines)):
+        inter = lines[i].Intersection(lines[j])
+        if inter is None or inter.IsEmpty():
+            continue
+        pts = [inter.GetGeometryRef(k) for k in range(inter.GetGeometryCount())] if inter.GetGeometryCount() else [inter]
+        for g in pts:
+            icells.add((math.floor((y0 - g.GetY()) / cell), math.floor((g.GetX() - x0) / cell)))
+expect(len(icells) >= 1, "the synthetic faults cross (%d intersection cells)" % len(icells))
+i_want = np.zeros((ny, nx), np.float32)
+for r in range(ny):
+    for c in range(nx):
+        d2 = min((r - a) ** 2 + (c - b) ** 2 for a, b in icells)
+        i_want[r, c] = min(np.float32(cell * math.sqrt(d2)), np.float32(MAXD))
+got = f["faults_intersections"][...]
+expect(np.array_equal(got, i_want), "distance to fault intersections equals brute force from OGR's crossing points "
+       "(max diff %g)" % float(np.max(np.abs(got - i_want))))
+
 # --- the recipe reads them ------------------------------------------------------------------------------------------
 ni = grid_values("prospectivity_ni")
 um = geol == 3
@@ -153,7 +173,8 @@ expect(np.nanmean(ni[um]) > np.nanmean(ni[~um]) + 0.2,
 f.close()
 
 # --- bit-identical for any tiling and thread count -------------------------------------------------------------------
-names = ["geol", "geol_contact_granite", "faults_distance", "faults_density", "intr_distance", "intr_density",
+names = ["geol", "geol_contact_granite", "faults_distance", "faults_density", "faults_intersections", "intr_distance",
+         "intr_density",
          "prospectivity_ni", "prospectivity_cu", "anomaly_faults_distance_local_z"]
 for ts, threads in [(16, "1"), (37, "3")]:
     out = os.path.join(work, "t%d" % ts)

@@ -70,6 +70,9 @@ def fault_features(grid_extent):
                                              xmax + 400, ymin + 0.9 * h + 2.2), {"type": "fault"}),
         ("LINESTRING(%r %r,%r %r)" % (xmin + 0.2 * w + 1.3, ymax + 300, xmin + 0.25 * w + 4.4, ymin + 0.5 * h + 2.6),
          {"type": "fault"}),
+        # Crosses the first fault (a fault intersection).
+        ("LINESTRING(%r %r,%r %r)" % (xmin + 0.6 * w + 1.7, ymin - 200, xmin + 0.65 * w + 2.9, ymax + 200),
+         {"type": "fault"}),
         # Outside the grid but within max_distance: it must still count.
         ("LINESTRING(%r %r,%r %r)" % (xmax + 600, ymin - 800, xmax + 700, ymax + 900), {"type": "fault"}),
         ("LINESTRING(%r %r,%r %r)" % (xmin + 0.1 * w, ymin + 0.1 * h, xmin + 0.9 * w, ymin + 0.12 * h),

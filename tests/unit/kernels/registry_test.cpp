@@ -47,6 +47,7 @@ TEST_CASE("registry: exactly the documented kernels, sorted by name", "[registry
                                              "distance.circular_density",
                                              "distance.edt",
                                              "distance.point_counts",
+                                             "distance.segment_intersections",
                                              "distance.segment_lengths",
                                              "fuzzy.and",
                                              "fuzzy.category",

@@ -4,6 +4,7 @@
 
 #include <omp.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -161,4 +162,96 @@ TEST_CASE("distance.point_counts counts the points of each cell and drops those 
   for (double c : cnt)
     total += c;
   CHECK(total == 5);
+}
+
+namespace {
+
+// Brute force over all pairs: crossing points of segments of different owners (tolerance 0).
+std::vector<std::pair<double, double>>
+brute_crossings(const std::vector<double>& ax, const std::vector<double>& ay, const std::vector<double>& bx,
+                const std::vector<double>& by, const std::vector<std::int64_t>& owner) {
+  std::vector<std::pair<double, double>> out;
+  for (size_t i = 0; i < ax.size(); ++i)
+    for (size_t j = i + 1; j < ax.size(); ++j) {
+      if (owner[i] == owner[j]) continue;
+      const double rx = bx[i] - ax[i], ry = by[i] - ay[i], sx = bx[j] - ax[j], sy = by[j] - ay[j];
+      const double den = rx * sy - ry * sx;
+      if (den == 0) continue;
+      const double t = ((ax[j] - ax[i]) * sy - (ay[j] - ay[i]) * sx) / den;
+      const double u = ((ax[j] - ax[i]) * ry - (ay[j] - ay[i]) * rx) / den;
+      if (t >= 0 && t <= 1 && u >= 0 && u <= 1) out.emplace_back(ax[i] + t * rx, ay[i] + t * ry);
+    }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+} // namespace
+
+TEST_CASE("distance.segment_intersections equals brute force on random lines, for any bucket size",
+          "[distance]") {
+  std::mt19937_64 rng(42);
+  std::uniform_real_distribution<double> pos(0.0, 1000.0), step(-80.0, 80.0);
+  std::vector<double> ax, ay, bx, by;
+  std::vector<std::int64_t> owner;
+  for (int line = 0; line < 60; ++line) {
+    double x = pos(rng), y = pos(rng);
+    for (int s = 0; s < 6; ++s) {
+      const double nx = x + step(rng), ny = y + step(rng);
+      ax.push_back(x);
+      ay.push_back(y);
+      bx.push_back(nx);
+      by.push_back(ny);
+      owner.push_back(line);
+      x = nx;
+      y = ny;
+    }
+  }
+  const auto want = brute_crossings(ax, ay, bx, by, owner);
+  REQUIRE(want.size() > 20);
+  for (double bucket : {7.0, 50.0, 400.0, 5000.0}) {
+    std::vector<double> x, y;
+    REQUIRE(segment_intersections(ax.data(), ay.data(), bx.data(), by.data(), owner.data(),
+                                  static_cast<std::int64_t>(ax.size()), {0.0, bucket}, x, y)
+                .ok);
+    REQUIRE(x.size() == want.size());
+    for (size_t k = 0; k < x.size(); ++k) {
+      CHECK(x[k] == Approx(want[k].first).margin(1e-6));
+      CHECK(y[k] == Approx(want[k].second).margin(1e-6));
+    }
+  }
+}
+
+TEST_CASE("distance.segment_intersections: junctions within the tolerance, parallel lines, one owner",
+          "[distance]") {
+  // A north-south fault x = 100 from y = 0 to 200; an east-west fault ending 3 units short of it at y = 50;
+  // a parallel one at x = 110 (never meets); a second segment of the first fault's owner crossing it.
+  const std::vector<double> ax = {100, 0, 110, 90}, ay = {0, 50, 0, 100}, bx = {100, 97, 110, 120},
+                            by = {200, 50, 200, 100};
+  const std::vector<std::int64_t> owner = {1, 2, 3, 1};
+  std::vector<double> x, y;
+  REQUIRE(
+      segment_intersections(ax.data(), ay.data(), bx.data(), by.data(), owner.data(), 4, {5.0, 20.0}, x, y)
+          .ok);
+  // The undershooting fault meets the first at (100, 50); the segment of owner 1 crosses the parallel fault
+  // at (110, 100) (a different owner) but not its own line.
+  REQUIRE(x.size() == 2);
+  CHECK(x[0] == Approx(100.0));
+  CHECK(y[0] == Approx(50.0));
+  CHECK(x[1] == Approx(110.0));
+  CHECK(y[1] == Approx(100.0));
+  REQUIRE(
+      segment_intersections(ax.data(), ay.data(), bx.data(), by.data(), owner.data(), 4, {2.0, 20.0}, x, y)
+          .ok);
+  CHECK(x.size() == 1); // 3 units short is beyond a tolerance of 2
+  // Collinear overlapping segments of two owners meet at an endpoint.
+  const std::vector<double> cx = {0, 5}, cy = {0, 0}, dx = {10, 20}, dy = {0, 0};
+  const std::vector<std::int64_t> o2 = {1, 2};
+  REQUIRE(
+      segment_intersections(cx.data(), cy.data(), dx.data(), dy.data(), o2.data(), 2, {0.0, 4.0}, x, y).ok);
+  CHECK(x.size() == 1);
+  const double bad = std::numeric_limits<double>::quiet_NaN();
+  CHECK_FALSE(
+      segment_intersections(&bad, cy.data(), dx.data(), dy.data(), o2.data(), 1, {0.0, 4.0}, x, y).ok);
+  CHECK_FALSE(
+      segment_intersections(cx.data(), cy.data(), dx.data(), dy.data(), o2.data(), 2, {0.0, 0.0}, x, y).ok);
 }
