@@ -131,7 +131,7 @@ TEST_CASE("structures: distance is the exact distance to the crossed cells, clam
   in.density_radius = 25;
   const GridSpec g = grid();
   const VectorLayers v = prepare_vector(in, g, {});
-  REQUIRE(v.grids.size() == 2);
+  REQUIRE(v.grids.size() == 3);
   // The line crosses row 4 (y 1960..1950) from col 0 to col 8.
   for (std::int64_t r = 0; r < g.ny; ++r)
     for (std::int64_t c = 0; c < g.nx; ++c) {
@@ -143,6 +143,35 @@ TEST_CASE("structures: distance is the exact distance to the crossed cells, clam
   // Density on the line, far from its ends: 5 cells of 10 m of line within 25 m, over pi 25^2.
   CHECK(v.grids[1][static_cast<size_t>(4 * g.nx + 4)] == Approx(50.0 / (M_PI * 625.0)).epsilon(1e-6));
   CHECK(v.grids[1][static_cast<size_t>(10 * g.nx + 4)] == 0.0f);
+  // One line crosses nothing: the intersections layer is max_distance everywhere.
+  for (const float d : v.grids[2])
+    CHECK(d == 100.0f);
+}
+
+TEST_CASE("structures: the intersections layer is the distance to the cell where two faults cross",
+          "[vector_ingest]") {
+  // A north-south fault at x 1055 crosses the east-west one at (1055, 1955): row 4, col 5.
+  const std::string path = write_geojson(
+      "prospector_vector_cross.geojson",
+      "{\"type\": \"Feature\", \"properties\": {}, \"geometry\": {\"type\": \"LineString\", "
+      "\"coordinates\": [[1003, 1955], [1088, 1955]]}}, {\"type\": \"Feature\", \"properties\": {}, "
+      "\"geometry\": {\"type\": \"LineString\", \"coordinates\": [[1055, 1995], [1055, 1905]]}}");
+  InputSpec in;
+  in.id = "f";
+  in.kind = "structures";
+  in.path = path;
+  in.max_distance = 100;
+  in.density_radius = 25;
+  const GridSpec g = grid();
+  const VectorLayers v = prepare_vector(in, g, {});
+  REQUIRE(v.grids.size() == 3);
+  for (std::int64_t r = 0; r < g.ny; ++r)
+    for (std::int64_t c = 0; c < g.nx; ++c) {
+      const double want =
+          std::min(100.0, 10.0 * std::hypot(static_cast<double>(c - 5), static_cast<double>(r - 4)));
+      INFO("row " << r << " col " << c);
+      CHECK(v.grids[2][static_cast<size_t>(r * g.nx + c)] == static_cast<float>(want));
+    }
 }
 
 TEST_CASE("vector inputs: bad layers are refused naming file, layer and key", "[vector_ingest]") {
