@@ -3,6 +3,7 @@
 #include "pipeline/base/errors.hpp"
 #include "pipeline/io/gdal_util.hpp"
 #include "pipeline/io/training.hpp"
+#include "pipeline/stages/map_figure.hpp"
 #include "pipeline/stages/tile_store.hpp"
 
 #include <cpl_vsi.h>
@@ -82,9 +83,15 @@ std::string fmt(double v, int prec = 3) {
   return b;
 }
 
-// Quicklook of a prospectivity layer with target outlines and deposit markers, as a PNG data URI.
-std::string quicklook(const Plan& p, const std::string& layer, const CommodityTargets* targets,
-                      const std::vector<std::pair<DepositPoint, bool>>& deposits) {
+struct Quicklook {
+  std::string uri;        // PNG data URI
+  int cols = 0, rows = 0; // its size in pixels
+  std::int64_t step = 1;  // grid cells per pixel along each axis
+};
+
+// Quicklook of a prospectivity layer with target outlines and deposit markers.
+Quicklook quicklook(const Plan& p, const std::string& layer, const CommodityTargets* targets,
+                    const std::vector<std::pair<DepositPoint, bool>>& deposits) {
   const std::int64_t step = std::max<std::int64_t>(1, (std::max(p.grid.nx, p.grid.ny) + 699) / 700);
   const int qx = static_cast<int>((p.grid.nx + step - 1) / step),
             qy = static_cast<int>((p.grid.ny + step - 1) / step);
@@ -170,16 +177,54 @@ std::string quicklook(const Plan& p, const std::string& layer, const CommodityTa
   const std::string uri = "data:image/png;base64," + base64(data, static_cast<size_t>(len));
   VSIUnlink(vsi.c_str());
   VSIUnlink((vsi + ".aux.xml").c_str());
-  return uri;
+  return {uri, qx, qy, step};
 }
 
-// The caption's deposit legend: only the kinds of deposits the map shows.
-std::string deposit_legend(const std::vector<std::pair<DepositPoint, bool>>& deps) {
-  bool train = false, test = false;
+// The map's legend: only what the map shows.
+std::vector<LegendItem> map_legend(const CommodityTargets* ct,
+                                   const std::vector<std::pair<DepositPoint, bool>>& deps) {
+  std::vector<LegendItem> items;
+  if (ct)
+    items.push_back({LegendItem::Swatch::Outline, "#ffffff",
+                     "targets (white outlines): connected cells scoring at least " + fmt(ct->threshold)});
+  std::int64_t train = 0, test = 0;
   for (const auto& d : deps)
-    (d.second ? test : train) = true;
-  return std::string(train ? "; red: training deposits" : "") + (test ? "; orange: test deposits" : "") +
-         (deps.empty() ? "; no known deposits given for this commodity" : "");
+    ++(d.second ? test : train);
+  if (train)
+    items.push_back(
+        {LegendItem::Swatch::Square, "rgb(230,20,20)", "training deposits (" + std::to_string(train) + ")"});
+  if (test)
+    items.push_back(
+        {LegendItem::Swatch::Square, "rgb(230,140,20)", "test deposits (" + std::to_string(test) + ")"});
+  if (deps.empty())
+    items.push_back({LegendItem::Swatch::Fill, "", "no known deposits given for this commodity"});
+  items.push_back({LegendItem::Swatch::Fill, "rgb(230,230,230)", "no data"});
+  return items;
+}
+
+std::string map_figure(const Plan& p, const std::string& layer, const CommodityTargets* ct,
+                       const std::vector<std::pair<DepositPoint, bool>>& deps) {
+  const Quicklook q = quicklook(p, layer, ct, deps);
+  MapFigureSpec m;
+  m.image_uri = q.uri;
+  m.image_cols = q.cols;
+  m.image_rows = q.rows;
+  m.x0 = p.grid.x0;
+  m.y0 = p.grid.y0;
+  // The image's own extent: its last row and column may reach past the grid's edge.
+  m.width = p.grid.cell * static_cast<double>(q.step) * q.cols;
+  m.height = p.grid.cell * static_cast<double>(q.step) * q.rows;
+  m.units = p.grid.units;
+  m.crs_label = p.grid.epsg ? "EPSG:" + std::to_string(p.grid.epsg) : "";
+  m.value_label = layer + " (0 to 1)";
+  for (int k = 0; k <= 4; ++k) {
+    unsigned char c[3];
+    ramp(k / 4.0, c);
+    m.ramp_stops.push_back("rgb(" + std::to_string(c[0]) + "," + std::to_string(c[1]) + "," +
+                           std::to_string(c[2]) + ")");
+  }
+  m.legend = map_legend(ct, deps);
+  return map_figure_svg(m);
 }
 
 std::string svg_curves(const json& cj) {
@@ -261,8 +306,8 @@ void write_report(const Plan& p, const std::vector<CommodityTargets>& targets, c
        "title><style>body{font-family:sans-serif;margin:24px;color:#222}table{border-collapse:collapse;"
        "margin:8px 0}"
        "td,th{border:1px solid #bbb;padding:3px 7px;font-size:13px;text-align:right}th{background:#eee}"
-       "td.l{text-align:left}.maps{display:flex;flex-wrap:wrap;gap:24px}img{border:1px solid #444;"
-       "image-rendering:pixelated;max-width:700px}</style></head><body>";
+       "td.l{text-align:left}.maps{display:flex;flex-wrap:wrap;gap:24px}figure{margin:0;max-width:100%}"
+       "svg.map{max-width:100%;height:auto}</style></head><body>";
   h << "<h1>prospector report: " << esc(p.job.name) << "</h1><p>" << ts << " &middot; prospector "
     << PROSPECTOR_VERSION << " &middot; grid " << esc(describe(p.grid)) << "</p>";
   for (size_t i = 0; i < p.recipes.size(); ++i) {
@@ -277,10 +322,7 @@ void write_report(const Plan& p, const std::vector<CommodityTargets>& targets, c
     for (const auto& d : test.points)
       if (d.names(c)) deps.push_back({d, true});
     h << "<section><h2>" << esc(c) << ": " << esc(r.name) << "</h2><p>" << esc(r.deposit_model) << "</p>";
-    h << "<div class='maps'><figure><img alt='prospectivity map for " << esc(c) << "' src='"
-      << quicklook(p, "prospectivity_" + c, ct, deps)
-      << "'><figcaption>prospectivity 0 (dark) to 1 (yellow); white: targets" << deposit_legend(deps)
-      << "</figcaption></figure>";
+    h << "<div class='maps'><figure>" << map_figure(p, "prospectivity_" + c, ct, deps) << "</figure>";
     const json cj =
         learn.contains("commodities") && learn["commodities"].contains(c) ? learn["commodities"][c] : json();
     if (cj.contains("success_rate") || cj.contains("prediction_rate"))

@@ -164,8 +164,10 @@ expect(not different, "all %d datasets bit-identical with 1 and 2 threads (diffe
 
 # --- report: the demo has no training deposits, so no curves; the report and the log say why -------------------
 html = open(os.path.join(out2, "report.html")).read()
-expect("training deposits" not in " ".join(re.findall(r"<figcaption>[^<]*", html)),
-       "the map captions promise no training or test deposits the job does not have")
+maps = re.findall(r"<svg class='map'.*?</svg>", html, re.S)
+expect(len(maps) == len(commodities) and all("training deposits" not in m and "test deposits" not in m and
+                                             ">no known deposits given for this commodity</text>" in m for m in maps),
+       "the map legends promise no training or test deposits the job does not have, and say so")
 notes = re.findall(r"<p class='note'>([^<]*)", html)
 expect(len(notes) == len(commodities) and all("No success- or prediction-rate curve" in n and "training.path" in n
                                               for n in notes),

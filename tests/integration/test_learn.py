@@ -13,7 +13,7 @@ import h5py
 import numpy as np
 from osgeo import gdal, ogr, osr
 
-from common import expect, finish, fresh_dir, run
+from common import check_map_figures, expect, finish, fresh_dir, run
 
 gdal.UseExceptions()
 work = fresh_dir("learn")
@@ -179,12 +179,17 @@ expect("data:image/png;base64," in html and "<svg" in html and "Weights of evide
        "report.html holds the quicklook maps, curves and the weights table")
 expect(not re.search(r"(src|href)=['\"]https?:", html), "report.html loads nothing from the network")
 svgs = re.findall(r"<svg.*?</svg>", html, re.S)
-ticks = [set(re.findall(r">(0\.[02468]|1)</text>", svg)) for svg in svgs]
-expect(svgs and all({"0.2", "0.4", "0.6", "0.8"} <= t for t in ticks),
+curves = [s for s in svgs if not s.startswith("<svg class='map'")]
+maps = [s for s in svgs if s.startswith("<svg class='map'")]
+ticks = [set(re.findall(r">(0\.[02468]|1)</text>", svg)) for svg in curves]
+expect(curves and all({"0.2", "0.4", "0.6", "0.8"} <= t for t in ticks),
        "every rate-curve plot has numbered axis ticks (%s)" % [sorted(t) for t in ticks][:2])
-captions = re.findall(r"<figcaption>prospectivity[^<]*", html)
-expect(captions and all("red: training deposits" in c and "orange: test deposits" in c for c in captions),
-       "with training and test deposits the map captions name both (%s)" % captions[:1])
+expect(maps and all(re.search(r">training deposits \(\d+\)</text>", m) and re.search(r">test deposits \(\d+\)</text>", m)
+                    for m in maps),
+       "with training and test deposits every map legend names both")
+expect(maps and all("easting (m)" in m and "northing (m)" in m and " km</text>" in m for m in maps),
+       "every map has easting/northing axes and a scale bar in km")
+check_map_figures(html, work, "learn")
 chromium = shutil.which("chromium")
 expect(chromium is not None, "chromium is installed")
 if chromium:
