@@ -2,6 +2,7 @@
 ST_IsValid) with a representative point inside each, in targets.gpkg and in the netCDF's CF-1.8 geometries,
 for the demo and for a survey built to have cells that touch only at a corner; the output file copied alone
 into an empty folder still gives gdalinfo, rasterio and ogrinfo its CRS, geotransform and target layers."""
+import csv
 import json
 import os
 import re
@@ -236,6 +237,29 @@ try:
                    "xarray (%s): prospectivity_cu on (y, x) with grid_mapping crs" % engine)
             e = x["targets_cu_evidence"].values
             expect(len(e) > 0 and isinstance(e[0], str) and ":" in e[0], "xarray (%s): evidence strings" % engine)
+            # Select at each planted copper deposit by map coordinates, as an xarray user would, and compare
+            # with the cell the geotransform names; planted deposits stand in the top tenth of the map.
+            with open(os.path.join(survey, "truth.csv")) as tf:
+                planted = [r for r in csv.DictReader(tf) if r["commodity"] == "cu" and r["kind"] == "deposit"]
+            pc = x["prospectivity_cu"]
+            sub = gdal.Open('NETCDF:"%s":prospectivity_cu' % nc)
+            gt = sub.GetGeoTransform()
+            sub = None
+            grid = pc.values
+            top_tenth = np.nanquantile(grid, 0.9)
+            picked = []
+            for r in planted:
+                dx, dy = float(r["x"]), float(r["y"])
+                v = float(pc.sel(x=dx, y=dy, method="nearest"))
+                col, row = int((dx - gt[0]) // gt[1]), int((gt[3] - dy) // -gt[5])
+                picked.append((v, float(grid[row, col]), float(x["x"][col]), float(x["y"][row])))
+            expect(planted and all(v == g and abs(cx - float(r["x"])) <= gt[1] / 2 and abs(cy - float(r["y"])) <= gt[1] / 2
+                                   for (v, g, cx, cy), r in zip(picked, planted)),
+                   "xarray (%s): .sel(x, y, method='nearest') at %d planted Cu deposits gives the cell the "
+                   "geotransform names, whose centre is within half a cell" % (engine, len(planted)))
+            expect(planted and all(v >= top_tenth for v, _, _, _ in picked),
+                   "xarray (%s): prospectivity_cu at every planted Cu deposit is in the map's top tenth "
+                   "(%s >= %.3f)" % (engine, [round(v, 3) for v, _, _, _ in picked], top_tenth))
             x.close()
         except Exception as exc:  # a reader failure is a failed check, not a crash of the test
             expect(False, "xarray (%s) opens the file and pyproj reads crs_wkt (%r)" % (engine, exc))
