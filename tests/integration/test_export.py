@@ -1,7 +1,8 @@
 """`prospector export`: the grids of a run's output as Cloud-Optimized GeoTIFFs (GDAL's validator passes,
 LAYOUT=COG, overviews, nodata, the grid's CRS and geotransform, values equal to prospectivity.nc) and as tiled
 GeoTIFFs with internal overviews, each with a QGIS style (a colour ramp over the grid's range; unit names for
-class codes), a style for targets.gpkg, and clear errors for an unknown layer or a missing output."""
+class codes), a style for targets.gpkg, QGIS itself (headless PyQGIS) opening, styling and drawing them, and
+clear errors for an unknown layer or a missing output."""
 import glob
 import json
 import os
@@ -65,6 +66,42 @@ for name in ("prospectivity_cu", "geology", "faults_distance"):
                "%s.qml: a colour ramp over the grid's range [%g, %g]" % (name, lo, hi))
 expect(ET.parse(os.path.join(exp, "targets.qml")).getroot().find("renderer-v2") is not None,
        "targets.qml: a QGIS style for targets.gpkg")
+
+# QGIS (headless PyQGIS, in its own process) opens the COGs and targets.gpkg, applies the exported styles and
+# draws them.
+env = dict(os.environ, QT_QPA_PLATFORM="offscreen", XDG_RUNTIME_DIR=os.path.join(work, "xdg"))
+os.makedirs(env["XDG_RUNTIME_DIR"], mode=0o700, exist_ok=True)
+q = subprocess.run(["/usr/bin/python3", os.path.join(os.path.dirname(os.path.abspath(__file__)), "qgis_open.py"),
+                    exp, os.path.join(out, "targets.gpkg"), work, "prospectivity_cu", "geology"],
+                   capture_output=True, text=True, timeout=300, env=env)
+try:
+    qr = json.loads(q.stdout.strip().splitlines()[-1])
+except (ValueError, IndexError):
+    qr = {}
+expect(qr, "QGIS ran on the export (python3-qgis; rc %d: %s)" % (q.returncode, q.stderr.strip()[-300:]))
+extent = [xs[0] - (xs[1] - xs[0]) / 2, ys[-1] - (ys[0] - ys[1]) / 2, xs[-1] + (xs[1] - xs[0]) / 2,
+          ys[0] + (ys[0] - ys[1]) / 2]
+for name, renderer in (("prospectivity_cu", "singlebandpseudocolor"), ("geology", "paletted")):
+    r = qr.get(name, {})
+    expect(r.get("valid") and r.get("crs") == "EPSG:28350" and
+           np.allclose(r.get("extent", [0, 0, 0, 0]), extent, atol=1e-6),
+           "QGIS opens %s.tif: valid, EPSG:28350, the grid's extent (%s)" % (name, {k: r.get(k) for k in ("valid", "crs")}))
+    expect(r.get("style_loaded") and r.get("renderer") == renderer,
+           "QGIS applies %s.qml: a %s renderer (%s %s)" % (name, renderer, r.get("renderer"), r.get("style_message")))
+    if r.get("png"):
+        img = gdal.Open(r["png"]).ReadAsArray()[:3]
+        colours = len(np.unique(img.reshape(3, -1).T, axis=0))
+        expect(colours >= (50 if name.startswith("prospectivity") else 4),
+               "QGIS draws %s with its style (%d colours)" % (name, colours))
+expect(set(qr.get("geology", {}).get("labels", [])) >= {"granite", "ultramafic"},
+       "QGIS shows the geology units by name (%s)" % qr.get("geology", {}).get("labels"))
+t = qr.get("targets", {})
+expect(t.get("valid") and t.get("features", 0) > 0 and t.get("style_loaded") and t.get("renderer"),
+       "QGIS opens targets.gpkg's targets_cu and applies targets.qml (%s)" % t)
+if t.get("png"):
+    img = gdal.Open(t["png"]).ReadAsArray()[:3].astype(int)
+    red = ((img[0] > 150) & (img[1] < 80) & (img[2] < 80)).mean()
+    expect(red > 0.001, "QGIS draws the target outlines in targets.qml's red (%.2f%% of pixels)" % (100 * red))
 
 # Tiled GeoTIFF with internal overviews, a chosen subset, into a chosen folder.
 tdir = os.path.join(work, "gtiff")
