@@ -46,6 +46,34 @@ std::string trim(const std::string& s) {
   return s.substr(a, b - a);
 }
 
+// One CSV record: lines are joined while a quoted field is open (RFC 4180 allows newlines inside quotes), and
+// a record longer than kMaxRecord stops the read instead of growing without bound (a file of no newlines).
+constexpr size_t kMaxRecord = size_t(1) << 20;
+
+bool read_record(std::streambuf& sb, std::string& rec, std::int64_t& lineno, const InputSpec& in) {
+  rec.clear();
+  bool quoted = false, any = false;
+  for (int c = sb.sbumpc(); c != std::char_traits<char>::eof(); c = sb.sbumpc()) {
+    any = true;
+    if (c == '"') quoted = !quoted;
+    if (c == '\n') {
+      ++lineno;
+      if (!quoted) return true;
+    }
+    if (rec.size() >= kMaxRecord)
+      throw_input(in.path + ": input '" + in.id + "': line " + std::to_string(lineno + 1) +
+                  ": a record longer than 1 MiB" +
+                  (quoted ? " (a quoted field is never closed: check the quotes)" : " (is this a CSV file?)") +
+                  "; fix or split the file");
+    rec += static_cast<char>(c);
+  }
+  if (any) ++lineno;
+  if (quoted)
+    throw_input(in.path + ": input '" + in.id + "': line " + std::to_string(lineno) +
+                ": a quoted field is still open at the end of the file; close its quote");
+  return any;
+}
+
 bool parse_double(const std::string& s, double& v) {
   if (s.empty()) return false;
   char* end = nullptr;
@@ -75,7 +103,9 @@ GeochemSamples read_geochem_csv(const InputSpec& in) {
   std::ifstream f(in.path, std::ios::binary);
   if (!f) throw_input(in.path + ": input '" + in.id + "': file not found or unreadable (check the path)");
   std::string line;
-  if (!std::getline(f, line))
+  std::int64_t lineno = 0;
+  std::streambuf& sb = *f.rdbuf();
+  if (!read_record(sb, line, lineno, in))
     throw_input(in.path + ": input '" + in.id + "': empty file, expected a CSV header");
   if (line.size() >= 3 && static_cast<unsigned char>(line[0]) == 0xEF) line = line.substr(3); // UTF-8 BOM
   const auto header = split(line, in.delimiter);
@@ -90,9 +120,7 @@ GeochemSamples read_geochem_csv(const InputSpec& in) {
   s.values.resize(in.elements.size());
   // Censored cells hold their detection limit until geochem.substitute_censored replaces them below.
   std::vector<std::vector<std::uint8_t>> censored(in.elements.size());
-  std::int64_t lineno = 1;
-  while (std::getline(f, line)) {
-    ++lineno;
+  while (read_record(sb, line, lineno, in)) {
     if (trim(line).empty()) continue;
     ++s.rows;
     const auto cells = split(line, in.delimiter);

@@ -68,3 +68,42 @@ TEST_CASE("geochem CSV: censored values go through geochem.substitute_censored",
     CHECK(lines[1].find("regression on order statistics") != std::string::npos);
   }
 }
+
+namespace {
+
+InputSpec points_file(const std::string& name, const std::string& text) {
+  const std::string path = (std::filesystem::temp_directory_path() / name).string();
+  std::ofstream(path, std::ios::binary) << text;
+  InputSpec in;
+  in.id = "soil";
+  in.kind = "geochem_points";
+  in.path = path;
+  in.x_column = "x";
+  in.y_column = "y";
+  in.elements = {{"Cu", "cu"}};
+  in.below_detection.substitute = "half_dl";
+  return in;
+}
+
+} // namespace
+
+TEST_CASE("geochem CSV: a quoted field may hold newlines; a record has a length cap", "[geochem_csv]") {
+  SECTION("an embedded newline keeps the record whole (it used to be dropped as bad coordinates)") {
+    const GeochemSamples s = read_geochem_csv(
+        points_file("prospector_csv_quoted.csv", "id,x,y,cu\n\"first\nsample\",1,2,10\r\n\"a \"\"b\"\"\",3,4,20\n"));
+    CHECK(s.rows == 2);
+    CHECK(s.bad_coordinates == 0);
+    REQUIRE(s.x.size() == 2);
+    CHECK(s.x[0] == 1.0);
+    CHECK(s.y[1] == 4.0);
+    CHECK(s.values[0][1] == 20.0f);
+  }
+  SECTION("a file of no newline stops at 1 MiB with the line named") {
+    const InputSpec in = points_file("prospector_csv_long.csv", "x,y,cu\n1,2," + std::string(3u << 20, '7'));
+    CHECK_THROWS_WITH(read_geochem_csv(in), Catch::Contains("line 2") && Catch::Contains("longer than 1 MiB"));
+  }
+  SECTION("an unclosed quote is named, not read to the end as one field") {
+    const InputSpec in = points_file("prospector_csv_open.csv", "x,y,cu\n1,2,\"3\n4,5,6\n");
+    CHECK_THROWS_WITH(read_geochem_csv(in), Catch::Contains("quoted field is still open"));
+  }
+}
