@@ -401,10 +401,14 @@ const std::vector<KernelInfo>& kernel_registry() {
          {}},
         {"stats.robust_z",
          "Robust z-score (x - median) / (1.4826 * MAD) per cell.",
-         "Uses the median and scale from stats.robust_location. Where the scale is below `min_scale` (a "
-         "constant field) every valid cell gets 0. NaN in gives NaN out. Element-wise in double, O(n), "
+         "Uses the median and scale from stats.robust_location. Where the spread is degenerate (scale at most "
+         "`rel_floor` * |median| or `min_scale`: a constant field, one sample, a binary map whose MAD is 0) "
+         "no z-score exists and every cell is NaN. NaN in gives NaN out. Element-wise in double, O(n), "
          "OpenMP-parallel and bit-identical for any thread count.",
-         {{"min_scale", "number", "1e-12", "scale below this is treated as zero spread (output 0)"}}},
+         {{"rel_floor", "number", "9.5367431640625e-07",
+           "spread relative to |median| at or below which the layer is degenerate (2^-20: float32 rounding)"},
+          {"min_scale", "number", "1.1754943508222875e-38",
+           "absolute scale at or below which the layer is degenerate (smallest normal float32)"}}},
         {"targets.label_components",
          "Labels 8-connected components of the cells at or above a threshold.",
          "Cells with value >= threshold qualify; NaN never does. A raster-order union-find pass (path "

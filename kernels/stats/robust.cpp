@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <cstdint>
 #include <cstring>
 
@@ -345,22 +346,27 @@ Status robust_location(ConstGridView in, std::vector<float>& scratch, RobustLoca
   return Status::Ok();
 }
 
+bool robust_spread_degenerate(const RobustLocation& loc, const RobustZParams& params) {
+  return !(loc.scale > params.min_scale && loc.scale > params.rel_floor * std::fabs(loc.median));
+}
+
 Status robust_z(ConstGridView in, const RobustLocation& loc, const RobustZParams& params, GridView out) {
   if (!valid_view(in) || !valid_view(out)) return Status::Invalid("robust_z: invalid grid view");
   if (in.nx != out.nx || in.ny != out.ny) return Status::Invalid("robust_z: input and output shapes differ");
   if (!std::isfinite(loc.median) || !std::isfinite(loc.scale) || loc.scale < 0.0)
     return Status::Invalid("robust_z: location has a non-finite median or scale");
-  if (std::isnan(params.min_scale) || params.min_scale < 0.0)
-    return Status::Invalid("robust_z: min_scale must be >= 0");
+  if (std::isnan(params.min_scale) || params.min_scale < 0.0 || std::isnan(params.rel_floor) ||
+      params.rel_floor < 0.0)
+    return Status::Invalid("robust_z: min_scale and rel_floor must be >= 0");
 
   const std::int64_t n = in.size();
   const float* src = in.data;
   float* dst = out.data;
   const double med = loc.median;
-  const bool flat = loc.scale < params.min_scale;
+  const bool flat = robust_spread_degenerate(loc, params);
   // One multiplication instead of a division per cell: the loop stays at memory speed. A NaN cell stays NaN
-  // through the arithmetic, so the loop needs no branch and vectorises.
-  const double inv_scale = flat ? 0.0 : 1.0 / loc.scale;
+  // through the arithmetic (and a degenerate spread makes every cell NaN), so the loop needs no branch.
+  const double inv_scale = flat ? std::numeric_limits<double>::quiet_NaN() : 1.0 / loc.scale;
 #pragma omp parallel for simd schedule(static)
   for (std::int64_t i = 0; i < n; ++i)
     dst[i] = static_cast<float>((static_cast<double>(src[i]) - med) * inv_scale);

@@ -23,11 +23,20 @@ Status robust_location(ConstGridView in, std::vector<float>& scratch, RobustLoca
 
 /// Parameters of `stats.robust_z`.
 struct RobustZParams {
-  double min_scale = 1e-12; ///< scale below this is treated as zero spread (output 0 for valid cells)
+  /// The spread is degenerate when scale <= rel_floor * |median| (float32 resolves about 2^-23 of a value,
+  /// so a smaller spread is rounding, not signal) ...
+  double rel_floor = 0x1p-20;
+  /// ... or when scale <= min_scale (a floor for fields centred on 0: the smallest normal float32).
+  double min_scale = 1.1754943508222875e-38;
 };
 
+/// True when `loc`'s spread is too small, relative to its median, for z-scores to mean anything: a constant
+/// layer, a single sample, a binary or mostly-constant map whose MAD is 0.
+bool robust_spread_degenerate(const RobustLocation& loc, const RobustZParams& params);
+
 /// out = (in - median) / (1.4826 * MAD) for valid cells, NaN elsewhere. `loc` comes from robust_location.
-/// in and out may alias. OpenMP-parallel.
+/// Where the spread is degenerate (robust_spread_degenerate) every cell is NaN: no z-score exists, and a grid
+/// of zeros would look like valid, unremarkable evidence. in and out may alias. OpenMP-parallel.
 Status robust_z(ConstGridView in, const RobustLocation& loc, const RobustZParams& params, GridView out);
 
 } // namespace prospector::kernels

@@ -27,7 +27,10 @@ PROSPECTOR_ALWAYS_INLINE inline void stats_cell(float v, bool enough, double inv
   const float nan = std::numeric_limits<float>::quiet_NaN();
   const bool ok = (v == v) & enough;
   const double m = s1 * inv * f.inv_scale + f.shift;
-  const float sdev = std::sqrt(static_cast<float>(num * inv * inv * f.inv_scale2));
+  // A variance past float's range (standard deviations above ~1.8e19) takes the root in double; the float
+  // root is kept below it, so ordinary layers give the same bits as before.
+  const double var = num * inv * inv * f.inv_scale2;
+  const float sdev = var < 1e38 ? std::sqrt(static_cast<float>(var)) : static_cast<float>(std::sqrt(var));
   const bool flat = sdev < static_cast<float>(f.min_std);
   const float zz = static_cast<float>(static_cast<double>(v) - m) / (flat ? 1.0f : sdev);
   mean = ok ? static_cast<float>(m) : nan;

@@ -7,6 +7,7 @@
 #include "pipeline/base/errors.hpp"
 #include "pipeline/cluster/slurm.hpp"
 #include "pipeline/io/h5_reader.hpp"
+#include "pipeline/io/h5_writer.hpp"
 #include "pipeline/job/job.hpp"
 #include "pipeline/job/recipe.hpp"
 #include "pipeline/stages/registry.hpp"
@@ -133,6 +134,7 @@ struct JobFlags {
 } // namespace
 
 int cli_main(int argc, char** argv) {
+  const Hdf5LibraryGuard hdf5_library;
   CLI::App app{"prospector: tiled, parallel mineral prospectivity from geophysical and geochemical surveys\n"
                "Exit codes: 0 success, 2 bad usage or job file, 3 bad input data, 4 runtime or I/O failure."};
   app.set_version_flag("--version",

@@ -69,12 +69,13 @@ private:
 /// Runs the stale units of the selected stages and tiles of `stages`. Throws prospector::Error.
 void execute(const Plan& plan, const StageList& stages, const EngineOptions& opts);
 
-/// Removes the temporary files of publishes killed with SIGKILL (those whose process is gone) from `out`.
+/// Removes the staging folders of publishes killed with SIGKILL (those whose process is gone) from `out`.
 /// Every run calls it at its start, whether or not it publishes: a killed publish whose unit an earlier run
 /// had already completed with the same inputs is not rerun, and its temporary file would otherwise stay.
 void remove_stale_partials(const std::string& out);
 
-/// Name prefix of the temporary file a publish writes (followed by its process id) before renaming it.
+/// Name prefix of the staging folder a publish writes its deliverables into (followed by its process id)
+/// before renaming them into the output folder.
 inline constexpr const char* kPartialPrefix = ".prospectivity.partial-";
 
 } // namespace prospector

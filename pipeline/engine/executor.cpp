@@ -6,10 +6,12 @@
 #include "pipeline/engine/progress.hpp"
 
 #include <spdlog/spdlog.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <set>
 #include <sstream>
@@ -200,9 +202,13 @@ void check_output_folder(const std::string& out) {
   fs::remove(probe, ec);
 }
 
+// A unit's line that starts with "warning: " goes out at warning level (without the prefix).
 void flush_log(std::vector<std::string>& log) {
   for (const auto& l : log)
-    spdlog::info("{}", l);
+    if (l.rfind("warning: ", 0) == 0)
+      spdlog::warn("{}", l.substr(9));
+    else
+      spdlog::info("{}", l);
   log.clear();
 }
 
@@ -228,8 +234,32 @@ std::vector<const Stage*> select_stages(const StageList& stages, const std::vect
   return out;
 }
 
+// Before the first write of a fresh run: the disk must hold what `validate` estimates (the work folder and the
+// uncompressed output), so a run does not fail hours in. A rerun over an existing work folder is not checked:
+// most of that space is already taken by the run itself.
+void check_free_disk(const Plan& p) {
+  std::error_code ec;
+  if (fs::exists(p.work.root() + "/manifests", ec)) return;
+  fs::path at = fs::absolute(p.out, ec);
+  while (!at.empty() && !fs::exists(at, ec) && at != at.root_path())
+    at = at.parent_path();
+  struct statvfs v{};
+  if (::statvfs(at.c_str(), &v) != 0) return;
+  const double free_mib = static_cast<double>(v.f_bavail) * static_cast<double>(v.f_frsize) / (1024.0 * 1024.0);
+  const PlanEstimate e = estimate(p);
+  const double need = e.work_mib + e.output_mib;
+  if (free_mib < need) {
+    char b[256];
+    std::snprintf(b, sizeof b, "%.1f MiB free at %s, but the run needs about %.1f MiB (work folder %.1f MiB, output %.1f MiB, as `validate` estimates)",
+                  free_mib, at.c_str(), need, e.work_mib, e.output_mib);
+    throw_runtime(std::string("output folder ") + p.out + ": " + b +
+                  "; free space there or choose another output folder (--out)");
+  }
+}
+
 void execute(const Plan& p, const StageList& stage_list, const EngineOptions& opts) {
   const auto t0 = std::chrono::steady_clock::now();
+  check_free_disk(p);
   check_output_folder(p.out);
   const std::set<std::int64_t> only_tiles = parse_tiles(p, opts.tiles);
   std::vector<const Stage*> selected = select_stages(stage_list, opts.stages);
@@ -261,6 +291,7 @@ void execute(const Plan& p, const StageList& stage_list, const EngineOptions& op
     std::int64_t done = 0, stage_recomputed = 0;
     for (const std::int64_t u : units) {
       const std::string label = p.work.unit_label(u);
+      lock.check_held();
       if (const int sig = InterruptGuard::received())
         throw_runtime(std::string("interrupted by ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") + " before " +
                       name + " " + label + "; completed units are kept: rerun the same command to resume");
@@ -357,7 +388,7 @@ void remove_stale_partials(const std::string& out) {
     const std::string n = e.path().filename().string();
     if (n.rfind(kPartialPrefix, 0) != 0) continue;
     const long pid = std::atol(n.c_str() + std::string(kPartialPrefix).size());
-    if (pid > 0 && ::kill(static_cast<pid_t>(pid), 0) != 0) fs::remove(e.path(), ec);
+    if (pid > 0 && ::kill(static_cast<pid_t>(pid), 0) != 0) fs::remove_all(e.path(), ec);
   }
 }
 

@@ -4,9 +4,11 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
+#include <utility>
 
 namespace prospector {
 
@@ -30,8 +32,8 @@ void release(int fd) {
 
 } // namespace
 
-RunLock::RunLock(const std::string& dir, bool shared) {
-  fd_ = open_lock(dir + "/.lock");
+RunLock::RunLock(const std::string& dir, bool shared) : path_(dir + "/.lock") {
+  fd_ = open_lock(path_);
   if (::flock(fd_, (shared ? LOCK_SH : LOCK_EX) | LOCK_NB) != 0) {
     ::close(fd_);
     fd_ = -1;
@@ -40,7 +42,16 @@ RunLock::RunLock(const std::string& dir, bool shared) {
   }
 }
 RunLock::~RunLock() { release(fd_); }
-RunLock::RunLock(RunLock&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
+RunLock::RunLock(RunLock&& o) noexcept : fd_(o.fd_), path_(std::move(o.path_)) { o.fd_ = -1; }
+
+void RunLock::check_held() const {
+  struct stat held{}, now{};
+  if (fd_ < 0 || ::fstat(fd_, &held) != 0) return;
+  if (::stat(path_.c_str(), &now) != 0 || now.st_ino != held.st_ino || now.st_dev != held.st_dev)
+    throw_runtime("the run's lock file " + path_ +
+                  " was deleted or replaced while the run was going (was the output folder removed?); stopping, "
+                  "so that no second run writes the same folder beside this one: rerun the command");
+}
 
 UnitLock::UnitLock(const std::string& path) {
   fd_ = open_lock(path);

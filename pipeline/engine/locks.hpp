@@ -18,8 +18,13 @@ public:
   RunLock(const RunLock&) = delete;
   RunLock& operator=(const RunLock&) = delete;
 
+  /// Error(Runtime) when the lock file is no longer the one locked (the output folder was deleted or the file
+  /// replaced): a second run could then lock a new file beside this one, so this run must stop.
+  void check_held() const;
+
 private:
   int fd_ = -1;
+  std::string path_;
 };
 
 /// Exclusive lock of one unit, so that concurrent array tasks never compute the same unit at once.

@@ -78,7 +78,8 @@ public:
   StageContext& operator=(const StageContext&) = delete;
 
   const Plan& plan;
-  /// Lines for the run log; the executor writes them after each unit.
+  /// Lines for the run log; the executor writes them after each unit (a line starting "warning: " at
+  /// warning level).
   std::vector<std::string> log;
 
   /// The run-wide state named `key`, made by `make` on first use.

@@ -21,13 +21,29 @@ herr_t collect_error(unsigned n, const H5E_error2_t* err, void* client) {
   if (n == 0 && err && err->desc) *out = err->desc;
   return 0;
 }
+
+// HDF5's driver messages span lines ("file write failed: time = ...\n, filename = ..., errno = 28, error
+// message = 'No space left on device', buf = 0x..."). One line with the system's message is what a user reads.
+std::string one_line(std::string d) {
+  const std::string key = "error message = '";
+  const auto k = d.find(key);
+  if (k != std::string::npos) {
+    const auto end = d.find('\'', k + key.size());
+    const auto colon = d.find(':');
+    d = (colon != std::string::npos && colon < k ? d.substr(0, colon) + ": " : std::string()) +
+        d.substr(k + key.size(), end == std::string::npos ? std::string::npos : end - k - key.size());
+  }
+  for (char& c : d)
+    if (c == '\n' || c == '\r') c = ' ';
+  return d;
+}
 } // namespace
 
 std::string error_text() {
   std::string text;
   H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, collect_error, &text);
   H5Eclear2(H5E_DEFAULT);
-  return text;
+  return one_line(text);
 }
 
 void Checker::fail(const std::string& object, const char* call, const std::string& hint) const {

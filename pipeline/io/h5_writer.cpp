@@ -111,6 +111,12 @@ H5Writer::H5Writer(const std::string& path, const GridSpec& grid, const std::str
   if (epsg > 0) m.str(crs.get(), "crs", "epsg_code", "EPSG:" + std::to_string(epsg));
 }
 
+Hdf5LibraryGuard::Hdf5LibraryGuard() { H5dont_atexit(); }
+
+Hdf5LibraryGuard::~Hdf5LibraryGuard() {
+  if (H5Fget_obj_count(static_cast<hid_t>(H5F_OBJ_ALL), H5F_OBJ_FILE) == 0) H5close();
+}
+
 H5Writer::~H5Writer() {
   if (!impl_ || impl_->closed) return;
   ErrorSilencer quiet;

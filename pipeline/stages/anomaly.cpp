@@ -9,6 +9,7 @@
 #include "kernels/window/local_z_exact.hpp"
 
 #include <algorithm>
+#include <limits>
 #include <cmath>
 
 namespace prospector::stages {
@@ -95,7 +96,11 @@ std::string AnomalyStage::compute(StageContext& ctx, std::int64_t t, const Anoma
 
     read_window(p, l.name, hw, halo);
     out.resize(static_cast<size_t>(w.size()));
-    const kernels::ExactWindowParams wp = window_params(loc.median, s["min"], s["max"], params.radius);
+    kernels::ExactWindowParams wp = window_params(loc.median, s["min"], s["max"], params.radius);
+    // A window flat to float32's rounding of the layer's level has no z-score spread to divide by; the floor
+    // follows the level (an absolute 1e-12 flattened layers in small units, such as values scaled by 1e-20).
+    wp.min_std = std::max(1.1754943508222875e-38, 0x1p-22 * std::fabs(loc.median));
+    const bool degenerate = s.value("degenerate", false);
     z.resize(halo.size());
     auto crop = [&](const std::string& name) {
       for (std::int64_t r = 0; r < w.rows; ++r)
@@ -109,6 +114,8 @@ std::string AnomalyStage::compute(StageContext& ctx, std::int64_t t, const Anoma
       st = kernels::exact_window_stats({halo.data(), hw.cols, hw.rows}, wp, scratch, nullptr, nullptr,
                                        z.data());
       if (!st.ok) throw_runtime("anomaly tile " + p.tiles.label(t) + " layer " + l.name + ": " + st.message);
+      if (degenerate) // no spread over the layer (stats logged the warning): nodata, not a grid of zeros
+        std::fill(z.begin(), z.end(), std::numeric_limits<float>::quiet_NaN());
       crop("local_z");
     }
     if (wanted(gi)) {

@@ -284,16 +284,28 @@ std::vector<Upstream> PublishStage::upstream(const Plan&, std::int64_t) const {
 }
 
 // One CSV per weights table (ArcSDM's columns), for spreadsheets and GIS joins on the class code.
-static void write_wofe_csvs(const Plan& p, const json& learn, std::vector<std::string>& log) {
+static void write_wofe_csvs(const std::string& dir, const json& learn) {
   if (!learn.contains("commodities")) return;
   for (auto it = learn["commodities"].begin(); it != learn["commodities"].end(); ++it) {
     if (!it->contains("wofe") || !(*it)["wofe"].contains("tables")) continue;
-    for (const auto& t : (*it)["wofe"]["tables"]) {
-      const std::string path = p.out + "/wofe_" + it.key() + "_" + t["layer"].get<std::string>() + ".csv";
-      write_text_atomic(path, detail::wofe_table_csv(t));
-      log.push_back("wrote " + path);
-    }
+    for (const auto& t : (*it)["wofe"]["tables"])
+      write_text_atomic(dir + "/wofe_" + it.key() + "_" + t["layer"].get<std::string>() + ".csv",
+                        detail::wofe_table_csv(t));
   }
+}
+
+// The deliverables an earlier publish left in `out`: they are stale once publish runs again.
+static std::vector<std::filesystem::path> old_deliverables(const Plan& p) {
+  namespace fs = std::filesystem;
+  std::vector<fs::path> out;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(p.out, ec)) {
+    const std::string n = e.path().filename().string();
+    if (n == p.job.output.name || n == p.job.output.name + ".aux.xml" || n == "targets.gpkg" ||
+        n == "report.html" || (n.rfind("wofe_", 0) == 0 && e.path().extension() == ".csv"))
+      out.push_back(e.path());
+  }
+  return out;
 }
 
 std::vector<std::string> PublishStage::outputs(const Plan& p, std::int64_t) const {
@@ -320,14 +332,26 @@ std::string PublishStage::compute(StageContext& ctx, std::int64_t, const Publish
     targets.push_back(targets_from_json(j));
   const json learn = file_exists(detail::learn_path(p)) ? load_json(detail::learn_path(p)) : json::object();
   const std::vector<std::pair<std::string, std::string>> grids = published_grids(p, learn);
+  namespace fs = std::filesystem;
   const std::string h5 = p.out + "/" + p.job.output.name;
-  const std::string tmp = p.out + "/" + kPartialPrefix + std::to_string(getpid());
+  // Every deliverable is written complete into a staging folder first, and only then renamed into the output
+  // folder (the gridded output last): a failure at any point (a full disk, a signal, a bad grid) leaves no
+  // deliverable that looks done, and no mix of new and old ones.
+  const std::string staging = p.out + "/" + kPartialPrefix + std::to_string(getpid());
+  const std::string tmp = staging + "/" + p.job.output.name;
   const std::vector<InputRecord>& inputs = input_records(ctx);
   file_digests(ctx).save();
   (void)params;
   std::vector<std::string> names;
+  std::error_code ec;
+  for (const auto& f : old_deliverables(p))
+    fs::remove(f, ec);
+  std::vector<fs::path> committed;
   try {
-    write_targets_gpkg(p.out + "/targets.gpkg", p.grid, targets);
+    fs::remove_all(staging, ec);
+    fs::create_directories(staging, ec);
+    if (ec) throw_runtime("cannot create " + staging + ": " + ec.message() + " (check free disk space)");
+    write_targets_gpkg(staging + "/targets.gpkg", p.grid, targets);
     {
       GridCompression compression;
       if (p.job.output.compression == "deflate")
@@ -361,15 +385,29 @@ std::string PublishStage::compute(StageContext& ctx, std::int64_t, const Publish
       w.write_provenance({p.job.path, p.job.text, PROSPECTOR_VERSION, ts, inputs});
       w.close();
     }
-    std::error_code ec;
-    std::filesystem::rename(tmp, h5, ec);
-    if (ec) throw_runtime("cannot rename " + tmp + " to " + h5 + ": " + ec.message());
-    write_pam_sidecar(h5, p.grid, names);
-    write_wofe_csvs(p, learn, log);
-    write_report(p, targets, learn, inputs, p.out + "/report.html");
+    write_pam_sidecar(tmp, p.grid, names);
+    write_wofe_csvs(staging, learn);
+    write_report(p, targets, learn, inputs, staging + "/report.html");
+    if (const int sig = InterruptGuard::received())
+      throw_runtime(std::string("interrupted by ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") +
+                    " while publishing to " + p.out + ": nothing was published; rerun the same command to resume");
+    std::vector<fs::path> files;
+    for (const auto& e : fs::directory_iterator(staging))
+      if (e.path().filename() != p.job.output.name) files.push_back(e.path());
+    std::sort(files.begin(), files.end());
+    files.push_back(tmp);
+    for (const auto& f : files) {
+      const fs::path to = fs::path(p.out) / f.filename();
+      fs::rename(f, to, ec);
+      if (ec) throw_runtime("cannot rename " + f.string() + " to " + to.string() + ": " + ec.message());
+      committed.push_back(to);
+      if (f.extension() == ".csv") log.push_back("wrote " + to.string());
+    }
+    fs::remove_all(staging, ec);
   } catch (...) {
-    std::error_code ec;
-    std::filesystem::remove(tmp, ec);
+    fs::remove_all(staging, ec);
+    for (const auto& f : committed)
+      fs::remove(f, ec);
     throw;
   }
   log.push_back("wrote " + h5 + ", " + p.out + "/targets.gpkg and " + p.out + "/report.html");

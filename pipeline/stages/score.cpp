@@ -8,6 +8,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
+#include <memory>
 
 namespace prospector::stages {
 
@@ -100,6 +102,11 @@ std::vector<std::string> ScoreStage::outputs(const Plan& p, std::int64_t t) cons
 ScoreParams ScoreStage::params(StageContext& ctx, std::int64_t) const {
   const Plan& p = ctx.plan;
   ScoreParams out;
+  // Before stats has run (a status or a dry-run submit) nothing is known to be degenerate yet; the key is
+  // recomputed when the unit runs.
+  const std::string stats_path = p.work.global("stats.json");
+  const json stats = file_exists(stats_path) ? load_json(stats_path) : json::object();
+  bool& told = ctx.state<bool>("score.dropped_told", [] { return std::make_unique<bool>(false); });
   for (size_t r = 0; r < p.recipes.size(); ++r) {
     const Recipe& rc = p.recipes[r];
     RecipeParams rp{rc.commodity, rc.name, rc.combination, rc.min_weight_fraction, rc.gamma, {}};
@@ -116,9 +123,19 @@ ScoreParams ScoreStage::params(StageContext& ctx, std::int64_t) const {
       if (p.evidence[r][e].base == "category")
         rp.evidence.back().membership =
             json{{"categories", p.evidence[r][e].categories}, {"other", ev.other}};
+      const EvidenceBinding& b = p.evidence[r][e];
+      if ((b.base == "robust_z" || b.base == "local_z") && stats.contains(b.layer) &&
+          stats[b.layer].value("degenerate", false)) {
+        rp.evidence.back().dropped = true;
+        if (!told)
+          ctx.log.push_back("warning: " + rc.commodity + ": evidence '" + ev.id + "' (" + ev.transform + " of " +
+                            b.layer + ", weight " + std::to_string(ev.weight) +
+                            ") is left out of the weights: layer " + b.layer + " has no robust spread");
+      }
     }
     out.recipes.push_back(rp);
   }
+  told = true;
   out.rx_bands = p.rx_bands;
   out.pca_components = p.job.anomaly.pca_components;
   out.contributions = wants_contributions(p);
@@ -141,6 +158,7 @@ std::string ScoreStage::compute(StageContext& ctx, std::int64_t t, const ScorePa
     for (size_t e = 0; e < rc.evidence.size(); ++e) {
       const Evidence& ev = rc.evidence[e];
       const EvidenceParams& b = rp.evidence[e];
+      if (b.dropped) continue; // no z-scores (stats warned): neither present nor counted
       if (!(b.layer.empty() && b.optional)) total += b.weight; // optional evidence the job lacks: not counted
       if (b.layer.empty()) continue;
       evidence_membership(p, r, e, t, z);
@@ -155,9 +173,13 @@ std::string ScoreStage::compute(StageContext& ctx, std::int64_t t, const ScorePa
     std::vector<const float*> ptrs;
     for (const auto& m : memberships)
       ptrs.push_back(m.data());
+    std::vector<float> score(static_cast<size_t>(n), std::numeric_limits<float>::quiet_NaN());
+    if (ptrs.empty()) { // every evidence was dropped: no map, rather than a flat one
+      put_tile(p.work.layer_tile("prospectivity_" + rc.commodity, t), score, h);
+      continue;
+    }
     kernels::OverlayParams op;
     op.min_weight_fraction = std::min(1.0, rc.min_weight_fraction * total / present);
-    std::vector<float> score(static_cast<size_t>(n));
     kernels::Status st = kernels::weighted_overlay(
         ptrs.data(), weights.data(), static_cast<std::int64_t>(ptrs.size()), n, op, score.data());
     if (!st.ok) throw_runtime(rc.commodity + ": overlay failed: " + st.message);

@@ -19,8 +19,9 @@ struct EvidenceParams {
   double weight = 1.0;
   nlohmann::json membership;
   bool optional = false;
+  bool dropped = false; ///< its z-score grid is nodata (the layer has no robust spread): left out of the weights
 };
-PROSPECTOR_PARAMS_JSON(EvidenceParams, id, layer, base, transform, weight, membership, optional)
+PROSPECTOR_PARAMS_JSON(EvidenceParams, id, layer, base, transform, weight, membership, optional, dropped)
 
 /// One commodity's recipe as the score stage reads it.
 struct RecipeParams {

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 
 namespace prospector::stages {
 
@@ -39,6 +40,16 @@ StatsParams StatsStage::params(StageContext& ctx, std::int64_t) const {
   return out;
 }
 
+namespace {
+
+std::string fmt_number(double v) {
+  char b[32];
+  std::snprintf(b, sizeof b, "%.6g", v);
+  return b;
+}
+
+} // namespace
+
 std::string StatsStage::compute(StageContext& ctx, std::int64_t, const StatsParams& params) const {
   const Plan& p = ctx.plan;
   std::vector<std::string>& log = ctx.log;
@@ -54,8 +65,16 @@ std::string StatsStage::compute(StageContext& ctx, std::int64_t, const StatsPara
     const kernels::Status st = kernels::radix_robust_location(blocks.view(), {}, loc);
     if (!st.ok) throw_runtime("stats: layer " + l.name + ": " + st.message);
     const float mn = sum.min, mx = sum.max;
-    out[l.name] = {{"median", loc.median}, {"mad", loc.mad}, {"scale", loc.scale},
-                   {"count", loc.count},   {"min", mn},      {"max", mx}};
+    const bool degenerate = kernels::robust_spread_degenerate(loc, {});
+    out[l.name] = {{"median", loc.median}, {"mad", loc.mad}, {"scale", loc.scale},       {"count", loc.count},
+                   {"min", mn},            {"max", mx},      {"degenerate", degenerate}};
+    if (degenerate)
+      log.push_back("warning: layer " + l.name + ": no robust spread (MAD " + fmt_number(loc.mad) + " at median " +
+                    fmt_number(loc.median) + " over " + std::to_string(n) + " cells" +
+                    (mn == mx ? ", every cell " + fmt_number(mn) : ", values " + fmt_number(mn) + " to " + fmt_number(mx)) +
+                    "): its robust_z and local_z grids are written as nodata, and evidence reading them is left "
+                    "out of the weights. A binary or categorical layer enters as its own values: give it kind "
+                    "raster or categorical_raster and use transform value or category");
     if (std::find(params.gi_layers.begin(), params.gi_layers.end(), l.name) != params.gi_layers.end()) {
       // Mean and standard deviation for Gi*, from exact integer sums of the values quantised as the anomaly
       // stage's window sums are: the same for any tiling.

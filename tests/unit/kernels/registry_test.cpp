@@ -114,6 +114,7 @@ TEST_CASE("registry: every record is documented and its params are well-formed",
 
 TEST_CASE("registry: defaults match the Params structs", "[registry]") {
   CHECK(number_default("stats.robust_z", "min_scale") == RobustZParams{}.min_scale);
+  CHECK(number_default("stats.robust_z", "rel_floor") == RobustZParams{}.rel_floor);
   CHECK(number_default("window.local_z", "radius") == static_cast<double>(LocalZParams{}.radius));
   CHECK(number_default("window.local_z", "min_count") == static_cast<double>(LocalZParams{}.min_count));
   CHECK(number_default("window.local_z", "min_std") == LocalZParams{}.min_std);

@@ -158,24 +158,63 @@ TEST_CASE("robust_z: values, NaN passthrough and aliasing", "[stats.robust_z]") 
   CHECK(std::memcmp(inplace.data(), z.data(), z.size() * sizeof(float)) == 0);
 }
 
-TEST_CASE("robust_z: zero spread gives 0 for valid cells, and bad arguments are rejected",
+TEST_CASE("robust_z: a degenerate spread gives NaN everywhere, and bad arguments are rejected",
           "[stats.robust_z]") {
   std::vector<float> g = {7, 7, kNaN, 7, 8};
   std::vector<float> scratch;
   RobustLocation loc;
   REQUIRE(robust_location({g.data(), 5, 1}, scratch, loc).ok);
   REQUIRE(loc.mad == 0.0);
+  CHECK(robust_spread_degenerate(loc, {}));
   std::vector<float> z(5, 123.0f);
   REQUIRE(robust_z({g.data(), 5, 1}, loc, {}, {z.data(), 5, 1}).ok);
-  CHECK(z[0] == 0.0f);
-  CHECK(z[1] == 0.0f);
-  CHECK(std::isnan(z[2]));
-  CHECK(z[4] == 0.0f);
+  for (float v : z)
+    CHECK(std::isnan(v)); // it used to be 0 at every valid cell: a flat, "valid" grid
 
   CHECK_FALSE(robust_z({g.data(), 5, 1}, loc, {}, {z.data(), 1, 5}).ok);
   RobustLocation bad = loc;
   bad.median = std::numeric_limits<double>::quiet_NaN();
   CHECK_FALSE(robust_z({g.data(), 5, 1}, bad, {}, {z.data(), 5, 1}).ok);
+}
+
+TEST_CASE("robust_z: the floor is relative to the median, not absolute", "[stats.robust_z]") {
+  std::vector<float> scratch;
+  RobustLocation loc;
+  SECTION("values scaled by 1e-20 keep their z-scores (the old absolute 1e-12 floor flattened them)") {
+    std::vector<float> g = {1e-20f, 2e-20f, 3e-20f, 4e-20f, 9e-20f};
+    REQUIRE(robust_location({g.data(), 5, 1}, scratch, loc).ok);
+    CHECK_FALSE(robust_spread_degenerate(loc, {}));
+    std::vector<float> z(5);
+    REQUIRE(robust_z({g.data(), 5, 1}, loc, {}, {z.data(), 5, 1}).ok);
+    // median 3e-20, MAD 1e-20: z = (x - 3e-20) / 1.4826e-20.
+    CHECK(z[4] == Approx(6.0 / 1.4826).epsilon(1e-5));
+    CHECK(z[2] == Approx(0.0).margin(1e-6));
+  }
+  SECTION("values near 1e20 keep theirs") {
+    std::vector<float> g = {1e20f, 2e20f, 3e20f, 4e20f, 9e20f};
+    REQUIRE(robust_location({g.data(), 5, 1}, scratch, loc).ok);
+    std::vector<float> z(5);
+    REQUIRE(robust_z({g.data(), 5, 1}, loc, {}, {z.data(), 5, 1}).ok);
+    CHECK(z[0] == Approx(-2.0 / 1.4826).epsilon(1e-5));
+  }
+  SECTION("a spread of a few float ulps on a large offset is rounding: degenerate") {
+    std::vector<float> g = {58000.0f, 58000.0f, std::nextafter(58000.0f, 1e9f), 58000.0f,
+                            std::nextafter(58000.0f, 0.0f), std::nextafter(58000.0f, 1e9f)};
+    REQUIRE(robust_location({g.data(), 6, 1}, scratch, loc).ok);
+    REQUIRE(loc.mad > 0.0);
+    CHECK(robust_spread_degenerate(loc, {}));
+  }
+  SECTION("a binary map (MAD 0) is degenerate; one with half ones is not") {
+    std::vector<float> g(100, 0.0f);
+    for (int i = 0; i < 20; ++i)
+      g[static_cast<size_t>(i)] = 1.0f;
+    REQUIRE(robust_location({g.data(), 100, 1}, scratch, loc).ok);
+    CHECK(robust_spread_degenerate(loc, {}));
+    for (int i = 0; i < 50; ++i)
+      g[static_cast<size_t>(i)] = 1.0f;
+    REQUIRE(robust_location({g.data(), 100, 1}, scratch, loc).ok);
+    CHECK_FALSE(robust_spread_degenerate(loc, {}));
+  }
 }
 
 TEST_CASE("robust_z: bit-identical with 1 and 2 threads", "[stats.robust_z][threads]") {
