@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -119,6 +120,12 @@ ClassTable classes_from_csv(const InputSpec& in) {
   if (!is)
     throw_input(where(in) + ": key 'class_file': cannot read " + in.class_file +
                 " (a CSV of value,name rows)");
+  // A class list is a few hundred rows; a huge file (or one with no newline) is not one, and getline would
+  // grow a single line without bound.
+  std::error_code ec;
+  if (const auto size = std::filesystem::file_size(in.class_file, ec); !ec && size > (std::uintmax_t(16) << 20))
+    throw_input(where(in) + ": key 'class_file': " + in.class_file + " is " + std::to_string(size >> 20) +
+                " MiB; a class table (value,name rows) is at most 16 MiB");
   ClassTable t;
   std::string line;
   std::int64_t lineno = 0;
@@ -487,6 +494,56 @@ VectorLayers prepare_vector(const InputSpec& in, const GridSpec& grid, const Cla
     out.log.push_back(in.id + ": " + std::to_string(ix.size()) +
                       " intersection(s) or junction(s) of two lines");
   }
+  return out;
+}
+
+std::vector<std::uint8_t> polygon_mask(const std::string& path, const std::string& layer, const GridSpec& grid,
+                                       const std::string& key) {
+  InputSpec in; // the polygon rules of a geology input, reported under the job key
+  in.id = key;
+  in.kind = "geology";
+  in.path = path;
+  in.layer = layer;
+  OpenLayer o = open_layer(in);
+  gdal::SpatialRef src = layer_srs(in, o);
+  gdal::SpatialRef dst = gdal::SpatialRef::from_user_input(grid.crs_wkt, "grid", ErrorKind::Usage);
+  gdal::Transform ct(src, dst, where(in));
+  std::vector<gdal::Geometry> polygons;
+  for (gdal::Feature f(OGR_L_GetNextFeature(o.layer)); f; f = gdal::Feature(OGR_L_GetNextFeature(o.layer))) {
+    OGRGeometryH g = OGR_F_GetGeometryRef(f.get());
+    if (!g || OGR_G_IsEmpty(g)) continue;
+    check_type(in, o, f.get());
+    gdal::Geometry c(OGR_G_Clone(g));
+    gdal::clear_error();
+    if (OGR_G_Transform(c.get(), ct.get()) != OGRERR_NONE)
+      throw_input(where(in) + ": " + o.name + " feature " + std::to_string(OGR_F_GetFID(f.get())) +
+                  " cannot be transformed to the grid CRS: " + gdal::last_error() + " (is the layer's CRS right?)");
+    polygons.push_back(std::move(c));
+  }
+  if (polygons.empty()) throw_input(where(in) + ": " + o.name + " has no polygon");
+  GDALDriverH mem = GDALGetDriverByName("MEM");
+  gdal::Dataset ds(GDALCreate(mem, "", static_cast<int>(grid.nx), static_cast<int>(grid.ny), 1, GDT_Byte, nullptr));
+  if (!ds) throw_runtime(where(in) + ": cannot allocate the rasterization buffer: " + gdal::last_error());
+  auto gt = grid.geotransform();
+  GDALSetGeoTransform(ds.get(), gt.data());
+  GDALSetProjection(ds.get(), grid.crs_wkt.c_str());
+  std::vector<OGRGeometryH> geoms;
+  for (const auto& g : polygons)
+    geoms.push_back(g.get());
+  std::vector<double> burn(geoms.size(), 1.0);
+  int band = 1;
+  gdal::clear_error();
+  if (GDALRasterizeGeometries(ds.get(), 1, &band, static_cast<int>(geoms.size()), geoms.data(), nullptr, nullptr,
+                              burn.data(), nullptr, nullptr, nullptr) != CE_None)
+    throw_runtime(where(in) + ": rasterizing " + o.name + " failed: " + gdal::last_error());
+  std::vector<std::uint8_t> out(static_cast<size_t>(grid.size()));
+  if (GDALRasterIO(GDALGetRasterBand(ds.get(), 1), GF_Read, 0, 0, static_cast<int>(grid.nx),
+                   static_cast<int>(grid.ny), out.data(), static_cast<int>(grid.nx), static_cast<int>(grid.ny),
+                   GDT_Byte, 0, 0) != CE_None)
+    throw_runtime(where(in) + ": reading the rasterized study area failed: " + gdal::last_error());
+  if (std::find(out.begin(), out.end(), std::uint8_t{1}) == out.end())
+    throw_input(where(in) + ": no cell centre of the analysis grid lies inside the polygons of " + o.name +
+                "; check the layer's CRS and extent");
   return out;
 }
 

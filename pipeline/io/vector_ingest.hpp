@@ -9,6 +9,7 @@
 #include "pipeline/job/job.hpp"
 
 #include <string>
+#include <cstdint>
 #include <vector>
 
 namespace prospector {
@@ -53,6 +54,13 @@ struct VectorLayers {
 /// no feature, geometries of the wrong type (lines where polygons are expected), invalid geometries when
 /// invalid_geometries is error (they are counted and skipped otherwise), a contact unit not in the table.
 VectorLayers prepare_vector(const InputSpec& in, const GridSpec& grid, const ClassTable& classes);
+
+/// Cells of `grid` whose centre lies inside a polygon of layer `layer` ("" = the first) of vector `path`
+/// (reprojected to the grid CRS): 1 inside, 0 outside; grid.size() bytes, row 0 north. `key` names the job
+/// key in errors (Error(InputData)): no layer, no CRS, no polygon, a layer of lines or points, or no cell
+/// inside.
+std::vector<std::uint8_t> polygon_mask(const std::string& path, const std::string& layer, const GridSpec& grid,
+                                       const std::string& key);
 
 /// categorical_raster: Error(InputData) naming the file and the value when the band holds a value (other
 /// than nodata) that the class table does not name.

@@ -180,6 +180,10 @@ struct ModelOptions {
   int folds = 5;
   double block_size = 0.0; ///< map units; 0 = 20 cells
   std::vector<double> capture_fractions = {0.01, 0.02, 0.05, 0.1, 0.2};
+  /// Polygons (any OGR vector) bounding the study area of the data-driven models; "" = every cell with
+  /// evidence. Absolute after loading.
+  std::string study_area;
+  std::string study_area_layer; ///< layer of study_area ("" = its first layer)
 };
 
 /// Tiling of the per-cell stages.

@@ -68,6 +68,13 @@ Decl<ModelOptions> models_decl() {
         "unit cell area in square grid-CRS units (ArcSDM's unit area; 1e6 = 1 km2 in a metre CRS): areas "
         "of the weights tables are counted in unit cells; 0 = one grid cell")
       .range(0.0, std::nullopt);
+  d.add(&ModelOptions::study_area, "study_area",
+        "polygons (any OGR vector, relative to the job file) bounding the study area of the data-driven "
+        "models: weights, prior, unit area and deposit counts are taken inside it, and the posteriors are "
+        "nodata outside. The study area is always limited to cells where the evidence is valid (prospectivity "
+        "is not nodata); empty = all of those");
+  d.add(&ModelOptions::study_area_layer, "study_area_layer",
+        "layer of models.study_area (default: the dataset's first layer)");
   d.add(&ModelOptions::wofe_points, "wofe_points",
         "how training deposits are counted in weights tables: points (ArcSDM: every point, several in one "
         "cell counted each) or cells (EIS Toolkit: deposit cells, one per cell)")

@@ -33,7 +33,7 @@ LearnParams LearnStage::params(StageContext& ctx, std::int64_t) const {
   const Plan& p = ctx.plan;
   LearnParams out;
   out.training = p.job.training;
-  for (const auto& f : {p.job.training.path, p.job.training.test_path})
+  for (const auto& f : {p.job.training.path, p.job.training.test_path, p.job.models.study_area})
     if (!f.empty() && file_exists(f)) out.deposit_files.push_back(sha256_file(f));
   out.models = p.job.models;
   for (const auto& rc : p.recipes) {

@@ -7,6 +7,7 @@
 #include "kernels/wofe/weights.hpp"
 #include "pipeline/base/errors.hpp"
 #include "pipeline/io/training.hpp"
+#include "pipeline/io/vector_ingest.hpp"
 #include "pipeline/stages/score.hpp"
 #include "pipeline/stages/tile_store.hpp"
 
@@ -120,13 +121,14 @@ std::vector<std::string> wofe_flag_names(std::uint32_t flags) {
 }
 
 Wofe fit_wofe(const std::vector<std::vector<std::int32_t>>& classes, std::int32_t k,
-              const std::vector<std::uint8_t>& mask, std::int64_t n, const kernels::WofeParams& wp) {
+              const std::vector<std::uint8_t>& mask, const std::vector<std::uint8_t>& study, std::int64_t n,
+              const kernels::WofeParams& wp) {
   Wofe w;
   w.weights.resize(classes.size());
   std::vector<kernels::WofeLayer> layers;
   for (size_t e = 0; e < classes.size(); ++e) {
     kernels::Status st =
-        kernels::wofe_weights(classes[e].data(), n, k, mask.data(), nullptr, wp, w.weights[e]);
+        kernels::wofe_weights(classes[e].data(), n, k, mask.data(), study.data(), wp, w.weights[e]);
     if (!st.ok) {
       w.error = st.message;
       return w;
@@ -137,7 +139,7 @@ Wofe fit_wofe(const std::vector<std::vector<std::int32_t>>& classes, std::int32_
   w.variance.assign(static_cast<size_t>(n), NAN);
   kernels::Status st =
       kernels::wofe_posterior(layers.data(), static_cast<std::int64_t>(layers.size()), n, mask.data(),
-                              nullptr, w.posterior.data(), w.variance.data(), w.summary);
+                              study.data(), w.posterior.data(), w.variance.data(), w.summary);
   if (!st.ok) w.error = st.message;
   return w;
 }
@@ -182,6 +184,22 @@ std::string run_learn(const Plan& p, std::vector<std::string>& log) {
   }
   for (const auto& r : train.rejected)
     log.push_back("  left out: " + r);
+  if (train.points.empty()) {
+    // Nothing to train on: the rejected lines above say why (off the grid, polygons, unknown commodity).
+    const std::string why = p.job.training.path + ": key 'training.path': none of the " +
+                            std::to_string(train.features) + " deposit(s) read is usable (" +
+                            std::to_string(train.bad_geometry) + " not points, " + std::to_string(train.outside) +
+                            " outside the grid, " + std::to_string(train.unknown_commodity) +
+                            " naming no commodity of the job)";
+    if (mo.wofe || mo.logistic || !mo.wofe_evidence.empty())
+      throw_input(why + "; the job asks for data-driven models (models.wofe, models.logistic): check the "
+                        "deposits' CRS (training.crs) and geometry, or set both models to false");
+    log.push_back("warning: " + why + "; no success- or prediction-rate curves");
+  }
+  if (!p.job.training.test_path.empty() && test.points.empty())
+    log.push_back("warning: " + p.job.training.test_path + ": key 'training.test_path': none of the " +
+                  std::to_string(test.features) +
+                  " test deposit(s) lies on the grid with a known commodity: no prediction-rate curves");
   out["training"] = {{"path", p.job.training.path},
                      {"read", train.features},
                      {"on_grid", train.points.size()},
@@ -194,6 +212,13 @@ std::string run_learn(const Plan& p, std::vector<std::string>& log) {
   const bool tables_mode = mo.wofe && layers_mode;
   std::vector<WofeEvidence> table_ev;
   if (layers_mode) table_ev = classify_wofe_evidence(p, log);
+  std::vector<std::uint8_t> polygons;
+  if (!mo.study_area.empty()) {
+    polygons = polygon_mask(mo.study_area, mo.study_area_layer, p.grid, "models.study_area");
+    log.push_back("study area: " +
+                  std::to_string(std::count(polygons.begin(), polygons.end(), std::uint8_t{1})) + " of " +
+                  std::to_string(n) + " cells inside the polygons of " + mo.study_area);
+  }
   for (size_t ri = 0; ri < p.recipes.size(); ++ri) {
     const Recipe& rc = p.recipes[ri];
     const std::string& c = rc.commodity;
@@ -201,6 +226,17 @@ std::string run_learn(const Plan& p, std::vector<std::string>& log) {
     std::vector<std::int64_t> cells;
     std::vector<std::string> rejected;
     read_whole(p, "prospectivity_" + c, score);
+    // The study area: cells with evidence (prospectivity not nodata), inside models.study_area when given.
+    // Weights, the prior, the unit area and the deposit counts come from it; the posteriors are nodata
+    // elsewhere.
+    std::vector<std::uint8_t> study(static_cast<size_t>(n));
+    std::int64_t study_cells = 0;
+    for (std::int64_t i = 0; i < n; ++i) {
+      const auto u = static_cast<size_t>(i);
+      study[u] = !std::isnan(score[u]) && (polygons.empty() || polygons[u]) ? 1 : 0;
+      study_cells += study[u];
+    }
+    cj["study_area_cells"] = study_cells;
     std::set<std::int64_t> seen;
     // Weights tables count points (ArcSDM, several in one cell each) or deposit cells (EIS Toolkit).
     std::vector<std::int64_t> point_cells;
@@ -209,6 +245,10 @@ std::string run_learn(const Plan& p, std::vector<std::string>& log) {
       const std::int64_t cell = d.row * p.grid.nx + d.col;
       if (std::isnan(score[static_cast<size_t>(cell)])) {
         rejected.push_back(d.where + ": on a nodata cell of prospectivity_" + c);
+        continue;
+      }
+      if (!study[static_cast<size_t>(cell)]) {
+        rejected.push_back(d.where + ": outside the study area (models.study_area)");
         continue;
       }
       if (mo.wofe_points == "points" || !seen.count(cell)) point_cells.push_back(cell);
@@ -257,11 +297,7 @@ std::string run_learn(const Plan& p, std::vector<std::string>& log) {
     std::string model_name;
     Wofe wofe;
     const kernels::WofeParams wp = wofe_params(mo);
-    std::vector<std::uint8_t> study;
     if (tables_mode) {
-      study.assign(static_cast<size_t>(n), 0);
-      for (std::int64_t i = 0; i < n; ++i)
-        study[static_cast<size_t>(i)] = std::isnan(score[static_cast<size_t>(i)]) ? 0 : 1;
       WofeTablesFit fit = fit_wofe_tables(p, c, table_ev, study, point_cells, true);
       cj["wofe"] = wofe_tables_json(p, table_ev, fit, point_cells);
       for (size_t i = 0; i < fit.layers.size(); ++i) {
@@ -299,7 +335,7 @@ std::string run_learn(const Plan& p, std::vector<std::string>& log) {
             ", p = " + std::to_string(fit.summary.ci_p_value));
       }
     } else if (mo.wofe) {
-      wofe = fit_wofe(classes, k, mask, n, wp);
+      wofe = fit_wofe(classes, k, mask, study, n, wp);
       if (!wofe.error.empty()) {
         cj["wofe"] = {{"error", wofe.error}};
         log.push_back(c + ": weights of evidence not computed: " + wofe.error);
@@ -334,7 +370,7 @@ std::string run_learn(const Plan& p, std::vector<std::string>& log) {
         kernels::WofeCiTest ci;
         json cij = json::object();
         if (kernels::wofe_ci_test(layers.data(), static_cast<std::int64_t>(layers.size()), n, mask.data(),
-                                  nullptr, cis, ci)
+                                  study.data(), cis, ci)
                 .ok)
           cij = {{"observed", ci.deposits},
                  {"expected", ci.expected},
@@ -387,16 +423,12 @@ std::string run_learn(const Plan& p, std::vector<std::string>& log) {
     std::vector<float> logistic(static_cast<size_t>(n), NAN);
     if (mo.logistic) {
       // Deposits against a deterministic, evenly spaced sample of the other valid cells.
-      std::int64_t valid = 0;
-      for (float v : score)
-        valid += std::isnan(v) ? 0 : 1;
-      const std::int64_t step = std::max<std::int64_t>(1, valid / 20000);
+      const std::int64_t step = std::max<std::int64_t>(1, study_cells / 20000);
       std::vector<std::int64_t> sample(cells.begin(), cells.end());
       std::vector<std::uint8_t> labels(cells.size(), 1);
       std::int64_t seen_valid = 0;
       for (std::int64_t i = 0; i < n; ++i)
-        if (!std::isnan(score[static_cast<size_t>(i)]) && !mask[static_cast<size_t>(i)] &&
-            (seen_valid++ % step) == 0) {
+        if (study[static_cast<size_t>(i)] && !mask[static_cast<size_t>(i)] && (seen_valid++ % step) == 0) {
           sample.push_back(i);
           labels.push_back(0);
         }
@@ -424,6 +456,8 @@ std::string run_learn(const Plan& p, std::vector<std::string>& log) {
       if (st.ok)
         st = kernels::logistic_predict(views.data(), static_cast<std::int64_t>(views.size()), model,
                                        {logistic.data(), p.grid.nx, p.grid.ny});
+      for (std::int64_t i = 0; i < n && st.ok; ++i)
+        if (!study[static_cast<size_t>(i)]) logistic[static_cast<size_t>(i)] = NAN; // outside the study area
       if (!st.ok) {
         cj["logistic"] = {{"error", st.message}};
         log.push_back(c + ": logistic regression not fitted: " + st.message);
@@ -508,7 +542,7 @@ std::string run_learn(const Plan& p, std::vector<std::string>& log) {
             if (!ff.error.empty()) continue;
             wf.posterior = std::move(ff.posterior);
           } else {
-            wf = fit_wofe(classes, k, fm, n, wp);
+            wf = fit_wofe(classes, k, fm, study, n, wp);
           }
           if (!wf.error.empty()) continue;
           std::vector<float> sf;

@@ -172,6 +172,54 @@ expect(corrected and all(cl["w_plus"] != 0 and "continuity_corrected" in cl["fla
                          and not cl["flags"] & 32 for cl in corrected),
        "continuity: %d class(es) without deposits get a corrected, non-zero W+, flagged" % len(corrected))
 
+# Study area (issue 18 item 3): a polygon over the west half bounds the models. Posteriors are nodata
+# outside it, the weights count cells and deposits inside it only, and deposits outside are listed.
+x0, y0, x1, y1 = spec["grid"]["extent"]
+cell = spec["grid"]["cell_size"]
+ncols = int(round((x1 - x0) / cell))
+mid = x0 + (ncols // 2) * cell
+poly = os.path.join(survey, "study_area.gpkg")
+sr = osr.SpatialReference()
+sr.ImportFromEPSG(28350)
+ds = ogr.GetDriverByName("GPKG").CreateDataSource(poly)
+lyr = ds.CreateLayer("west", sr, ogr.wkbPolygon)
+f = ogr.Feature(lyr.GetLayerDefn())
+f.SetGeometry(ogr.CreateGeometryFromWkt("POLYGON ((%f %f, %f %f, %f %f, %f %f, %f %f))" %
+                                        (x0 - 1, y0 - 1, mid, y0 - 1, mid, y1 + 1, x0 - 1, y1 + 1, x0 - 1, y0 - 1)))
+lyr.CreateFeature(f)
+ds = None
+job_sa = dict(job_cv)
+job_sa["models"] = {"folds": 2, "block_size": 2000, "study_area": "study_area.gpkg"}
+json.dump(job_sa, open(os.path.join(survey, "job_study.json"), "w"), indent=1)
+out_sa = os.path.join(work, "out_study")
+p = run(["run", os.path.join(survey, "job_study.json"), "--out", out_sa])
+learn_sa = json.load(open(os.path.join(out_sa, "work", "global", "learn.json")))
+west = [r for r in truth if float(r["x"]) < mid]
+with h5py.File(os.path.join(out_sa, "prospectivity.nc"), "r") as g:
+    for c in spec["commodities"]:
+        cj = learn_sa["commodities"][c]
+        pc = g["prospectivity_" + c][...]
+        inside = (pc != -9999) & np.isfinite(pc)
+        inside[:, ncols // 2:] = False
+        expect(cj["study_area_cells"] == int(inside.sum()),
+               "%s: the study area is the %d valid cells west of %.0f (got %d)" %
+               (c, int(inside.sum()), mid, cj["study_area_cells"]))
+        n_west = sum(1 for r in west if r["commodity"] == c)
+        if "wofe" in cj and "cells" in cj["wofe"]:
+            expect(cj["wofe"]["cells"] == int(inside.sum()) and cj["wofe"]["deposits"] == n_west,
+                   "%s: weights of evidence count %d cells and %d deposits inside it (got %s, %s)" %
+                   (c, int(inside.sum()), n_west, cj["wofe"]["cells"], cj["wofe"]["deposits"]))
+        for name in ("posterior_wofe_" + c, "probability_logistic_" + c):
+            if name not in g:
+                continue
+            v = g[name][...]
+            ok = np.isfinite(v) & (v != -9999)
+            expect(not ok[:, ncols // 2:].any() and ok[:, :ncols // 2].any(),
+                   "%s is nodata east of the study area and mapped inside it" % name)
+        east = sum(1 for r in truth if r["commodity"] == c and float(r["x"]) >= mid)
+        expect(len([x for x in cj["rejected"] if "outside the study area" in x]) == east,
+               "%s: the %d deposit(s) east of it are left out, each with its reason" % (c, east))
+
 # The report: self-contained, renders in headless Chromium without console errors, and is not blank.
 report = os.path.join(out, "report.html")
 html = open(report).read()
