@@ -311,4 +311,49 @@ lines = [l for l in err.splitlines() if "error:" in l]
 expect(proc.returncode == 4 and len(lines) == 1,
        "output folder deleted mid-run: the run stops with exit 4 (got %s): %s" %
        (proc.returncode, lines[-1][-220:] if lines else err[-300:]))
+
+# --- item 8: SIGTERM during publish exits 4 and publishes nothing ---------------------------------------------
+import signal  # noqa: E402
+
+d = os.path.join(work, "term_publish")
+s["output"] = {"folder": os.path.join(d, "out"), "layers": ["prospectivity", "anomalies", "contributions"],
+               "deflate_level": 12}
+job = write_job(d, s)
+run(["run", job, "--stages", "ingest,fft,transform,stats,anomaly,model,score,targets,learn"], check=False)
+proc = subprocess.Popen([BIN, "run", job], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+err = []
+for line in proc.stderr:
+    err.append(line)
+    if "publish all: recomputing" in line:
+        proc.send_signal(signal.SIGTERM)
+        break
+err += proc.stderr.readlines()
+proc.wait(timeout=600)
+out = os.path.join(d, "out")
+expect(proc.returncode == 4 and any("interrupted by SIGTERM" in l for l in err) and not deliverables(out),
+       "SIGTERM during publish: exit 4 (got %s), no deliverable (%s): %s" %
+       (proc.returncode, deliverables(out), [l for l in err if "error" in l][-1:]))
+
+# --- item 8: a geographic grid across the antimeridian (longitudes 179..181) -------------------------------
+d = os.path.join(work, "antimeridian")
+os.makedirs(d, exist_ok=True)
+ds = gdal.GetDriverByName("GTiff").Create(os.path.join(d, "m.tif"), 40, 20, 1, gdal.GDT_Float32)
+ds.SetGeoTransform((179.0, 0.05, 0, -20.0, 0, -0.05))
+ds.SetProjection("EPSG:4326")
+yy, xx = np.mgrid[0:20, 0:40]
+ds.GetRasterBand(1).WriteArray((58000 + 30 * np.sin(xx / 4.0) * np.cos(yy / 3.0)).astype(np.float32))
+ds = None
+spec = {"name": "antimeridian", "grid": {"crs": "EPSG:4326", "cell_size": 0.05, "extent": "union"},
+        "inputs": [{"id": "tmi", "kind": "magnetics", "path": "m.tif", "units": "nT", "inclination": -50.0,
+                    "declination": 10.0}],
+        "commodities": ["cu"], "recipes": {"cu": {"min_weight_fraction": 0.1}}, "output": {"folder": "out"}}
+p = run(["run", write_job(d, spec)], check=False)
+ok = p.returncode == 0
+if ok:
+    g = gdal.Open(os.path.join(d, "out", "prospectivity.nc"))
+    subs = [n for n, _ in g.GetSubDatasets() if n.endswith(":prospectivity_cu")]
+    gt = gdal.Open(subs[0]).GetGeoTransform() if subs else None
+    ok = gt is not None and abs(gt[0] - 179.0) < 1e-9 and abs(gt[0] + 40 * gt[1] - 181.0) < 1e-9
+expect(ok, "a raster over longitudes 179..181 with extent union runs on a grid from 179 to 181 (exit %d: %s)" %
+       (p.returncode, errors(p)[-1:]))
 finish()
