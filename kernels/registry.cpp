@@ -341,6 +341,17 @@ const std::vector<KernelInfo>& kernel_registry() {
          {{"pad_fraction", "number", "0.25", "pad width per side as a fraction of the grid dimension"},
           {"min_pad", "integer", "16", "minimum pad width per side in cells"},
           {"fill_iterations", "integer", "100", "Gauss-Seidel sweeps smoothing the filled nodata holes"}}},
+        {"potential_field.derivative_x",
+         "Horizontal derivative df/dx (x east) of a potential field, by FFT.",
+         "Spectral derivative i kx after the plan's detrend (by default a least-squares plane, whose constant "
+         "gradient is added back) and padding; units of the input per metre. Same plan, padding, hole fill "
+         "and determinism as potential_field.total_horizontal_gradient.",
+         {}},
+        {"potential_field.derivative_y",
+         "Horizontal derivative df/dy (y north) of a potential field, by FFT.",
+         "Spectral derivative i ky (row 0 north) after the plan's detrend and padding, the removed plane's "
+         "gradient added back; units of the input per metre. As potential_field.derivative_x.",
+         {}},
         {"potential_field.total_horizontal_gradient",
          "Total horizontal gradient sqrt((df/dx)^2 + (df/dy)^2) of a potential field, by FFT.",
          "Spectral derivatives i kx and i ky (x east, y north, row 0 north), after removing a least-squares "

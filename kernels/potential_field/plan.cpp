@@ -56,18 +56,29 @@ std::int64_t mirror(std::int64_t j, std::int64_t n) {
   return m < n ? m : period - 1 - m;
 }
 
-void axis_tables(std::int64_t n, std::int64_t np, std::int64_t before, std::vector<std::int64_t>& src,
-                 std::vector<float>& taper) {
+// Point-reflection index of a pad cell about the edge cell (j = -m -> m, j = n - 1 + m -> n - 1 - m),
+// repeated for pads wider than the grid.
+std::int64_t point_reflect(std::int64_t j, std::int64_t n) {
+  if (n == 1) return 0;
+  const std::int64_t period = 2 * (n - 1);
+  std::int64_t m = j % period;
+  if (m < 0) m += period;
+  return m < n ? m : period - m;
+}
+
+void axis_tables(std::int64_t n, std::int64_t np, std::int64_t before, PfPadding mode,
+                 std::vector<std::int64_t>& src, std::vector<float>& taper) {
   const std::int64_t after = np - n - before;
   src.resize(static_cast<std::size_t>(np));
   taper.resize(static_cast<std::size_t>(np));
+  const bool edge = mode == PfPadding::EdgePoint;
   for (std::int64_t p = 0; p < np; ++p) {
     const std::int64_t j = p - before;
-    src[p] = mirror(j, n);
-    double w = 1.0;
-    if (j < 0) w = 0.5 * (1.0 + std::cos(kPi * static_cast<double>(-j) / static_cast<double>(before)));
-    if (j >= n) w = 0.5 * (1.0 + std::cos(kPi * static_cast<double>(j - n + 1) / static_cast<double>(after)));
-    taper[p] = static_cast<float>(w);
+    src[p] = edge ? point_reflect(j, n) : mirror(j, n);
+    // Distance into the pad (1 at the first pad cell) over its width; GMT's taper stops one step short of 0.
+    const double m = j < 0 ? static_cast<double>(-j) : static_cast<double>(j - n + 1);
+    const double width = static_cast<double>(j < 0 ? before : after) + (edge ? 1.0 : 0.0);
+    taper[p] = static_cast<float>(j >= 0 && j < n ? 1.0 : 0.5 * (1.0 + std::cos(kPi * m / width)));
   }
 }
 
@@ -157,8 +168,8 @@ Status PotentialFieldPlan::init(std::int64_t nx, std::int64_t ny, const Potentia
     }
     std::fill_n(w->real(w->scratch.get()), 2 * w->threads * w->scratch_stride(), 0.0f);
 
-    axis_tables(nx, nxp, w->west, w->src_x, w->taper_x);
-    axis_tables(ny, nyp, w->north, w->src_y, w->taper_y);
+    axis_tables(nx, nxp, w->west, params.padding, w->src_x, w->taper_x);
+    axis_tables(ny, nyp, w->north, params.padding, w->src_y, w->taper_y);
     const auto cells = static_cast<std::size_t>(nx * ny);
     w->hole.assign(cells, 0);
     w->aux.assign(cells, 0.0f);
@@ -171,7 +182,9 @@ Status PotentialFieldPlan::init(std::int64_t nx, std::int64_t ny, const Potentia
     w->first_factor.resize(static_cast<std::size_t>(nyp));
     w->unit_factor.assign(static_cast<std::size_t>(nyp), 1.0f);
     for (std::int64_t p = 0; p < nyp; ++p) {
-      const bool grid_row = p >= w->north && p < w->north + ny;
+      // An edge-point pad row combines two grid rows (2 f(edge) - f(src)): prepare writes and transforms it
+      // like a grid row, so the first column pass reads every row as it is.
+      const bool grid_row = (p >= w->north && p < w->north + ny) || params.padding == PfPadding::EdgePoint;
       w->same_row[p] = p;
       w->first_row[p] = grid_row ? p : w->north + w->src_y[p];
       w->first_factor[p] = grid_row ? 1.0f : w->taper_y[p];

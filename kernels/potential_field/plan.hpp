@@ -11,6 +11,22 @@
 
 namespace prospector::kernels {
 
+/// What is removed from the grid before the transform (transforms.hpp, step 1).
+enum class PfDetrend {
+  Auto,  ///< each transform's own choice: a plane for continuation and derivatives, the mean for RTP and
+         ///< pseudo-gravity
+  None,  ///< nothing (GMT grdfft -N+l)
+  Mean,  ///< the mean of the valid cells (GMT -N+a)
+  Plane, ///< the least-squares plane (GMT -N+d, GMT's default)
+};
+
+/// How the grid is extended into the pad (transforms.hpp, step 3).
+enum class PfPadding {
+  Mirror,    ///< even mirror image (the first pad cell repeats the edge cell), taper reaching 0 at the pad's end
+  EdgePoint, ///< GMT grdfft's default (-N+e): point symmetry about the edge cell, f(-m) = 2 f(0) - f(m),
+             ///< under the cosine taper 0.5 (1 + cos(pi m / (P + 1))) over the whole pad of width P
+};
+
 /// Padding and nodata-fill settings of a PotentialFieldPlan (shared by every `potential_field.*` kernel).
 struct PotentialFieldPlanParams {
   double pad_fraction = 0.25;         ///< pad width per side as a fraction of the grid dimension (>= 0)
@@ -19,6 +35,8 @@ struct PotentialFieldPlanParams {
   /// Use the AVX-512 build of the operator loops when the CPU has it (the baseline build otherwise). Both
   /// give the same bits (IEEE operations in a fixed order); tests compare them.
   bool vector_isa = true;
+  PfDetrend detrend = PfDetrend::Auto;  ///< what is removed before the transform
+  PfPadding padding = PfPadding::Mirror; ///< how the pad continues the grid
 };
 
 /// Workspace for the `potential_field.*` kernels on grids of one size: padded complex buffers (two of

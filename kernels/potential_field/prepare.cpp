@@ -251,8 +251,10 @@ bool prepare(Impl& w, ConstGridView in, fftwf_complex* buf, bool plane, Trend& t
     w.hole_hi[r] = hi;
   }
   std::int64_t count = 0;
-  trend = fit_plane(w, plane, count);
+  const PfDetrend mode = w.params.detrend;
+  trend = fit_plane(w, mode == PfDetrend::Auto ? plane : mode == PfDetrend::Plane, count);
   if (count == 0) return false;
+  if (mode == PfDetrend::None) trend = Trend{};
 
   float* grid = R + w.north * rs + w.west;
   auto detrend_row = [&](std::int64_t r) {
@@ -263,11 +265,18 @@ bool prepare(Impl& w, ConstGridView in, fftwf_complex* buf, bool plane, Trend& t
       detrend(row, dst, nx, base, slope);
     });
   };
+  const bool edge_point = w.params.padding == PfPadding::EdgePoint;
   auto pad_row = [&](std::int64_t r) {
     float* row = R + (w.north + r) * rs;
     const float* taper = w.taper_x.data();
     const std::int64_t east = w.west + nx;
-    if (w.west <= nx && w.nxp - east <= nx) {
+    if (edge_point) {
+      const float a = 2.0f * row[w.west], b = 2.0f * row[east - 1];
+      for (std::int64_t p = 0; p < w.west; ++p)
+        row[p] = (a - row[w.west + w.src_x[p]]) * taper[p];
+      for (std::int64_t p = east; p < w.nxp; ++p)
+        row[p] = (b - row[w.west + w.src_x[p]]) * taper[p];
+    } else if (w.west <= nx && w.nxp - east <= nx) {
       // Pads no wider than the grid: a single mirror image, as reversed copies (which vectorise).
       for (std::int64_t p = 0; p < w.west; ++p)
         row[p] = row[2 * w.west - 1 - p] * taper[p];
@@ -287,6 +296,32 @@ bool prepare(Impl& w, ConstGridView in, fftwf_complex* buf, bool plane, Trend& t
     const std::int64_t p = w.north + r;
     fftwf_execute_dft_r2c(w.row_r2c, R + p * rs, buf + p * w.cs);
   };
+  if (edge_point) {
+    // Pad rows are 2 f(edge row) - f(source row) under the y taper, over the x-padded rows: written out and
+    // transformed like grid rows (the mirror mode's one-source shortcut does not apply).
+#pragma omp parallel for schedule(static)
+    for (std::int64_t r = 0; r < ny; ++r)
+      detrend_row(r);
+    if (count < nx * ny) fill_holes(w, grid, rs);
+#pragma omp parallel for schedule(static)
+    for (std::int64_t r = 0; r < ny; ++r)
+      pad_row(r);
+    const std::int64_t south = w.north + ny;
+#pragma omp parallel for schedule(static)
+    for (std::int64_t p = 0; p < w.nyp; ++p) {
+      if (p >= w.north && p < south) continue;
+      const float* e = R + (p < w.north ? w.north : south - 1) * rs;
+      const float* s = R + (w.north + w.src_y[p]) * rs;
+      float* d = R + p * rs;
+      const float t = w.taper_y[p];
+      for (std::int64_t c = 0; c < w.nxp; ++c)
+        d[c] = (2.0f * e[c] - s[c]) * t;
+    }
+#pragma omp parallel for schedule(static)
+    for (std::int64_t p = 0; p < w.nyp; ++p)
+      fftwf_execute_dft_r2c(w.row_r2c, R + p * rs, buf + p * w.cs);
+    return true;
+  }
   if (count == nx * ny) {
     // No holes: each row is detrended, padded and transformed while it is in cache.
 #pragma omp parallel for schedule(static)

@@ -223,6 +223,20 @@ Status total_horizontal_gradient(ConstGridView in, double dx, double dy, Potenti
   });
 }
 
+Status derivative_x(ConstGridView in, double dx, double dy, PotentialFieldPlan& plan, GridView out) {
+  float* o = out.data;
+  return derivatives("derivative_x", in, dx, dy, plan, out, [o](Impl&, auto& run) {
+    run(D<Axis::X>{}, true, [o](std::int64_t i, float v) { o[i] = v; });
+  });
+}
+
+Status derivative_y(ConstGridView in, double dx, double dy, PotentialFieldPlan& plan, GridView out) {
+  float* o = out.data;
+  return derivatives("derivative_y", in, dx, dy, plan, out, [o](Impl&, auto& run) {
+    run(D<Axis::Y>{}, true, [o](std::int64_t i, float v) { o[i] = v; });
+  });
+}
+
 Status tilt_derivative(ConstGridView in, double dx, double dy, PotentialFieldPlan& plan, GridView out) {
   float* o = out.data;
   return derivatives("tilt_derivative", in, dx, dy, plan, out, [o](Impl& w, auto& run) {

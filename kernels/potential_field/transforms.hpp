@@ -13,7 +13,11 @@
 /// column each operator is replaced by the mean of its values at +k and -k, which keeps the output real (and
 /// zeroes odd derivatives there).
 ///
-/// Preparing the grid (every transform does this in the plan's buffers, nothing is allocated):
+/// Preparing the grid (every transform does this in the plan's buffers, nothing is allocated). Steps 1 and 3
+/// describe the defaults (PfDetrend::Auto, PfPadding::Mirror); PotentialFieldPlanParams can ask instead for
+/// no detrend, the mean or the plane for every transform, and for GMT grdfft's edge-point symmetric pad
+/// (f(-m) = 2 f(0) - f(m), taper 0.5 (1 + cos(pi m / (P + 1))) over each pad of P cells, pad rows formed from
+/// the x-padded rows and transformed like grid rows). Whatever was removed is restored as below.
 /// 1. Upward continuation and the derivatives remove a least-squares plane through the valid cells, so that a
 ///    regional gradient does not turn into a triangle wave in the mirrored pad (whose kinks ring in every
 ///    derivative: with only the mean removed, a regional gradient gave a 150% error in the vertical
@@ -113,6 +117,11 @@ Status vertical_derivative(ConstGridView in, double dx, double dy, const Vertica
 /// the input per metre.
 Status total_horizontal_gradient(ConstGridView in, double dx, double dy, PotentialFieldPlan& plan,
                                  GridView out);
+
+/// Horizontal derivatives df/dx (x east) and df/dy (y north), spectral (i kx, i ky), with the removed
+/// plane's constant gradient added back; units of the input per metre.
+Status derivative_x(ConstGridView in, double dx, double dy, PotentialFieldPlan& plan, GridView out);
+Status derivative_y(ConstGridView in, double dx, double dy, PotentialFieldPlan& plan, GridView out);
 
 /// Tilt derivative atan2(VDR, THG) in radians, in [-pi/2, pi/2] (Miller and Singh 1994), with the spectral
 /// first vertical derivative (z down) and total horizontal gradient above.

@@ -317,6 +317,26 @@ Decl<Job> make_job_decl() {
            "margin "
            "of a quarter block")
       .range(64, 65536);
+  Decl<PotentialFieldOptions> pf(
+      "potential_field",
+      "Conventions of the FFT transforms (RTP, continuation, derivatives). auto + mirror are prospector's; "
+      "plane + edge_point reproduce GMT grdfft's default (-N+d+e); none + mirror is closest to Harmonica's "
+      "transforms after its pad.");
+  pf.add(&PotentialFieldOptions::detrend, "detrend",
+         "removed before the transform: auto (a least-squares plane for continuation and derivatives, added "
+         "back to the continued field and as its constant gradient to d/dx, d/dy; the mean for RTP and "
+         "pseudo-gravity), none (GMT -N+l), mean (GMT -N+a) or plane (GMT -N+d, its default)")
+      .choices({"auto", "none", "mean", "plane"});
+  pf.add(&PotentialFieldOptions::padding, "padding",
+         "how the grid is extended into the FFT pad: mirror (even mirror image, cosine taper to 0 at the "
+         "pad's end) or edge_point (GMT's default -N+e: f(-m) = 2 f(0) - f(m), cosine taper "
+         "0.5 (1 + cos(pi m / (P + 1))) over the whole pad of P cells)")
+      .choices({"mirror", "edge_point"});
+  pf.add(&PotentialFieldOptions::pad_fraction, "pad_fraction",
+         "pad width per side as a fraction of the grid's edge (the padded size is then rounded up to a fast "
+         "FFT size, the extra split between the two sides)")
+      .range(0.0, 4.0);
+  pf.add(&PotentialFieldOptions::min_pad, "min_pad", "fewest pad cells per side").range(0, 65536);
   Decl<OutputOptions> output("output");
   output.add(&OutputOptions::folder, "folder", "output folder, relative to the job file");
   output
@@ -350,9 +370,12 @@ Decl<Job> make_job_decl() {
            "groups of grids to write: prospectivity (one per commodity), evidence (the anomaly grids the "
            "recipes read, so a geologist sees why a target scores), anomalies (every anomaly grid), "
            "multivariate (RX and principal components, when the job asks for them), learned (posteriors of "
-           "the data-driven models), contributions (each evidence's weighted membership, contrib_<c>_<id>)")
+           "the data-driven models), contributions (each evidence's weighted membership, contrib_<c>_<id>), "
+           "transforms (the raw FFT transform grids in their units, <layer>_<transform>, plus d/dx and d/dy of "
+           "every magnetics and gravity input, with the potential_field convention in their attributes)")
       .items(1, std::nullopt)
-      .item_choices({"prospectivity", "evidence", "anomalies", "multivariate", "learned", "contributions"});
+      .item_choices(
+          {"prospectivity", "evidence", "anomalies", "multivariate", "learned", "contributions", "transforms"});
 
   Decl<Job> d("prospector job",
               "A prospector job file (JSON): inputs, analysis grid, commodities to score, recipe "
@@ -369,6 +392,7 @@ Decl<Job> make_job_decl() {
   d.add(&Job::geochem, "geochem", "compositional treatment of the geochemical layers", geochem_decl());
   d.add(&Job::targets, "targets", "target extraction options", targets_decl());
   d.add(&Job::tiling, "tiling", "tiling options", tiling);
+  d.add(&Job::potential_field, "potential_field", "conventions of the FFT transforms", pf);
   d.add(&Job::training, "training", "known deposits for data-driven models and validation", training_decl());
   d.add(&Job::models, "models", "data-driven model options", prospector::detail::models_decl());
   d.add(&Job::output, "output", "output options", output);

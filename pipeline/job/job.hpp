@@ -186,6 +186,16 @@ struct ModelOptions {
   std::string study_area_layer; ///< layer of study_area ("" = its first layer)
 };
 
+/// Conventions of the FFT transforms (kernels potential_field.*): what is removed before the transform and how
+/// the grid is extended into the pad. "auto" + "mirror" are prospector's own; "plane" + "edge_point"
+/// reproduce GMT grdfft's default (-N+d+e, taper over the whole pad).
+struct PotentialFieldOptions {
+  std::string detrend = "auto";   ///< auto, none, mean or plane (kernels::PfDetrend)
+  std::string padding = "mirror"; ///< mirror or edge_point (kernels::PfPadding)
+  double pad_fraction = 0.25;     ///< pad width per side as a fraction of the grid's edge
+  std::int64_t min_pad = 16;      ///< fewest pad cells per side
+};
+
 /// Tiling of the per-cell stages.
 struct TilingOptions {
   std::int64_t tile_size = 1024;
@@ -220,6 +230,7 @@ struct Job {
   GeochemOptions geochem;
   TargetOptions targets;
   TilingOptions tiling;
+  PotentialFieldOptions potential_field;
   TrainingSpec training;
   ModelOptions models;
   OutputOptions output;

@@ -34,9 +34,9 @@ std::shared_ptr<ObjectSpec> make_recipe_spec() {
                   "potential-field transform of the layer, computed on the whole grid with FFTs "
                   "(kernels potential_field.*): rtp, pseudo_gravity (need the input's inclination "
                   "and declination), upward_continuation (input's upward_height), vertical_derivative, "
-                  "total_horizontal_gradient, tilt_derivative, analytic_signal"),
-              {"rtp", "pseudo_gravity", "upward_continuation", "vertical_derivative",
-               "total_horizontal_gradient", "tilt_derivative", "analytic_signal"}),
+                  "derivative_x, derivative_y, total_horizontal_gradient, tilt_derivative, analytic_signal"),
+              {"rtp", "pseudo_gravity", "upward_continuation", "vertical_derivative", "derivative_x",
+               "derivative_y", "total_horizontal_gradient", "tilt_derivative", "analytic_signal"}),
   };
   auto membership = std::make_shared<ObjectSpec>();
   membership->title = "membership";

@@ -111,7 +111,7 @@ void bind_evidence(Plan& p) {
           LayerDef d;
           d.name = name;
           d.long_name = ev.source.filter + " of " + base->long_name;
-          d.units = base->units;
+          d.units = transform_units(ev.source.filter, base->units);
           d.kind = "derived";
           d.num = layer;
           d.filter = ev.source.filter;

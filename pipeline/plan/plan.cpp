@@ -250,6 +250,29 @@ Plan make_plan(const std::string& job_path, const std::vector<JobOverride>& over
   detail::add_composition_layers(p);
   detail::add_balance_layers(p);
   detail::bind_evidence(p);
+  // output.layers "transforms": d/dx and d/dy of every magnetic and gravity input, beside the transforms the
+  // recipes read, for a geophysicist to compare with other software.
+  if (std::find(p.job.output.layers.begin(), p.job.output.layers.end(), "transforms") !=
+      p.job.output.layers.end()) {
+    const std::vector<LayerDef> inputs = p.input_layers;
+    for (const auto& l : inputs) {
+      if (l.kind != "magnetics" && l.kind != "gravity") continue;
+      for (const char* f : {"derivative_x", "derivative_y"}) {
+        const std::string name = l.name + "_" + f;
+        if (std::any_of(p.derived_layers.begin(), p.derived_layers.end(),
+                        [&](const LayerDef& d) { return d.name == name; }))
+          continue;
+        LayerDef d;
+        d.name = name;
+        d.long_name = std::string(f) + " of " + l.long_name;
+        d.units = transform_units(f, l.units);
+        d.kind = "derived";
+        d.num = l.name;
+        d.filter = f;
+        p.derived_layers.push_back(d);
+      }
+    }
+  }
   if (p.job.anomaly.rx) {
     for (const auto& l : p.input_layers) {
       const bool geophysics =
@@ -276,6 +299,13 @@ Plan make_plan(const std::string& job_path, const std::vector<JobOverride>& over
   p.out = p.job.output.folder;
   p.work = WorkFolder(p.out + "/work", p.tiles);
   return p;
+}
+
+std::string transform_units(const std::string& filter, const std::string& units) {
+  if (filter == "tilt_derivative") return "rad";
+  if (filter == "pseudo_gravity") return "mGal";
+  if (filter == "rtp" || filter == "upward_continuation") return units;
+  return (units.empty() || units == "1" ? std::string("1") : units) + "/m";
 }
 
 PlanEstimate estimate(const Plan& p) {

@@ -85,6 +85,10 @@ struct Plan {
 /// layers. No survey data is read except raster headers (for union/intersection extents).
 Plan make_plan(const std::string& job_path, const std::vector<JobOverride>& overrides = {});
 
+/// Units of potential-field transform `filter` of a layer in `units`: the same for RTP and continuation,
+/// per metre for the derivatives, rad for the tilt, mGal for pseudo-gravity.
+std::string transform_units(const std::string& filter, const std::string& units);
+
 /// Estimated resources of a run, for `validate` and for Slurm memory requests.
 struct PlanEstimate {
   double tile_mib = 0;                ///< one tile with its halo, one float layer

@@ -14,16 +14,33 @@
 
 namespace prospector::stages {
 
+namespace {
+
+kernels::PfDetrend pf_detrend(const std::string& s) {
+  if (s == "auto") return kernels::PfDetrend::Auto;
+  if (s == "none") return kernels::PfDetrend::None;
+  if (s == "mean") return kernels::PfDetrend::Mean;
+  if (s == "plane") return kernels::PfDetrend::Plane;
+  throw_usage("key 'potential_field.detrend': unknown value '" + s + "' (use auto, none, mean or plane)");
+}
+
+kernels::PfPadding pf_padding(const std::string& s) {
+  if (s == "mirror") return kernels::PfPadding::Mirror;
+  if (s == "edge_point") return kernels::PfPadding::EdgePoint;
+  throw_usage("key 'potential_field.padding': unknown value '" + s + "' (use mirror or edge_point)");
+}
+
+} // namespace
+
 const StageInfo& FftStage::info() const {
   static const StageInfo i{
       "pipeline.fft", "Potential-field transforms (RTP, derivatives, analytic signal, ...) on the whole grid",
       "For recipe evidence with a source filter, the FFT transforms of kernels potential_field.* run on the "
       "whole "
       "grid, or for grids over 4096 x 4096 cells on 4096-cell blocks fixed from the grid origin, each with a "
-      "1024-cell margin of real data (padded with mirrored, tapered edges inside the kernel; nodata filled "
-      "for "
-      "the transform and restored); results are stored per tile as derived layers, the same for every "
-      "tiling.",
+      "1024-cell margin of real data (detrended and padded inside the kernel as potential_field.detrend and "
+      "potential_field.padding say; nodata filled for the transform and restored); results are stored per "
+      "tile as derived layers, the same for every tiling.",
       false};
   return i;
 }
@@ -43,6 +60,10 @@ FftParams FftStage::params(StageContext& ctx, std::int64_t) const {
   const Plan& p = ctx.plan;
   FftParams out;
   out.block = p.job.tiling.fft_block;
+  out.detrend = p.job.potential_field.detrend;
+  out.padding = p.job.potential_field.padding;
+  out.pad_fraction = p.job.potential_field.pad_fraction;
+  out.min_pad = p.job.potential_field.min_pad;
   for (const auto& d : p.derived_layers) {
     if (d.filter.empty()) continue;
     FftLayerParams l;
@@ -93,7 +114,12 @@ std::string FftStage::compute(StageContext& ctx, std::int64_t, const FftParams& 
         w.cols = std::min(p.grid.nx, core.col0 + core.cols + (nbx > 1 ? kMargin : 0)) - w.col0;
         read_window(p, d.source, w, in);
         if (planned_nx != w.cols || planned_ny != w.rows) {
-          kernels::Status st = plan.init(w.cols, w.rows);
+          kernels::PotentialFieldPlanParams pp;
+          pp.pad_fraction = params.pad_fraction;
+          pp.min_pad = params.min_pad;
+          pp.detrend = pf_detrend(params.detrend);
+          pp.padding = pf_padding(params.padding);
+          kernels::Status st = plan.init(w.cols, w.rows, pp);
           if (!st.ok) throw_runtime("fft: " + st.message);
           planned_nx = w.cols;
           planned_ny = w.rows;
@@ -117,6 +143,10 @@ std::string FftStage::compute(StageContext& ctx, std::int64_t, const FftParams& 
           st = kernels::vertical_derivative(iv, dx, dy, {}, plan, ov);
         else if (d.filter == "total_horizontal_gradient")
           st = kernels::total_horizontal_gradient(iv, dx, dy, plan, ov);
+        else if (d.filter == "derivative_x")
+          st = kernels::derivative_x(iv, dx, dy, plan, ov);
+        else if (d.filter == "derivative_y")
+          st = kernels::derivative_y(iv, dx, dy, plan, ov);
         else if (d.filter == "tilt_derivative")
           st = kernels::tilt_derivative(iv, dx, dy, plan, ov);
         else if (d.filter == "analytic_signal")

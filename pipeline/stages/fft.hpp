@@ -22,8 +22,11 @@ PROSPECTOR_PARAMS_JSON(FftLayerParams, name, source, filter, inclination, declin
 struct FftParams {
   std::int64_t block = 4096;
   std::vector<FftLayerParams> layers;
+  std::string detrend = "auto", padding = "mirror"; ///< potential_field conventions
+  double pad_fraction = 0.25;
+  std::int64_t min_pad = 16;
 };
-PROSPECTOR_PARAMS_JSON(FftParams, block, layers)
+PROSPECTOR_PARAMS_JSON(FftParams, block, layers, detrend, padding, pad_fraction, min_pad)
 
 /// pipeline.fft.
 class FftStage final : public StageWith<FftParams> {

@@ -234,6 +234,9 @@ std::vector<std::pair<std::string, std::string>> published_grids(const Plan& p, 
                            "weighted membership (weight x membership) of evidence '" +
                                p.recipes[r].evidence[e].id + "' in the " + p.recipes[r].commodity +
                                " prospectivity"});
+  if (wants(p, "transforms"))
+    for (const auto& d : p.derived_layers)
+      if (!d.filter.empty()) grids.push_back({d.name, d.long_name + " (" + d.units + ")"});
   if (wants(p, "multivariate")) detail::multivariate_grids(p, load_json(p.work.global("model.json")), grids);
   if (wants(p, "learned"))
     for (const auto& g : learn.value("grids", json::array()))

@@ -65,6 +65,8 @@ TEST_CASE("registry: exactly the documented kernels, sorted by name", "[registry
                                              "model.logistic_fit",
                                              "model.logistic_predict",
                                              "potential_field.analytic_signal",
+                                             "potential_field.derivative_x",
+                                             "potential_field.derivative_y",
                                              "potential_field.pseudo_gravity",
                                              "potential_field.rtp",
                                              "potential_field.tilt_derivative",
