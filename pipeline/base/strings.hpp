@@ -13,4 +13,7 @@ std::string join(const std::vector<std::string>& v, const std::string& sep = ", 
 /// Equal ignoring ASCII case: element symbols and layer selectors ("Cu" is "cu").
 bool iequals(const std::string& a, const std::string& b);
 
+/// `s` without leading and trailing whitespace (std::isspace).
+std::string trim(const std::string& s);
+
 } // namespace prospector

@@ -89,15 +89,6 @@ CmdResult run_cmd(const std::vector<std::string>& argv) {
   return r;
 }
 
-std::string trim(std::string s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back())))
-    s.pop_back();
-  size_t i = 0;
-  while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i])))
-    ++i;
-  return s.substr(i);
-}
-
 std::string one_line(const std::string& s) {
   std::string t = trim(s);
   for (auto& c : t)

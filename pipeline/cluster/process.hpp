@@ -3,6 +3,8 @@
 /// Internal to the Slurm layer: running Slurm's client commands (sbatch, squeue, sacct, scontrol, scancel)
 /// without a shell, and the small text helpers for their output and for shell command lines.
 
+#include "pipeline/base/strings.hpp"
+
 #include <string>
 #include <vector>
 
@@ -21,9 +23,6 @@ std::string find_on_path(const std::string& name);
 /// Runs argv (argv[0] looked up in $PATH, no shell) with stdin from /dev/null, waits for it to end and
 /// captures stdout and stderr. Throws Error Runtime only when no pipe can be created.
 CmdResult run_cmd(const std::vector<std::string>& argv);
-
-/// s without leading and trailing whitespace.
-std::string trim(std::string s);
 
 /// s trimmed, with line breaks turned into spaces: command output for a one-line error message.
 std::string one_line(const std::string& s);

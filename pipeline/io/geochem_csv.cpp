@@ -3,6 +3,7 @@
 #include "kernels/geochem/substitute_censored.hpp"
 
 #include "pipeline/base/errors.hpp"
+#include "pipeline/base/strings.hpp"
 
 #include <cmath>
 #include <cstdlib>
@@ -35,15 +36,6 @@ std::vector<std::string> split(const std::string& line, char delim) {
   }
   out.push_back(cur);
   return out;
-}
-
-std::string trim(const std::string& s) {
-  size_t a = 0, b = s.size();
-  while (a < b && std::isspace(static_cast<unsigned char>(s[a])))
-    ++a;
-  while (b > a && std::isspace(static_cast<unsigned char>(s[b - 1])))
-    --b;
-  return s.substr(a, b - a);
 }
 
 // One CSV record: lines are joined while a quoted field is open (RFC 4180 allows newlines inside quotes), and

@@ -16,6 +16,21 @@ namespace prospector::stages {
 
 namespace {
 
+// The scratch file's descriptor, closed on every path out (read_window and the kernels may throw).
+class ScratchFd {
+public:
+  explicit ScratchFd(int fd) : fd_(fd) {}
+  ~ScratchFd() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  ScratchFd(const ScratchFd&) = delete;
+  ScratchFd& operator=(const ScratchFd&) = delete;
+  int get() const { return fd_; }
+
+private:
+  int fd_;
+};
+
 kernels::PfDetrend pf_detrend(const std::string& s) {
   if (s == "auto") return kernels::PfDetrend::Auto;
   if (s == "none") return kernels::PfDetrend::None;
@@ -97,7 +112,8 @@ std::string FftStage::compute(StageContext& ctx, std::int64_t, const FftParams& 
   for (const auto& d : params.layers) {
     const std::string raw = p.work.fft_scratch(d.name);
     std::filesystem::create_directories(std::filesystem::path(raw).parent_path());
-    const int fd = ::open(raw.c_str(), O_RDWR | O_CREAT | O_TRUNC, 0644);
+    const ScratchFd scratch(::open(raw.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+    const int fd = scratch.get();
     if (fd < 0 || ::ftruncate(fd, static_cast<off_t>(p.grid.size() * 4)) != 0)
       throw_runtime("fft: cannot create " + raw + " (check free disk space)");
     kernels::RtpParams rtp;
@@ -152,11 +168,9 @@ std::string FftStage::compute(StageContext& ctx, std::int64_t, const FftParams& 
         else if (d.filter == "analytic_signal")
           st = kernels::analytic_signal(iv, dx, dy, plan, ov);
         else {
-          ::close(fd);
           throw_usage("fft: unknown potential-field filter '" + d.filter + "' for layer " + d.name);
         }
         if (!st.ok) {
-          ::close(fd);
           throw_input("fft: " + d.filter + " of layer " + d.source + ": " + st.message);
         }
         for (std::int64_t r = 0; r < core.rows; ++r) {
@@ -164,12 +178,10 @@ std::string FftStage::compute(StageContext& ctx, std::int64_t, const FftParams& 
           const off_t off = static_cast<off_t>(((core.row0 + r) * p.grid.nx + core.col0) * 4);
           if (::pwrite(fd, row, static_cast<size_t>(core.cols) * 4, off) !=
               static_cast<ssize_t>(core.cols * 4)) {
-            ::close(fd);
             throw_runtime("fft: cannot write " + raw + " (check free disk space)");
           }
         }
       }
-    ::close(fd);
     for (std::int64_t t = 0; t < p.tiles.count(); ++t) {
       const Window w = p.tiles.window(t);
       tile.resize(static_cast<size_t>(w.size()));

@@ -12,15 +12,10 @@ using namespace prospector;
 
 namespace {
 
-// A CSV with 8 measured Cu values, two "<DL" strings and one negative (below detection) value.
-InputSpec soil(const std::string& substitute) {
-  const std::string path =
-      (std::filesystem::temp_directory_path() / "prospector_geochem_csv_test.csv").string();
-  std::ofstream f(path, std::ios::binary);
-  f << "x,y,cu\n";
-  const char* cu[] = {"12", "15", "9", "30", "22", "18", "11", "40", "<4", "<8", "-2"};
-  for (int i = 0; i < 11; ++i)
-    f << i << "," << 2 * i << "," << cu[i] << "\n";
+// A point-sample input reading `text` (columns x, y, cu) from a temporary file `name`.
+InputSpec points_file(const std::string& name, const std::string& text) {
+  const std::string path = (std::filesystem::temp_directory_path() / name).string();
+  std::ofstream(path, std::ios::binary) << text;
   InputSpec in;
   in.id = "soil";
   in.kind = "geochem_points";
@@ -28,6 +23,17 @@ InputSpec soil(const std::string& substitute) {
   in.x_column = "x";
   in.y_column = "y";
   in.elements = {{"Cu", "cu"}};
+  in.below_detection.substitute = "half_dl";
+  return in;
+}
+
+// A CSV with 8 measured Cu values, two "<DL" strings and one negative (below detection) value.
+InputSpec soil(const std::string& substitute) {
+  std::string text = "x,y,cu\n";
+  const char* cu[] = {"12", "15", "9", "30", "22", "18", "11", "40", "<4", "<8", "-2"};
+  for (int i = 0; i < 11; ++i)
+    text += std::to_string(i) + "," + std::to_string(2 * i) + "," + cu[i] + "\n";
+  InputSpec in = points_file("prospector_geochem_csv_test.csv", text);
   in.below_detection.negative_values = true;
   in.below_detection.substitute = substitute;
   return in;
@@ -69,23 +75,6 @@ TEST_CASE("geochem CSV: censored values go through geochem.substitute_censored",
   }
 }
 
-namespace {
-
-InputSpec points_file(const std::string& name, const std::string& text) {
-  const std::string path = (std::filesystem::temp_directory_path() / name).string();
-  std::ofstream(path, std::ios::binary) << text;
-  InputSpec in;
-  in.id = "soil";
-  in.kind = "geochem_points";
-  in.path = path;
-  in.x_column = "x";
-  in.y_column = "y";
-  in.elements = {{"Cu", "cu"}};
-  in.below_detection.substitute = "half_dl";
-  return in;
-}
-
-} // namespace
 
 TEST_CASE("geochem CSV: a quoted field may hold newlines; a record has a length cap", "[geochem_csv]") {
   SECTION("an embedded newline keeps the record whole (it used to be dropped as bad coordinates)") {
