@@ -1,6 +1,7 @@
 #include "pipeline/base/strings.hpp"
 
 #include <cctype>
+#include <cstdio>
 
 namespace prospector {
 
@@ -9,6 +10,12 @@ std::string join(const std::vector<std::string>& v, const std::string& sep) {
   for (size_t i = 0; i < v.size(); ++i)
     s += (i ? sep : "") + v[i];
   return s;
+}
+
+std::string format_number(double v) {
+  char b[32];
+  std::snprintf(b, sizeof b, "%g", v);
+  return b;
 }
 
 std::string trim(const std::string& s) {

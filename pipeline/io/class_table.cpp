@@ -160,14 +160,4 @@ void check_raster_classes(const InputSpec& in, const ClassTable& classes) {
   }
 }
 
-std::string describe_vector_input(const InputSpec& in) {
-  gdal::Dataset ds = gdal::open_vector(in.path, where(in));
-  OGRLayerH l = in.layer.empty() ? GDALDatasetGetLayer(ds.get(), 0)
-                                 : GDALDatasetGetLayerByName(ds.get(), in.layer.c_str());
-  if (!l) throw_input(where(in) + ": key 'layer': no layer '" + in.layer + "'");
-  return in.id + ": " + in.kind + " layer '" + OGR_L_GetName(l) + "' (" +
-         GDALGetDriverShortName(GDALGetDatasetDriver(ds.get())) + ", " +
-         std::to_string(OGR_L_GetFeatureCount(l, 1)) + " features)";
-}
-
 } // namespace prospector

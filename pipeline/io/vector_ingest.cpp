@@ -205,6 +205,31 @@ gdal::SpatialRef layer_srs(const InputSpec& in, const OpenLayer& o) {
   return gdal::SpatialRef::from_user_input(text, where(in), ErrorKind::InputData);
 }
 
+// Burns burn[i] into the cells of `g` whose centre lies inside polygons[i] (GDAL's default; later polygons
+// overwrite earlier ones), 0 elsewhere. `what` names the input and its layer in errors.
+std::vector<std::int32_t> rasterize(const std::vector<gdal::Geometry>& polygons, const std::vector<double>& burn,
+                                    const GridSpec& g, const std::string& what) {
+  GDALDriverH mem = GDALGetDriverByName("MEM");
+  gdal::Dataset ds(GDALCreate(mem, "", static_cast<int>(g.nx), static_cast<int>(g.ny), 1, GDT_Int32, nullptr));
+  if (!ds) throw_runtime(what + ": cannot allocate the rasterization buffer: " + gdal::last_error());
+  auto gt = g.geotransform();
+  GDALSetGeoTransform(ds.get(), gt.data());
+  GDALSetProjection(ds.get(), g.crs_wkt.c_str());
+  std::vector<OGRGeometryH> geoms;
+  for (const auto& p : polygons)
+    geoms.push_back(p.get());
+  int band = 1;
+  gdal::clear_error();
+  if (GDALRasterizeGeometries(ds.get(), 1, &band, static_cast<int>(geoms.size()), geoms.data(), nullptr, nullptr,
+                              burn.data(), nullptr, nullptr, nullptr) != CE_None)
+    throw_runtime(what + ": rasterizing failed: " + gdal::last_error());
+  std::vector<std::int32_t> out(static_cast<size_t>(g.size()));
+  if (GDALRasterIO(GDALGetRasterBand(ds.get(), 1), GF_Read, 0, 0, static_cast<int>(g.nx), static_cast<int>(g.ny),
+                   out.data(), static_cast<int>(g.nx), static_cast<int>(g.ny), GDT_Int32, 0, 0) != CE_None)
+    throw_runtime(what + ": reading the rasterized polygons failed: " + gdal::last_error());
+  return out;
+}
+
 } // namespace
 
 ClassTable input_classes(const InputSpec& in) {
@@ -315,28 +340,7 @@ VectorLayers prepare_vector(const InputSpec& in, const GridSpec& grid, const Cla
 
   const auto n = static_cast<size_t>(p.g.size());
   if (in.kind == "geology") {
-    GDALDriverH mem = GDALGetDriverByName("MEM");
-    gdal::Dataset ds(
-        GDALCreate(mem, "", static_cast<int>(p.g.nx), static_cast<int>(p.g.ny), 1, GDT_Int32, nullptr));
-    if (!ds) throw_runtime(where(in) + ": cannot allocate the rasterization buffer: " + gdal::last_error());
-    auto gt = p.g.geotransform();
-    GDALSetGeoTransform(ds.get(), gt.data());
-    GDALSetProjection(ds.get(), p.g.crs_wkt.c_str());
-    std::vector<OGRGeometryH> geoms;
-    for (const auto& g : polygons)
-      geoms.push_back(g.get());
-    int band = 1;
-    gdal::clear_error();
-    // Default options burn the cells whose centre lies inside a polygon; later features overwrite earlier
-    // ones.
-    if (GDALRasterizeGeometries(ds.get(), 1, &band, static_cast<int>(geoms.size()), geoms.data(), nullptr,
-                                nullptr, burn.data(), nullptr, nullptr, nullptr) != CE_None)
-      throw_runtime(where(in) + ": rasterizing " + o.name + " failed: " + gdal::last_error());
-    std::vector<std::int32_t> codes(n);
-    if (GDALRasterIO(GDALGetRasterBand(ds.get(), 1), GF_Read, 0, 0, static_cast<int>(p.g.nx),
-                     static_cast<int>(p.g.ny), codes.data(), static_cast<int>(p.g.nx),
-                     static_cast<int>(p.g.ny), GDT_Int32, 0, 0) != CE_None)
-      throw_runtime(where(in) + ": reading the rasterized units failed: " + gdal::last_error());
+    const std::vector<std::int32_t> codes = rasterize(polygons, burn, p.g, where(in) + " " + o.name);
     std::vector<float> unit = crop(codes, p, grid);
     std::int64_t covered = 0;
     for (auto& v : unit) {
@@ -430,30 +434,23 @@ std::vector<std::uint8_t> polygon_mask(const std::string& path, const std::strin
     polygons.push_back(std::move(c));
   }
   if (polygons.empty()) throw_input(where(in) + ": " + o.name + " has no polygon");
-  GDALDriverH mem = GDALGetDriverByName("MEM");
-  gdal::Dataset ds(GDALCreate(mem, "", static_cast<int>(grid.nx), static_cast<int>(grid.ny), 1, GDT_Byte, nullptr));
-  if (!ds) throw_runtime(where(in) + ": cannot allocate the rasterization buffer: " + gdal::last_error());
-  auto gt = grid.geotransform();
-  GDALSetGeoTransform(ds.get(), gt.data());
-  GDALSetProjection(ds.get(), grid.crs_wkt.c_str());
-  std::vector<OGRGeometryH> geoms;
-  for (const auto& g : polygons)
-    geoms.push_back(g.get());
-  std::vector<double> burn(geoms.size(), 1.0);
-  int band = 1;
-  gdal::clear_error();
-  if (GDALRasterizeGeometries(ds.get(), 1, &band, static_cast<int>(geoms.size()), geoms.data(), nullptr, nullptr,
-                              burn.data(), nullptr, nullptr, nullptr) != CE_None)
-    throw_runtime(where(in) + ": rasterizing " + o.name + " failed: " + gdal::last_error());
-  std::vector<std::uint8_t> out(static_cast<size_t>(grid.size()));
-  if (GDALRasterIO(GDALGetRasterBand(ds.get(), 1), GF_Read, 0, 0, static_cast<int>(grid.nx),
-                   static_cast<int>(grid.ny), out.data(), static_cast<int>(grid.nx), static_cast<int>(grid.ny),
-                   GDT_Byte, 0, 0) != CE_None)
-    throw_runtime(where(in) + ": reading the rasterized study area failed: " + gdal::last_error());
+  const std::vector<std::int32_t> burnt =
+      rasterize(polygons, std::vector<double>(polygons.size(), 1.0), grid, where(in) + " " + o.name);
+  const std::vector<std::uint8_t> out(burnt.begin(), burnt.end());
   if (std::find(out.begin(), out.end(), std::uint8_t{1}) == out.end())
     throw_input(where(in) + ": no cell centre of the analysis grid lies inside the polygons of " + o.name +
                 "; check the layer's CRS and extent");
   return out;
+}
+
+std::string describe_vector_input(const InputSpec& in) {
+  gdal::Dataset ds = gdal::open_vector(in.path, where(in));
+  OGRLayerH l = in.layer.empty() ? GDALDatasetGetLayer(ds.get(), 0)
+                                 : GDALDatasetGetLayerByName(ds.get(), in.layer.c_str());
+  if (!l) throw_input(where(in) + ": key 'layer': no layer '" + in.layer + "'");
+  return in.id + ": " + in.kind + " layer '" + OGR_L_GetName(l) + "' (" +
+         GDALGetDriverShortName(GDALGetDatasetDriver(ds.get())) + ", " +
+         std::to_string(OGR_L_GetFeatureCount(l, 1)) + " features)";
 }
 
 } // namespace prospector

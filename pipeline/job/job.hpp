@@ -242,6 +242,13 @@ const options::Decl<Job>& job_decl();
 /// The declaration as an option spec (validation, schema).
 const options::ObjectSpec& job_spec();
 
+/// True when `file_name` is a file publish writes into output.folder, replacing any file of that name: the
+/// gridded output and its .aux.xml sidecar, targets.gpkg, report.html and the wofe_<c>_<layer>.csv tables.
+bool is_deliverable(const OutputOptions& output, const std::string& file_name);
+
+/// The deliverables (is_deliverable) present in the absolute output folder `folder`.
+std::vector<std::string> deliverables_in(const OutputOptions& output, const std::string& folder);
+
 /// One command-line override of a job option: dotted key and JSON value ("tiling.tile_size", 256).
 struct JobOverride {
   std::string key;

@@ -3,17 +3,25 @@
 #include <algorithm>
 #include <filesystem>
 
-namespace prospector::detail {
+namespace prospector {
 
 namespace fs = std::filesystem;
 
-namespace {
-
-bool contains(const std::vector<std::string>& v, const std::string& s) {
-  return std::find(v.begin(), v.end(), s) != v.end();
+bool is_deliverable(const OutputOptions& output, const std::string& n) {
+  return n == output.name || n == output.name + ".aux.xml" || n == "targets.gpkg" || n == "report.html" ||
+         (n.rfind("wofe_", 0) == 0 && fs::path(n).extension() == ".csv");
 }
 
-} // namespace
+std::vector<std::string> deliverables_in(const OutputOptions& output, const std::string& folder) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(folder, ec))
+    if (is_deliverable(output, e.path().filename().string())) out.push_back(e.path().string());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+namespace detail {
 
 // The files a run replaces (deliverables, written to a temporary name and renamed over these) and the folder
 // it rewrites (work/). An input among them would be destroyed by publish, so validation refuses the job.
@@ -45,7 +53,7 @@ void check_output_paths(const Job& job, const std::string& file,
              a.string() + "), which that run rewrites and deletes; give an output folder outside it");
       break;
     }
-  const std::vector<std::string> deliverables = {job.output.name, "targets.gpkg", "report.html"};
+  const std::vector<std::string> existing = deliverables_in(job.output, out.string());
   auto check = [&](const std::string& path, const std::string& key) {
     if (path.empty()) return;
     std::error_code e;
@@ -56,13 +64,12 @@ void check_output_paths(const Job& job, const std::string& file,
     const std::string name = in.filename().string();
     if (!rel.empty() && *rel.begin() == "work")
       why = "it lies in the output's work folder " + (out / "work").string() + ", which the run rewrites";
-    else if (in.parent_path() == out &&
-             (contains(deliverables, name) || (name.rfind("wofe_", 0) == 0 && in.extension() == ".csv")))
+    else if (in.parent_path() == out && is_deliverable(job.output, name))
       why = "the run writes its deliverable " + (out / name).string() + " over it";
     else
-      for (const auto& d : deliverables)
-        if (fs::exists(out / d, e) && fs::equivalent(out / d, in, e)) // a hard link, or a symlinked output
-          why = "it is the same file as the deliverable " + (out / d).string() + ", which the run replaces";
+      for (const auto& d : existing)
+        if (fs::equivalent(d, in, e)) // a hard link, or a symlinked output
+          why = "it is the same file as the deliverable " + d + ", which the run replaces";
     if (!why.empty())
       report(file + ": key '" + key + "': " + path + " would be destroyed by this run: " + why +
              "; move the input or choose another output.folder");
@@ -82,4 +89,6 @@ void check_output_paths(const Job& job, const std::string& file,
     check(ro.path, "recipes." + c + ".path");
 }
 
-} // namespace prospector::detail
+} // namespace detail
+
+} // namespace prospector

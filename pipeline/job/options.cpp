@@ -103,12 +103,6 @@ const char* type_name(Type t) {
   return "?";
 }
 
-std::string fmt_num(double v) {
-  std::ostringstream os;
-  os << v;
-  return os.str();
-}
-
 // The problems found in one pass over a document, each "FILE: key PATH: problem", up to kMaxReportedErrors.
 struct Errors {
   std::vector<std::string> lines;
@@ -236,9 +230,9 @@ json validate_field(const json& v, const Field& f, const std::string& file, cons
     else if (f.minimum && (f.exclusive_minimum ? d <= *f.minimum : d < *f.minimum))
       fail(errs, file, path,
            v.dump() + " is below the minimum " + (f.exclusive_minimum ? "(exclusive) " : "") +
-               fmt_num(*f.minimum));
+               format_number(*f.minimum));
     else if (f.maximum && d > *f.maximum)
-      fail(errs, file, path, v.dump() + " is above the maximum " + fmt_num(*f.maximum));
+      fail(errs, file, path, v.dump() + " is above the maximum " + format_number(*f.maximum));
     return v;
   }
   case Type::Boolean:

@@ -254,8 +254,7 @@ Plan make_plan(const std::string& job_path, const std::vector<JobOverride>& over
   // recipes read, for a geophysicist to compare with other software.
   if (std::find(p.job.output.layers.begin(), p.job.output.layers.end(), "transforms") !=
       p.job.output.layers.end()) {
-    const std::vector<LayerDef> inputs = p.input_layers;
-    for (const auto& l : inputs) {
+    for (const auto& l : p.input_layers) {
       if (l.kind != "magnetics" && l.kind != "gravity") continue;
       for (const char* f : {"derivative_x", "derivative_y"}) {
         const std::string name = l.name + "_" + f;

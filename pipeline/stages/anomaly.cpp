@@ -111,11 +111,13 @@ std::string AnomalyStage::compute(StageContext& ctx, std::int64_t t, const Anoma
     };
     kernels::Status st = kernels::Status::Ok();
     if (wanted(local)) {
-      st = kernels::exact_window_stats({halo.data(), hw.cols, hw.rows}, wp, scratch, nullptr, nullptr,
-                                       z.data());
-      if (!st.ok) throw_runtime("anomaly tile " + p.tiles.label(t) + " layer " + l.name + ": " + st.message);
-      if (degenerate) // no spread over the layer (stats logged the warning): nodata, not a grid of zeros
+      if (degenerate) { // no spread over the layer (stats logged the warning): nodata, not a grid of zeros
         std::fill(z.begin(), z.end(), std::numeric_limits<float>::quiet_NaN());
+      } else {
+        st = kernels::exact_window_stats({halo.data(), hw.cols, hw.rows}, wp, scratch, nullptr, nullptr,
+                                         z.data());
+        if (!st.ok) throw_runtime("anomaly tile " + p.tiles.label(t) + " layer " + l.name + ": " + st.message);
+      }
       crop("local_z");
     }
     if (wanted(gi)) {

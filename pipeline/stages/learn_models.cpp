@@ -456,8 +456,9 @@ std::string run_learn(const Plan& p, std::vector<std::string>& log) {
       if (st.ok)
         st = kernels::logistic_predict(views.data(), static_cast<std::int64_t>(views.size()), model,
                                        {logistic.data(), p.grid.nx, p.grid.ny});
-      for (std::int64_t i = 0; i < n && st.ok; ++i)
-        if (!study[static_cast<size_t>(i)]) logistic[static_cast<size_t>(i)] = NAN; // outside the study area
+      if (st.ok)
+        for (std::int64_t i = 0; i < n; ++i)
+          if (!study[static_cast<size_t>(i)]) logistic[static_cast<size_t>(i)] = NAN; // outside the study area
       if (!st.ok) {
         cj["logistic"] = {{"error", st.message}};
         log.push_back(c + ": logistic regression not fitted: " + st.message);

@@ -1,11 +1,11 @@
 #include "pipeline/stages/learn_wofe.hpp"
 
 #include "kernels/wofe/weights.hpp"
+#include "pipeline/base/strings.hpp"
 #include "pipeline/stages/learn_models.hpp"
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 #include <sstream>
 
 namespace prospector::detail {
@@ -13,12 +13,6 @@ namespace prospector::detail {
 using nlohmann::json;
 
 namespace {
-
-std::string num(double v) {
-  char b[32];
-  std::snprintf(b, sizeof b, "%.6g", v);
-  return b;
-}
 
 kernels::WofeTableType table_type(const std::string& t) {
   if (t == "binary") return kernels::WofeTableType::Binary;
@@ -91,7 +85,7 @@ std::vector<WofeEvidence> classify_wofe_evidence(const Plan& p, std::vector<std:
           e.classes[static_cast<size_t>(i)] = (above ? x >= spec.threshold : x <= spec.threshold) ? 1 : 0;
       }
       const std::string op = above ? ">= " : "<= ";
-      e.labels = {"not " + op + num(spec.threshold), op + num(spec.threshold)};
+      e.labels = {"not " + op + format_number(spec.threshold), op + format_number(spec.threshold)};
     } else {
       e.breaks = spec.breaks.empty() ? quantile_breaks(v, spec.classes) : spec.breaks;
       e.n_classes = static_cast<std::int32_t>(e.breaks.size()) + 1;
@@ -105,12 +99,12 @@ std::vector<WofeEvidence> classify_wofe_evidence(const Plan& p, std::vector<std:
         if (e.breaks.empty())
           e.labels.push_back("all values");
         else if (k == 0)
-          e.labels.push_back("<= " + num(e.breaks[0]));
+          e.labels.push_back("<= " + format_number(e.breaks[0]));
         else if (k == e.n_classes - 1)
-          e.labels.push_back("> " + num(e.breaks.back()));
+          e.labels.push_back("> " + format_number(e.breaks.back()));
         else
-          e.labels.push_back(num(e.breaks[static_cast<size_t>(k - 1)]) + " .. " +
-                             num(e.breaks[static_cast<size_t>(k)]));
+          e.labels.push_back(format_number(e.breaks[static_cast<size_t>(k - 1)]) + " .. " +
+                             format_number(e.breaks[static_cast<size_t>(k)]));
       }
       if (e.n_classes < 2) e.error = "layer " + spec.layer + " has a single value class: no pattern";
       e.values = v;
@@ -290,7 +284,7 @@ json wofe_tables_json(const Plan& p, const std::vector<WofeEvidence>& ev, const 
     if (!f.table_errors[i].empty())
       tj["error"] = f.table_errors[i];
     else if (!t.valid)
-      tj["note"] = "no row reached the confidence " + num(e.spec->confidence) +
+      tj["note"] = "no row reached the confidence " + format_number(e.spec->confidence) +
                    " of the studentized contrast: the layer is left out of the posterior";
     tables.push_back(tj);
   }

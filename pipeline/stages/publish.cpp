@@ -297,20 +297,6 @@ static void write_wofe_csvs(const std::string& dir, const json& learn) {
   }
 }
 
-// The deliverables an earlier publish left in `out`: they are stale once publish runs again.
-static std::vector<std::filesystem::path> old_deliverables(const Plan& p) {
-  namespace fs = std::filesystem;
-  std::vector<fs::path> out;
-  std::error_code ec;
-  for (const auto& e : fs::directory_iterator(p.out, ec)) {
-    const std::string n = e.path().filename().string();
-    if (n == p.job.output.name || n == p.job.output.name + ".aux.xml" || n == "targets.gpkg" ||
-        n == "report.html" || (n.rfind("wofe_", 0) == 0 && e.path().extension() == ".csv"))
-      out.push_back(e.path());
-  }
-  return out;
-}
-
 std::vector<std::string> PublishStage::outputs(const Plan& p, std::int64_t) const {
   return {p.out + "/" + p.job.output.name, p.out + "/targets.gpkg", p.out + "/report.html"};
 }
@@ -347,7 +333,7 @@ std::string PublishStage::compute(StageContext& ctx, std::int64_t, const Publish
   (void)params;
   std::vector<std::string> names;
   std::error_code ec;
-  for (const auto& f : old_deliverables(p))
+  for (const auto& f : deliverables_in(p.job.output, p.out)) // stale once publish runs again
     fs::remove(f, ec);
   std::vector<fs::path> committed;
   try {

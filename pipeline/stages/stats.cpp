@@ -1,11 +1,11 @@
 #include "pipeline/stages/stats.hpp"
 
 #include "pipeline/base/errors.hpp"
+#include "pipeline/base/strings.hpp"
 #include "pipeline/stages/tile_store.hpp"
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 
 namespace prospector::stages {
 
@@ -40,16 +40,6 @@ StatsParams StatsStage::params(StageContext& ctx, std::int64_t) const {
   return out;
 }
 
-namespace {
-
-std::string fmt_number(double v) {
-  char b[32];
-  std::snprintf(b, sizeof b, "%.6g", v);
-  return b;
-}
-
-} // namespace
-
 std::string StatsStage::compute(StageContext& ctx, std::int64_t, const StatsParams& params) const {
   const Plan& p = ctx.plan;
   std::vector<std::string>& log = ctx.log;
@@ -69,9 +59,9 @@ std::string StatsStage::compute(StageContext& ctx, std::int64_t, const StatsPara
     out[l.name] = {{"median", loc.median}, {"mad", loc.mad}, {"scale", loc.scale},       {"count", loc.count},
                    {"min", mn},            {"max", mx},      {"degenerate", degenerate}};
     if (degenerate)
-      log.push_back("warning: layer " + l.name + ": no robust spread (MAD " + fmt_number(loc.mad) + " at median " +
-                    fmt_number(loc.median) + " over " + std::to_string(n) + " cells" +
-                    (mn == mx ? ", every cell " + fmt_number(mn) : ", values " + fmt_number(mn) + " to " + fmt_number(mx)) +
+      log.push_back("warning: layer " + l.name + ": no robust spread (MAD " + format_number(loc.mad) + " at median " +
+                    format_number(loc.median) + " over " + std::to_string(n) + " cells" +
+                    (mn == mx ? ", every cell " + format_number(mn) : ", values " + format_number(mn) + " to " + format_number(mx)) +
                     "): its robust_z and local_z grids are written as nodata, and evidence reading them is left "
                     "out of the weights. A binary or categorical layer enters as its own values: give it kind "
                     "raster or categorical_raster and use transform value or category");
