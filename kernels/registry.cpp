@@ -343,7 +343,8 @@ const std::vector<KernelInfo>& kernel_registry() {
           {"fill_iterations", "integer", "100", "Gauss-Seidel sweeps smoothing the filled nodata holes"}}},
         {"potential_field.derivative_x",
          "Horizontal derivative df/dx (x east) of a potential field, by FFT.",
-         "Spectral derivative i kx after the plan's detrend (by default a least-squares plane, whose constant "
+         "Spectral derivative i kx after the plan's detrend (by default a least-squares plane, whose "
+         "constant "
          "gradient is added back) and padding; units of the input per metre. Same plan, padding, hole fill "
          "and determinism as potential_field.total_horizontal_gradient.",
          {}},
@@ -412,7 +413,8 @@ const std::vector<KernelInfo>& kernel_registry() {
          {}},
         {"stats.robust_z",
          "Robust z-score (x - median) / (1.4826 * MAD) per cell.",
-         "Uses the median and scale from stats.robust_location. Where the spread is degenerate (scale at most "
+         "Uses the median and scale from stats.robust_location. Where the spread is degenerate (scale at "
+         "most "
          "`rel_floor` * |median| or `min_scale`: a constant field, one sample, a binary map whose MAD is 0) "
          "no z-score exists and every cell is NaN. NaN in gives NaN out. Element-wise in double, O(n), "
          "OpenMP-parallel and bit-identical for any thread count.",

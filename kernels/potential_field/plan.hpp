@@ -22,7 +22,7 @@ enum class PfDetrend {
 
 /// How the grid is extended into the pad (transforms.hpp, step 3).
 enum class PfPadding {
-  Mirror,    ///< even mirror image (the first pad cell repeats the edge cell), taper reaching 0 at the pad's end
+  Mirror, ///< even mirror image (the first pad cell repeats the edge cell), taper reaching 0 at the pad's end
   EdgePoint, ///< GMT grdfft's default (-N+e): point symmetry about the edge cell, f(-m) = 2 f(0) - f(m),
              ///< under the cosine taper 0.5 (1 + cos(pi m / (P + 1))) over the whole pad of width P
 };
@@ -35,7 +35,7 @@ struct PotentialFieldPlanParams {
   /// Use the AVX-512 build of the operator loops when the CPU has it (the baseline build otherwise). Both
   /// give the same bits (IEEE operations in a fixed order); tests compare them.
   bool vector_isa = true;
-  PfDetrend detrend = PfDetrend::Auto;  ///< what is removed before the transform
+  PfDetrend detrend = PfDetrend::Auto;   ///< what is removed before the transform
   PfPadding padding = PfPadding::Mirror; ///< how the pad continues the grid
 };
 

@@ -234,23 +234,26 @@ std::vector<const Stage*> select_stages(const StageList& stages, const std::vect
   return out;
 }
 
-// Before the first write of a fresh run: the disk must hold what `validate` estimates (the work folder and the
-// uncompressed output), so a run does not fail hours in. A rerun over an existing work folder is not checked:
-// most of that space is already taken by the run itself.
+// Before the first write of a fresh run: the disk must hold what `validate` estimates (the work folder and
+// the uncompressed output), so a run does not fail hours in. A rerun over an existing work folder is not
+// checked: most of that space is already taken by the run itself.
 void check_free_disk(const Plan& p) {
   std::error_code ec;
   if (fs::exists(p.work.root() + "/manifests", ec)) return;
   fs::path at = fs::absolute(p.out, ec);
   while (!at.empty() && !fs::exists(at, ec) && at != at.root_path())
     at = at.parent_path();
-  struct statvfs v{};
+  struct statvfs v {};
   if (::statvfs(at.c_str(), &v) != 0) return;
-  const double free_mib = static_cast<double>(v.f_bavail) * static_cast<double>(v.f_frsize) / (1024.0 * 1024.0);
+  const double free_mib =
+      static_cast<double>(v.f_bavail) * static_cast<double>(v.f_frsize) / (1024.0 * 1024.0);
   const PlanEstimate e = estimate(p);
   const double need = e.work_mib + e.output_mib;
   if (free_mib < need) {
     char b[256];
-    std::snprintf(b, sizeof b, "%.1f MiB free at %s, but the run needs about %.1f MiB (work folder %.1f MiB, output %.1f MiB, as `validate` estimates)",
+    std::snprintf(b, sizeof b,
+                  "%.1f MiB free at %s, but the run needs about %.1f MiB (work folder %.1f MiB, output %.1f "
+                  "MiB, as `validate` estimates)",
                   free_mib, at.c_str(), need, e.work_mib, e.output_mib);
     throw_runtime(std::string("output folder ") + p.out + ": " + b +
                   "; free space there or choose another output folder (--out)");

@@ -45,12 +45,14 @@ RunLock::~RunLock() { release(fd_); }
 RunLock::RunLock(RunLock&& o) noexcept : fd_(o.fd_), path_(std::move(o.path_)) { o.fd_ = -1; }
 
 void RunLock::check_held() const {
-  struct stat held{}, now{};
+  struct stat held {
+  }, now{};
   if (fd_ < 0 || ::fstat(fd_, &held) != 0) return;
   if (::stat(path_.c_str(), &now) != 0 || now.st_ino != held.st_ino || now.st_dev != held.st_dev)
-    throw_runtime("the run's lock file " + path_ +
-                  " was deleted or replaced while the run was going (was the output folder removed?); stopping, "
-                  "so that no second run writes the same folder beside this one: rerun the command");
+    throw_runtime(
+        "the run's lock file " + path_ +
+        " was deleted or replaced while the run was going (was the output folder removed?); stopping, "
+        "so that no second run writes the same folder beside this one: rerun the command");
 }
 
 UnitLock::UnitLock(const std::string& path) {

@@ -47,7 +47,8 @@ ClassTable classes_from_csv(const InputSpec& in) {
   // A class list is a few hundred rows; a huge file (or one with no newline) is not one, and getline would
   // grow a single line without bound.
   std::error_code ec;
-  if (const auto size = std::filesystem::file_size(in.class_file, ec); !ec && size > (std::uintmax_t(16) << 20))
+  if (const auto size = std::filesystem::file_size(in.class_file, ec);
+      !ec && size > (std::uintmax_t(16) << 20))
     throw_input(where(in) + ": key 'class_file': " + in.class_file + " is " + std::to_string(size >> 20) +
                 " MiB; a class table (value,name rows) is at most 16 MiB");
   ClassTable t;

@@ -53,10 +53,11 @@ bool read_record(std::streambuf& sb, std::string& rec, std::int64_t& lineno, con
       if (!quoted) return true;
     }
     if (rec.size() >= kMaxRecord)
-      throw_input(in.path + ": input '" + in.id + "': line " + std::to_string(lineno + 1) +
-                  ": a record longer than 1 MiB" +
-                  (quoted ? " (a quoted field is never closed: check the quotes)" : " (is this a CSV file?)") +
-                  "; fix or split the file");
+      throw_input(
+          in.path + ": input '" + in.id + "': line " + std::to_string(lineno + 1) +
+          ": a record longer than 1 MiB" +
+          (quoted ? " (a quoted field is never closed: check the quotes)" : " (is this a CSV file?)") +
+          "; fix or split the file");
     rec += static_cast<char>(c);
   }
   if (any) ++lineno;

@@ -23,7 +23,8 @@ herr_t collect_error(unsigned n, const H5E_error2_t* err, void* client) {
 }
 
 // HDF5's driver messages span lines ("file write failed: time = ...\n, filename = ..., errno = 28, error
-// message = 'No space left on device', buf = 0x..."). One line with the system's message is what a user reads.
+// message = 'No space left on device', buf = 0x..."). One line with the system's message is what a user
+// reads.
 std::string one_line(std::string d) {
   const std::string key = "error message = '";
   const auto k = d.find(key);

@@ -28,9 +28,9 @@
 namespace prospector {
 
 /// Scoped owner of the HDF5 library's lifetime, made once at the start of the CLI before any HDF5 call.
-/// HDF5 closes whatever is still open from an atexit handler; a file whose close failed (a full disk) is still
-/// open then, and closing it again crashes (SIGSEGV). The guard turns that handler off and, on destruction,
-/// releases the library only when no file is left open; otherwise the process exit reclaims it.
+/// HDF5 closes whatever is still open from an atexit handler; a file whose close failed (a full disk) is
+/// still open then, and closing it again crashes (SIGSEGV). The guard turns that handler off and, on
+/// destruction, releases the library only when no file is left open; otherwise the process exit reclaims it.
 class Hdf5LibraryGuard {
 public:
   Hdf5LibraryGuard();

@@ -28,8 +28,8 @@ Box grid_box(const GridSpec& g);
 /// `dummies`; returns the valid count.
 std::int64_t sanitize_values(std::vector<float>& v, std::int64_t& dummies);
 
-/// The class table of a categorical_raster from its class_file (CSV value,name) or from the raster's attribute
-/// table (class_table.cpp).
+/// The class table of a categorical_raster from its class_file (CSV value,name) or from the raster's
+/// attribute table (class_table.cpp).
 ClassTable classes_from_csv(const InputSpec& in);
 ClassTable classes_from_rat(const InputSpec& in);
 

@@ -25,7 +25,6 @@ namespace {
 
 std::string where(const InputSpec& in) { return detail::input_where(in); }
 
-
 // An opened vector layer with the input's attribute filter applied.
 struct OpenLayer {
   gdal::Dataset ds;
@@ -207,10 +206,12 @@ gdal::SpatialRef layer_srs(const InputSpec& in, const OpenLayer& o) {
 
 // Burns burn[i] into the cells of `g` whose centre lies inside polygons[i] (GDAL's default; later polygons
 // overwrite earlier ones), 0 elsewhere. `what` names the input and its layer in errors.
-std::vector<std::int32_t> rasterize(const std::vector<gdal::Geometry>& polygons, const std::vector<double>& burn,
-                                    const GridSpec& g, const std::string& what) {
+std::vector<std::int32_t> rasterize(const std::vector<gdal::Geometry>& polygons,
+                                    const std::vector<double>& burn, const GridSpec& g,
+                                    const std::string& what) {
   GDALDriverH mem = GDALGetDriverByName("MEM");
-  gdal::Dataset ds(GDALCreate(mem, "", static_cast<int>(g.nx), static_cast<int>(g.ny), 1, GDT_Int32, nullptr));
+  gdal::Dataset ds(
+      GDALCreate(mem, "", static_cast<int>(g.nx), static_cast<int>(g.ny), 1, GDT_Int32, nullptr));
   if (!ds) throw_runtime(what + ": cannot allocate the rasterization buffer: " + gdal::last_error());
   auto gt = g.geotransform();
   GDALSetGeoTransform(ds.get(), gt.data());
@@ -220,12 +221,13 @@ std::vector<std::int32_t> rasterize(const std::vector<gdal::Geometry>& polygons,
     geoms.push_back(p.get());
   int band = 1;
   gdal::clear_error();
-  if (GDALRasterizeGeometries(ds.get(), 1, &band, static_cast<int>(geoms.size()), geoms.data(), nullptr, nullptr,
-                              burn.data(), nullptr, nullptr, nullptr) != CE_None)
+  if (GDALRasterizeGeometries(ds.get(), 1, &band, static_cast<int>(geoms.size()), geoms.data(), nullptr,
+                              nullptr, burn.data(), nullptr, nullptr, nullptr) != CE_None)
     throw_runtime(what + ": rasterizing failed: " + gdal::last_error());
   std::vector<std::int32_t> out(static_cast<size_t>(g.size()));
-  if (GDALRasterIO(GDALGetRasterBand(ds.get(), 1), GF_Read, 0, 0, static_cast<int>(g.nx), static_cast<int>(g.ny),
-                   out.data(), static_cast<int>(g.nx), static_cast<int>(g.ny), GDT_Int32, 0, 0) != CE_None)
+  if (GDALRasterIO(GDALGetRasterBand(ds.get(), 1), GF_Read, 0, 0, static_cast<int>(g.nx),
+                   static_cast<int>(g.ny), out.data(), static_cast<int>(g.nx), static_cast<int>(g.ny),
+                   GDT_Int32, 0, 0) != CE_None)
     throw_runtime(what + ": reading the rasterized polygons failed: " + gdal::last_error());
   return out;
 }
@@ -410,8 +412,8 @@ VectorLayers prepare_vector(const InputSpec& in, const GridSpec& grid, const Cla
   return out;
 }
 
-std::vector<std::uint8_t> polygon_mask(const std::string& path, const std::string& layer, const GridSpec& grid,
-                                       const std::string& key) {
+std::vector<std::uint8_t> polygon_mask(const std::string& path, const std::string& layer,
+                                       const GridSpec& grid, const std::string& key) {
   InputSpec in; // the polygon rules of a geology input, reported under the job key
   in.id = key;
   in.kind = "geology";
@@ -430,7 +432,8 @@ std::vector<std::uint8_t> polygon_mask(const std::string& path, const std::strin
     gdal::clear_error();
     if (OGR_G_Transform(c.get(), ct.get()) != OGRERR_NONE)
       throw_input(where(in) + ": " + o.name + " feature " + std::to_string(OGR_F_GetFID(f.get())) +
-                  " cannot be transformed to the grid CRS: " + gdal::last_error() + " (is the layer's CRS right?)");
+                  " cannot be transformed to the grid CRS: " + gdal::last_error() +
+                  " (is the layer's CRS right?)");
     polygons.push_back(std::move(c));
   }
   if (polygons.empty()) throw_input(where(in) + ": " + o.name + " has no polygon");

@@ -8,8 +8,8 @@
 #include "pipeline/base/grid.hpp"
 #include "pipeline/job/job.hpp"
 
-#include <string>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 namespace prospector {
@@ -59,8 +59,8 @@ VectorLayers prepare_vector(const InputSpec& in, const GridSpec& grid, const Cla
 /// (reprojected to the grid CRS): 1 inside, 0 outside; grid.size() bytes, row 0 north. `key` names the job
 /// key in errors (Error(InputData)): no layer, no CRS, no polygon, a layer of lines or points, or no cell
 /// inside.
-std::vector<std::uint8_t> polygon_mask(const std::string& path, const std::string& layer, const GridSpec& grid,
-                                       const std::string& key);
+std::vector<std::uint8_t> polygon_mask(const std::string& path, const std::string& layer,
+                                       const GridSpec& grid, const std::string& key);
 
 /// categorical_raster: Error(InputData) naming the file and the value when the band holds a value (other
 /// than nodata) that the class table does not name.

@@ -371,11 +371,12 @@ Decl<Job> make_job_decl() {
            "recipes read, so a geologist sees why a target scores), anomalies (every anomaly grid), "
            "multivariate (RX and principal components, when the job asks for them), learned (posteriors of "
            "the data-driven models), contributions (each evidence's weighted membership, contrib_<c>_<id>), "
-           "transforms (the raw FFT transform grids in their units, <layer>_<transform>, plus d/dx and d/dy of "
+           "transforms (the raw FFT transform grids in their units, <layer>_<transform>, plus d/dx and d/dy "
+           "of "
            "every magnetics and gravity input, with the potential_field convention in their attributes)")
       .items(1, std::nullopt)
-      .item_choices(
-          {"prospectivity", "evidence", "anomalies", "multivariate", "learned", "contributions", "transforms"});
+      .item_choices({"prospectivity", "evidence", "anomalies", "multivariate", "learned", "contributions",
+                     "transforms"});
 
   Decl<Job> d("prospector job",
               "A prospector job file (JSON): inputs, analysis grid, commodities to score, recipe "

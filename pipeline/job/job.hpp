@@ -186,8 +186,8 @@ struct ModelOptions {
   std::string study_area_layer; ///< layer of study_area ("" = its first layer)
 };
 
-/// Conventions of the FFT transforms (kernels potential_field.*): what is removed before the transform and how
-/// the grid is extended into the pad. "auto" + "mirror" are prospector's own; "plane" + "edge_point"
+/// Conventions of the FFT transforms (kernels potential_field.*): what is removed before the transform and
+/// how the grid is extended into the pad. "auto" + "mirror" are prospector's own; "plane" + "edge_point"
 /// reproduce GMT grdfft's default (-N+d+e, taper over the whole pad).
 struct PotentialFieldOptions {
   std::string detrend = "auto";   ///< auto, none, mean or plane (kernels::PfDetrend)

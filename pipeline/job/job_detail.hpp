@@ -23,8 +23,8 @@ void check_model_options(const ModelOptions& m, const std::string& file,
                          const std::function<void(const std::string&)>& report);
 
 /// Checks of the output folder against the inputs (job_paths.cpp): not a folder of survey tiles, not inside
-/// another run's work folder, and no input among the files the run replaces (its deliverables, by name, symlink
-/// or hard link) or rewrites (its work folder). Paths are absolute (resolved) by then.
+/// another run's work folder, and no input among the files the run replaces (its deliverables, by name,
+/// symlink or hard link) or rewrites (its work folder). Paths are absolute (resolved) by then.
 void check_output_paths(const Job& job, const std::string& file,
                         const std::function<void(const std::string&)>& report);
 

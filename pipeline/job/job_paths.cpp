@@ -49,8 +49,9 @@ void check_output_paths(const Job& job, const std::string& file,
   // Another run's work folder (<out>/work with its manifests) is rewritten and cleaned by that run.
   for (fs::path a = out; !a.empty() && a != a.root_path(); a = a.parent_path())
     if (a.filename() == "work" && fs::is_directory(a / "manifests", ec) && fs::exists(a / ".lock", ec)) {
-      report(file + ": key 'output.folder': " + job.output.folder + " is inside the work folder of another run (" +
-             a.string() + "), which that run rewrites and deletes; give an output folder outside it");
+      report(file + ": key 'output.folder': " + job.output.folder +
+             " is inside the work folder of another run (" + a.string() +
+             "), which that run rewrites and deletes; give an output folder outside it");
       break;
     }
   const std::vector<std::string> existing = deliverables_in(job.output, out.string());

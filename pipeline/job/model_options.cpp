@@ -68,11 +68,12 @@ Decl<ModelOptions> models_decl() {
         "unit cell area in square grid-CRS units (ArcSDM's unit area; 1e6 = 1 km2 in a metre CRS): areas "
         "of the weights tables are counted in unit cells; 0 = one grid cell")
       .range(0.0, std::nullopt);
-  d.add(&ModelOptions::study_area, "study_area",
-        "polygons (any OGR vector, relative to the job file) bounding the study area of the data-driven "
-        "models: weights, prior, unit area and deposit counts are taken inside it, and the posteriors are "
-        "nodata outside. The study area is always limited to cells where the evidence is valid (prospectivity "
-        "is not nodata); empty = all of those");
+  d.add(
+      &ModelOptions::study_area, "study_area",
+      "polygons (any OGR vector, relative to the job file) bounding the study area of the data-driven "
+      "models: weights, prior, unit area and deposit counts are taken inside it, and the posteriors are "
+      "nodata outside. The study area is always limited to cells where the evidence is valid (prospectivity "
+      "is not nodata); empty = all of those");
   d.add(&ModelOptions::study_area_layer, "study_area_layer",
         "layer of models.study_area (default: the dataset's first layer)");
   d.add(&ModelOptions::wofe_points, "wofe_points",

@@ -9,8 +9,8 @@
 #include "kernels/window/local_z_exact.hpp"
 
 #include <algorithm>
-#include <limits>
 #include <cmath>
+#include <limits>
 
 namespace prospector::stages {
 
@@ -116,7 +116,8 @@ std::string AnomalyStage::compute(StageContext& ctx, std::int64_t t, const Anoma
       } else {
         st = kernels::exact_window_stats({halo.data(), hw.cols, hw.rows}, wp, scratch, nullptr, nullptr,
                                          z.data());
-        if (!st.ok) throw_runtime("anomaly tile " + p.tiles.label(t) + " layer " + l.name + ": " + st.message);
+        if (!st.ok)
+          throw_runtime("anomaly tile " + p.tiles.label(t) + " layer " + l.name + ": " + st.message);
       }
       crop("local_z");
     }

@@ -21,8 +21,8 @@ GridVariable layer_variable(const Plan& p, const std::string& name, const std::s
         " min_pad=" + std::to_string(o.min_pad) +
         (o.detrend == "plane" && o.padding == "edge_point" ? " (GMT grdfft default, -N+d+e)" : "");
     if (p.job.tiling.fft_block < std::max(p.grid.nx, p.grid.ny))
-      v.attributes["transform_blocks"] = "blocks of " + std::to_string(p.job.tiling.fft_block) +
-                                         " cells with margins of a quarter block";
+      v.attributes["transform_blocks"] =
+          "blocks of " + std::to_string(p.job.tiling.fft_block) + " cells with margins of a quarter block";
     return v;
   }
   for (const auto& l : p.input_layers) {

@@ -188,9 +188,9 @@ std::string run_learn(const Plan& p, std::vector<std::string>& log) {
     // Nothing to train on: the rejected lines above say why (off the grid, polygons, unknown commodity).
     const std::string why = p.job.training.path + ": key 'training.path': none of the " +
                             std::to_string(train.features) + " deposit(s) read is usable (" +
-                            std::to_string(train.bad_geometry) + " not points, " + std::to_string(train.outside) +
-                            " outside the grid, " + std::to_string(train.unknown_commodity) +
-                            " naming no commodity of the job)";
+                            std::to_string(train.bad_geometry) + " not points, " +
+                            std::to_string(train.outside) + " outside the grid, " +
+                            std::to_string(train.unknown_commodity) + " naming no commodity of the job)";
     if (mo.wofe || mo.logistic || !mo.wofe_evidence.empty())
       throw_input(why + "; the job asks for data-driven models (models.wofe, models.logistic): check the "
                         "deposits' CRS (training.crs) and geometry, or set both models to false");
@@ -215,9 +215,9 @@ std::string run_learn(const Plan& p, std::vector<std::string>& log) {
   std::vector<std::uint8_t> polygons;
   if (!mo.study_area.empty()) {
     polygons = polygon_mask(mo.study_area, mo.study_area_layer, p.grid, "models.study_area");
-    log.push_back("study area: " +
-                  std::to_string(std::count(polygons.begin(), polygons.end(), std::uint8_t{1})) + " of " +
-                  std::to_string(n) + " cells inside the polygons of " + mo.study_area);
+    log.push_back(
+        "study area: " + std::to_string(std::count(polygons.begin(), polygons.end(), std::uint8_t{1})) +
+        " of " + std::to_string(n) + " cells inside the polygons of " + mo.study_area);
   }
   for (size_t ri = 0; ri < p.recipes.size(); ++ri) {
     const Recipe& rc = p.recipes[ri];
@@ -458,7 +458,8 @@ std::string run_learn(const Plan& p, std::vector<std::string>& log) {
                                        {logistic.data(), p.grid.nx, p.grid.ny});
       if (st.ok)
         for (std::int64_t i = 0; i < n; ++i)
-          if (!study[static_cast<size_t>(i)]) logistic[static_cast<size_t>(i)] = NAN; // outside the study area
+          if (!study[static_cast<size_t>(i)])
+            logistic[static_cast<size_t>(i)] = NAN; // outside the study area
       if (!st.ok) {
         cj["logistic"] = {{"error", st.message}};
         log.push_back(c + ": logistic regression not fitted: " + st.message);

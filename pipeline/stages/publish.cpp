@@ -379,7 +379,8 @@ std::string PublishStage::compute(StageContext& ctx, std::int64_t, const Publish
     write_report(p, targets, learn, inputs, staging + "/report.html");
     if (const int sig = InterruptGuard::received())
       throw_runtime(std::string("interrupted by ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") +
-                    " while publishing to " + p.out + ": nothing was published; rerun the same command to resume");
+                    " while publishing to " + p.out +
+                    ": nothing was published; rerun the same command to resume");
     std::vector<fs::path> files;
     for (const auto& e : fs::directory_iterator(staging))
       if (e.path().filename() != p.job.output.name) files.push_back(e.path());

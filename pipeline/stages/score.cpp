@@ -45,7 +45,8 @@ void evidence_membership(const Plan& p, std::size_t r, std::size_t e, std::int64
   const kernels::Status ms =
       b.base == "category"
           ? kernels::category_membership(
-                z.data(), z.data(), n, {b.categories.data(), static_cast<std::int64_t>(b.categories.size()), ev.other})
+                z.data(), z.data(), n,
+                {b.categories.data(), static_cast<std::int64_t>(b.categories.size()), ev.other})
           : kernels::membership(z.data(), z.data(), n, ev.membership);
   if (!ms.ok) throw_runtime(rc.commodity + ": evidence " + ev.id + ": membership failed: " + ms.message);
 }
@@ -128,8 +129,8 @@ ScoreParams ScoreStage::params(StageContext& ctx, std::int64_t) const {
           stats[b.layer].value("degenerate", false)) {
         rp.evidence.back().dropped = true;
         if (!told)
-          ctx.log.push_back("warning: " + rc.commodity + ": evidence '" + ev.id + "' (" + ev.transform + " of " +
-                            b.layer + ", weight " + std::to_string(ev.weight) +
+          ctx.log.push_back("warning: " + rc.commodity + ": evidence '" + ev.id + "' (" + ev.transform +
+                            " of " + b.layer + ", weight " + std::to_string(ev.weight) +
                             ") is left out of the weights: layer " + b.layer + " has no robust spread");
       }
     }

@@ -19,7 +19,8 @@ struct EvidenceParams {
   double weight = 1.0;
   nlohmann::json membership;
   bool optional = false;
-  bool dropped = false; ///< its z-score grid is nodata (the layer has no robust spread): left out of the weights
+  bool dropped =
+      false; ///< its z-score grid is nodata (the layer has no robust spread): left out of the weights
 };
 PROSPECTOR_PARAMS_JSON(EvidenceParams, id, layer, base, transform, weight, membership, optional, dropped)
 

@@ -56,15 +56,18 @@ std::string StatsStage::compute(StageContext& ctx, std::int64_t, const StatsPara
     if (!st.ok) throw_runtime("stats: layer " + l.name + ": " + st.message);
     const float mn = sum.min, mx = sum.max;
     const bool degenerate = kernels::robust_spread_degenerate(loc, {});
-    out[l.name] = {{"median", loc.median}, {"mad", loc.mad}, {"scale", loc.scale},       {"count", loc.count},
-                   {"min", mn},            {"max", mx},      {"degenerate", degenerate}};
+    out[l.name] = {{"median", loc.median},    {"mad", loc.mad}, {"scale", loc.scale},
+                   {"count", loc.count},      {"min", mn},      {"max", mx},
+                   {"degenerate", degenerate}};
     if (degenerate)
-      log.push_back("warning: layer " + l.name + ": no robust spread (MAD " + format_number(loc.mad) + " at median " +
-                    format_number(loc.median) + " over " + std::to_string(n) + " cells" +
-                    (mn == mx ? ", every cell " + format_number(mn) : ", values " + format_number(mn) + " to " + format_number(mx)) +
-                    "): its robust_z and local_z grids are written as nodata, and evidence reading them is left "
-                    "out of the weights. A binary or categorical layer enters as its own values: give it kind "
-                    "raster or categorical_raster and use transform value or category");
+      log.push_back(
+          "warning: layer " + l.name + ": no robust spread (MAD " + format_number(loc.mad) + " at median " +
+          format_number(loc.median) + " over " + std::to_string(n) + " cells" +
+          (mn == mx ? ", every cell " + format_number(mn)
+                    : ", values " + format_number(mn) + " to " + format_number(mx)) +
+          "): its robust_z and local_z grids are written as nodata, and evidence reading them is left "
+          "out of the weights. A binary or categorical layer enters as its own values: give it kind "
+          "raster or categorical_raster and use transform value or category");
     if (std::find(params.gi_layers.begin(), params.gi_layers.end(), l.name) != params.gi_layers.end()) {
       // Mean and standard deviation for Gi*, from exact integer sums of the values quantised as the anomaly
       // stage's window sums are: the same for any tiling.

@@ -519,7 +519,8 @@ TEST_CASE("potential_field: df/dx and df/dy of a sphere's gravity, under every d
           "[potential_field]") {
   const Sphere s{300.0, -150.0, 500.0, 4.0 / 3.0 * kPi * std::pow(200.0, 3) * 500.0};
   const double ax = 2e-4, ay = -1e-4; // a regional gradient, mGal/m east and north
-  const Grid in = make(240, 256, 50.0, 40.0, [&](double x, double y) { return s.gz(x, y) + ax * x + ay * y; });
+  const Grid in =
+      make(240, 256, 50.0, 40.0, [&](double x, double y) { return s.gz(x, y) + ax * x + ay * y; });
   Grid out(240, 256, 50.0, 40.0);
   struct Mode {
     PfDetrend detrend;

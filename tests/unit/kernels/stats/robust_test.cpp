@@ -198,8 +198,12 @@ TEST_CASE("robust_z: the floor is relative to the median, not absolute", "[stats
     CHECK(z[0] == Approx(-2.0 / 1.4826).epsilon(1e-5));
   }
   SECTION("a spread of a few float ulps on a large offset is rounding: degenerate") {
-    std::vector<float> g = {58000.0f, 58000.0f, std::nextafter(58000.0f, 1e9f), 58000.0f,
-                            std::nextafter(58000.0f, 0.0f), std::nextafter(58000.0f, 1e9f)};
+    std::vector<float> g = {58000.0f,
+                            58000.0f,
+                            std::nextafter(58000.0f, 1e9f),
+                            58000.0f,
+                            std::nextafter(58000.0f, 0.0f),
+                            std::nextafter(58000.0f, 1e9f)};
     REQUIRE(robust_location({g.data(), 6, 1}, scratch, loc).ok);
     REQUIRE(loc.mad > 0.0);
     CHECK(robust_spread_degenerate(loc, {}));

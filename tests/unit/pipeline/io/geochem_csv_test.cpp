@@ -75,11 +75,10 @@ TEST_CASE("geochem CSV: censored values go through geochem.substitute_censored",
   }
 }
 
-
 TEST_CASE("geochem CSV: a quoted field may hold newlines; a record has a length cap", "[geochem_csv]") {
   SECTION("an embedded newline keeps the record whole (it used to be dropped as bad coordinates)") {
-    const GeochemSamples s = read_geochem_csv(
-        points_file("prospector_csv_quoted.csv", "id,x,y,cu\n\"first\nsample\",1,2,10\r\n\"a \"\"b\"\"\",3,4,20\n"));
+    const GeochemSamples s = read_geochem_csv(points_file(
+        "prospector_csv_quoted.csv", "id,x,y,cu\n\"first\nsample\",1,2,10\r\n\"a \"\"b\"\"\",3,4,20\n"));
     CHECK(s.rows == 2);
     CHECK(s.bad_coordinates == 0);
     REQUIRE(s.x.size() == 2);
@@ -89,7 +88,8 @@ TEST_CASE("geochem CSV: a quoted field may hold newlines; a record has a length 
   }
   SECTION("a file of no newline stops at 1 MiB with the line named") {
     const InputSpec in = points_file("prospector_csv_long.csv", "x,y,cu\n1,2," + std::string(3u << 20, '7'));
-    CHECK_THROWS_WITH(read_geochem_csv(in), Catch::Contains("line 2") && Catch::Contains("longer than 1 MiB"));
+    CHECK_THROWS_WITH(read_geochem_csv(in),
+                      Catch::Contains("line 2") && Catch::Contains("longer than 1 MiB"));
   }
   SECTION("an unclosed quote is named, not read to the end as one field") {
     const InputSpec in = points_file("prospector_csv_open.csv", "x,y,cu\n1,2,\"3\n4,5,6\n");
