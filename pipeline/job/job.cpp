@@ -314,8 +314,7 @@ Decl<Job> make_job_decl() {
   tiling
       .add(&TilingOptions::fft_block, "fft_block",
            "FFT transforms of grids larger than this (cells per edge) run on blocks of this size with a "
-           "margin "
-           "of a quarter block")
+           "margin of a quarter block")
       .range(64, 65536);
   Decl<PotentialFieldOptions> pf(
       "potential_field",
@@ -357,8 +356,7 @@ Decl<Job> make_job_decl() {
   output
       .add(&OutputOptions::compression, "compression",
            "grids in the gridded output: deflate (byte shuffle + zlib stream, which every HDF5, netCDF and "
-           "GDAL "
-           "reader decodes) or none (largest file, fastest write)")
+           "GDAL reader decodes) or none (largest file, fastest write)")
       .choices({"none", "deflate"});
   output
       .add(&OutputOptions::deflate_level, "deflate_level",
