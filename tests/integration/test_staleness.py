@@ -38,6 +38,12 @@ CASES = [
     ("output.layers", ["prospectivity", "anomalies"], "anomaly"),
     ("output.layers", ["prospectivity", "evidence", "contributions"], "score"),
     ("output.layers", ["prospectivity"], "publish"),
+    # The FFT conventions, and the transforms group (which adds d/dx and d/dy of the magnetic input).
+    ("potential_field.detrend", "plane", "fft"),
+    ("potential_field.padding", "edge_point", "fft"),
+    ("potential_field.pad_fraction", 0.5, "fft"),
+    ("potential_field.min_pad", 8, "fft"),
+    ("output.layers", ["prospectivity", "transforms"], "fft"),
     ("recipes.cu.min_weight_fraction", 0.6, "score"),
     ("recipes.cu.evidence.magnetite.weight", 0.5, "score"),
     ("recipes.cu.top_fraction", 0.05, "targets"),
@@ -57,6 +63,7 @@ LEARN_CASES = [
     ("models.wofe_zero_class", "continuity", "learn"),
     ("models.wofe_continuity", 0.25, "learn"),
     ("training.where_column", "kind", "learn"),
+    ("models.study_area", "STUDY_AREA", "learn"),
 ]
 
 
@@ -99,8 +106,24 @@ truth = os.path.join(d, "truth.csv")
 train = base + ["--set", TRAINING[0] % truth, "--set", TRAINING[1]]
 p = run(train)
 expect("learn" in recomputed(p.stderr), "adding training deposits recomputes learn")
+# A study-area polygon over the western two thirds of the grid (models.study_area).
+from osgeo import ogr, osr  # noqa: E402
+
+spec = json.load(open(job))
+x0, y0, x1, y1 = spec["grid"]["extent"]
+poly = os.path.join(d, "study_area.gpkg")
+srs = osr.SpatialReference()
+srs.ImportFromEPSG(28350)
+ds = ogr.GetDriverByName("GPKG").CreateDataSource(poly)
+lyr = ds.CreateLayer("area", srs, ogr.wkbPolygon)
+f = ogr.Feature(lyr.GetLayerDefn())
+xm = x0 + (x1 - x0) * 2 / 3
+f.SetGeometry(ogr.CreateGeometryFromWkt("POLYGON ((%f %f, %f %f, %f %f, %f %f, %f %f))" %
+                                        (x0, y0, xm, y0, xm, y1, x0, y1, x0, y0)))
+lyr.CreateFeature(f)
+ds = None
 for key, value, reader in LEARN_CASES:
-    check(train, key, value, reader)
+    check(train, key, poly if value == "STUDY_AREA" else value, reader)
 
 # A deleted work file makes its unit stale, and status says so.
 tile = os.path.join(d, "out", "work", "layers", "tmi", "r000_c000.f32")
